@@ -1,0 +1,152 @@
+/**
+ * A case-insensitive header map that remembers the case a name was first given in and
+ * keeps repeated fields apart (so `Set-Cookie` survives), for requests, responses and
+ * sessions alike.
+ *
+ * @example
+ * ```ts
+ * const h = new Headers({ 'Content-Type': 'text/plain' });
+ * h.get('content-type'); // 'text/plain'
+ * h.append('Vary', 'Accept'); h.append('vary', 'Origin');
+ * h.get('VARY');           // 'Accept, Origin'
+ * ```
+ */
+import { InvalidHeader, describe } from './errors.js';
+
+/** Anything a user may give as headers. A `null` or `undefined` value means "remove". */
+export type HeadersInit =
+  | Headers
+  | Record<string, string | number | readonly string[] | null | undefined>
+  | Iterable<readonly [string, string | number | null | undefined]>;
+
+// RFC 9110 token characters for names; values may not hold CR, LF or NUL.
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const BAD_VALUE = /[\r\n\0]/;
+// Header bytes cross the wire as latin1; anything beyond it cannot be sent as given.
+const NON_LATIN1 = /[^\u0000-\u00ff]/;
+
+interface Entry {
+  name: string;
+  values: string[];
+}
+
+export class Headers implements Iterable<[string, string]> {
+  readonly #map = new Map<string, Entry>();
+
+  constructor(init?: HeadersInit | null) {
+    if (init) this.update(init);
+  }
+
+  /** Checks a name and value the way they must be to go on the wire; throws `InvalidHeader`. */
+  static validate(name: string, value: string): void {
+    if (typeof name !== 'string' || !TOKEN.test(name)) {
+      throw new InvalidHeader(`Invalid header name ${describe(name)}: expected an RFC 9110 token`);
+    }
+    if (BAD_VALUE.test(value) || NON_LATIN1.test(value)) {
+      throw new InvalidHeader(
+        `Invalid value for header ${JSON.stringify(name)}: ${describe(value)} (expected latin1 text without CR, LF or NUL)`,
+      );
+    }
+  }
+
+  /** Sets each given header, replacing; a `null`/`undefined` value removes the name. */
+  update(init: HeadersInit): this {
+    for (const [name, value] of entriesOf(init)) {
+      if (value === null || value === undefined) this.delete(name);
+      else if (Array.isArray(value)) {
+        this.delete(name);
+        for (const v of value) this.append(name, v);
+      } else this.set(name, String(value));
+    }
+    return this;
+  }
+
+  get(name: string): string | undefined {
+    const e = this.#map.get(name.toLowerCase());
+    return e ? e.values.join(', ') : undefined;
+  }
+
+  /** Every value of a repeated field, apart. */
+  getAll(name: string): string[] {
+    return [...(this.#map.get(name.toLowerCase())?.values ?? [])];
+  }
+
+  /** The `Set-Cookie` fields, each on its own (they cannot be joined with commas). */
+  getSetCookie(): string[] {
+    return this.getAll('set-cookie');
+  }
+
+  has(name: string): boolean {
+    return this.#map.has(name.toLowerCase());
+  }
+
+  set(name: string, value: string): this {
+    Headers.validate(name, value);
+    const key = name.toLowerCase();
+    const e = this.#map.get(key);
+    if (e) e.values = [value];
+    else this.#map.set(key, { name, values: [value] });
+    return this;
+  }
+
+  append(name: string, value: string): this {
+    Headers.validate(name, value);
+    this.appendTrusted(name, value);
+    return this;
+  }
+
+  /** Adds a field that came off the wire, which needs no validation. @internal */
+  appendTrusted(name: string, value: string): void {
+    const key = name.toLowerCase();
+    const e = this.#map.get(key);
+    if (e) e.values.push(value);
+    else this.#map.set(key, { name, values: [value] });
+  }
+
+  delete(name: string): boolean {
+    return this.#map.delete(name.toLowerCase());
+  }
+
+  get size(): number {
+    return this.#map.size;
+  }
+
+  /** Names in the case first given, values of repeated fields joined with ', '. */
+  *entries(): IterableIterator<[string, string]> {
+    for (const e of this.#map.values()) yield [e.name, e.values.join(', ')];
+  }
+
+  /** Every field as sent or received: repeated fields apart. */
+  *rawEntries(): IterableIterator<[string, string]> {
+    for (const e of this.#map.values()) for (const v of e.values) yield [e.name, v];
+  }
+
+  keys(): IterableIterator<string> {
+    return Array.from(this.#map.values(), (e) => e.name)[Symbol.iterator]();
+  }
+
+  [Symbol.iterator](): IterableIterator<[string, string]> {
+    return this.entries();
+  }
+
+  copy(): Headers {
+    const h = new Headers();
+    for (const [k, v] of this.rawEntries()) h.appendTrusted(k, v);
+    return h;
+  }
+
+  toJSON(): Record<string, string> {
+    return Object.fromEntries(this.entries());
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `Headers ${JSON.stringify(this.toJSON())}`;
+  }
+}
+
+function entriesOf(init: HeadersInit): Iterable<readonly [string, unknown]> {
+  if (init instanceof Headers) return init.rawEntries();
+  if (typeof (init as any)[Symbol.iterator] === 'function') return init as Iterable<readonly [string, unknown]>;
+  if (typeof init === 'object' && init !== null) return Object.entries(init);
+  throw new InvalidHeader(`Invalid headers ${describe(init)}: expected a record, a list of pairs or a Headers`);
+}
