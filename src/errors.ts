@@ -50,7 +50,7 @@ export class RequestException extends Error {
     return kinds;
   }
 
-  static [Symbol.hasInstance](value: unknown): boolean {
+  static override [Symbol.hasInstance](value: unknown): boolean {
     if (value === null || typeof value !== 'object') return false;
     const kinds = (value as any)[KINDS];
     return Array.isArray(kinds) && kinds.includes(this.code);

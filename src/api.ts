@@ -1,0 +1,54 @@
+/**
+ * One-shot helpers on shared default sessions: `get(url)` blocks, `aget(url)` awaits.
+ * Nothing needs closing: the default sessions' workers never keep the process alive while
+ * idle.
+ *
+ * @example
+ * ```ts
+ * import { get, aget } from 'nodequests';
+ * console.log(get('http://127.0.0.1:8080/').statusCode);
+ * console.log((await aget('http://127.0.0.1:8080/')).text);
+ * ```
+ */
+import type { AsyncResponse } from './response/async-response.js';
+import type { Response } from './response/response.js';
+import { AsyncSession } from './session/async-session.js';
+import type { RequestOptions } from './session/options.js';
+import { Session } from './session/session.js';
+
+let syncDefault: Session | null = null;
+let asyncDefault: AsyncSession | null = null;
+
+function syncSession(): Session {
+  if (!syncDefault || syncDefault.closed) syncDefault = new Session();
+  return syncDefault;
+}
+
+function asyncSession(): AsyncSession {
+  if (!asyncDefault || asyncDefault.closed) asyncDefault = new AsyncSession();
+  return asyncDefault;
+}
+
+export function request(method: string, url: string | URL, options?: RequestOptions): Response {
+  return syncSession().request(method, url, options);
+}
+export const get = (url: string | URL, options?: RequestOptions): Response => request('GET', url, options);
+export const head = (url: string | URL, options?: RequestOptions): Response => request('HEAD', url, options);
+export const options = (url: string | URL, opts?: RequestOptions): Response => request('OPTIONS', url, opts);
+export const del = (url: string | URL, options?: RequestOptions): Response => request('DELETE', url, options);
+export const post = (url: string | URL, options?: RequestOptions): Response => request('POST', url, options);
+export const put = (url: string | URL, options?: RequestOptions): Response => request('PUT', url, options);
+export const patch = (url: string | URL, options?: RequestOptions): Response => request('PATCH', url, options);
+
+export function arequest(method: string, url: string | URL, options?: RequestOptions & { stream: true }): Promise<AsyncResponse>;
+export function arequest(method: string, url: string | URL, options?: RequestOptions): Promise<Response>;
+export function arequest(method: string, url: string | URL, options?: RequestOptions): Promise<Response | AsyncResponse> {
+  return asyncSession().request(method, url, options);
+}
+export const aget = (url: string | URL, options?: RequestOptions): Promise<Response> => arequest('GET', url, options);
+export const ahead = (url: string | URL, options?: RequestOptions): Promise<Response> => arequest('HEAD', url, options);
+export const aoptions = (url: string | URL, opts?: RequestOptions): Promise<Response> => arequest('OPTIONS', url, opts);
+export const adelete = (url: string | URL, options?: RequestOptions): Promise<Response> => arequest('DELETE', url, options);
+export const apost = (url: string | URL, options?: RequestOptions): Promise<Response> => arequest('POST', url, options);
+export const aput = (url: string | URL, options?: RequestOptions): Promise<Response> => arequest('PUT', url, options);
+export const apatch = (url: string | URL, options?: RequestOptions): Promise<Response> => arequest('PATCH', url, options);

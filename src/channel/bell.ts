@@ -1,0 +1,55 @@
+/**
+ * A doorbell on shared memory: writers ring it after publishing frames, a reader waits on
+ * it. It counts rings rather than holding a flag, so a reader that samples the count,
+ * drains, then waits on the sampled value can never miss a ring that came in between
+ * (`Atomics.wait` returns at once when the count moved). Writers call `notify` only while
+ * someone waits, which keeps the common busy case free of futex calls.
+ *
+ * Layout: i32 count at 0, i32 number of waiters at 16 (a separate cache line).
+ */
+const COUNT = 0;
+const WAITERS = 16;
+export const BELL_BYTES = 128;
+
+export class Bell {
+  readonly #cells: Int32Array;
+
+  constructor(sab: SharedArrayBuffer, byteOffset = 0) {
+    this.#cells = new Int32Array(sab, byteOffset, BELL_BYTES / 4);
+  }
+
+  static create(): SharedArrayBuffer {
+    return new SharedArrayBuffer(BELL_BYTES);
+  }
+
+  ring(): void {
+    Atomics.add(this.#cells, COUNT, 1);
+    if (Atomics.load(this.#cells, WAITERS) > 0) Atomics.notify(this.#cells, COUNT);
+  }
+
+  /** The count to pass to a later wait; sample it before draining. */
+  sample(): number {
+    return Atomics.load(this.#cells, COUNT);
+  }
+
+  /** Blocks the calling thread until rung after `seen`, or `timeoutMs` passes. */
+  wait(seen: number, timeoutMs: number): void {
+    Atomics.add(this.#cells, WAITERS, 1);
+    try {
+      Atomics.wait(this.#cells, COUNT, seen, timeoutMs);
+    } finally {
+      Atomics.sub(this.#cells, WAITERS, 1);
+    }
+  }
+
+  /** Resolves when rung after `seen`. Does not keep the event loop alive by itself. */
+  async waitAsync(seen: number): Promise<void> {
+    Atomics.add(this.#cells, WAITERS, 1);
+    try {
+      const r = Atomics.waitAsync(this.#cells, COUNT, seen);
+      if (r.async) await r.value;
+    } finally {
+      Atomics.sub(this.#cells, WAITERS, 1);
+    }
+  }
+}

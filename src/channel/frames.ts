@@ -1,0 +1,168 @@
+/**
+ * Every frame that crosses the channel, with its binary layout. This is the whole protocol
+ * between the main thread and a transport worker: if a message is not here, it does not
+ * cross.
+ *
+ * A frame is a 16-byte header (see ring.ts) and a payload. `stream` names the request
+ * (ids are unique per engine); `aux` carries one number where a frame needs one.
+ * Numbers are little-endian; `str16`/`str32` are a u16/u32 byte length then the bytes.
+ */
+import { BinaryReader, BinaryWriter } from './binary.js';
+
+export const FRAME_HEADER_BYTES = 16;
+
+export const FrameType = {
+  /** Filler at the end of the ring; never seen by a visitor. */
+  PAD: 0,
+
+  // ---- main → worker --------------------------------------------------------------
+  /** aux = session id. Payload: JSON of TransportSessionConfig. Precedes its first REQUEST. */
+  SESSION_OPEN: 1,
+  /** aux = session id. Close that session's pools; its streams are already ended. */
+  SESSION_CLOSE: 2,
+  /** aux = session id. Payload: {@link RequestHead}, then the inline body if flagged. */
+  REQUEST: 3,
+  /** Payload: body bytes. Flag END_STREAM on the last one (which may be empty). */
+  REQUEST_BODY: 4,
+  /** Abort the stream; the worker answers with RESPONSE_ERROR unless it already ended. */
+  CANCEL: 5,
+  /** aux = bytes the consumer has taken off a windowed response: the worker may send more. */
+  CREDIT: 6,
+
+  // ---- worker → main --------------------------------------------------------------
+  /** Payload: {@link ResponseHead}. */
+  RESPONSE_HEAD: 16,
+  /** Payload: decoded body bytes. */
+  RESPONSE_BODY: 17,
+  /** The body is complete. Payload: trailers as a header block (often empty). */
+  RESPONSE_END: 18,
+  /** The stream failed. Payload: str16 error code, str32 message (utf8). Ends the stream. */
+  RESPONSE_ERROR: 19,
+  /** aux = request-body bytes the worker has handed to the socket: the producer may send more. */
+  UPLOAD_CREDIT: 20,
+  /** The worker is exiting. Payload: str32 reason. Every stream of this worker is lost. */
+  WORKER_EXIT: 21,
+  /** An informational (1xx) response. Payload: {@link ResponseHead}. */
+  RESPONSE_INFO: 22,
+} as const;
+
+export const FrameFlag = {
+  /** REQUEST_BODY: the last chunk of the body. */
+  END_STREAM: 1,
+} as const;
+
+/** REQUEST flag bits. */
+export const RequestFlag = {
+  /** The consumer streams the body: the worker keeps at most a window of it unacknowledged. */
+  WINDOWED: 1,
+  /** The whole body follows the head in the REQUEST payload. */
+  INLINE_BODY: 2,
+  /** Deliver the body as received, without Content-Encoding decoding. */
+  RAW: 4,
+} as const;
+
+/** Body length sentinels for {@link RequestHead.bodyLength}. */
+export const BODY_NONE = -1;
+export const BODY_UNKNOWN = -2;
+
+export const HttpVersionCode = { 'HTTP/1.0': 10, 'HTTP/1.1': 11, 'HTTP/2': 20, 'HTTP/3': 30 } as const;
+export type HttpVersion = keyof typeof HttpVersionCode;
+export function httpVersionName(code: number): HttpVersion {
+  return code === 20 ? 'HTTP/2' : code === 30 ? 'HTTP/3' : code === 10 ? 'HTTP/1.0' : 'HTTP/1.1';
+}
+
+/**
+ * REQUEST payload:
+ * ```
+ * f64 connectTimeout  f64 readTimeout  f64 totalTimeout   (ms; 0 = none)
+ * f64 bodyLength      (>= 0, or BODY_NONE, BODY_UNKNOWN)
+ * u32 flags           (RequestFlag)
+ * str16 method (latin1)   str32 url (utf8)
+ * u32 count, then count × (str16 name, str32 value) (latin1)
+ * [inline body: the rest of the payload]
+ * ```
+ */
+export interface RequestHead {
+  connectTimeout: number;
+  readTimeout: number;
+  totalTimeout: number;
+  bodyLength: number;
+  flags: number;
+  method: string;
+  url: string;
+  /** Flat [name, value, name, value, …], the form undici takes. */
+  headers: string[];
+}
+
+export function encodeRequestHead(w: BinaryWriter, h: RequestHead): void {
+  w.f64(h.connectTimeout).f64(h.readTimeout).f64(h.totalTimeout).f64(h.bodyLength).u32(h.flags);
+  w.str16(h.method, 'latin1').str32(h.url, 'utf8');
+  encodeHeaderBlock(w, h.headers);
+}
+
+export function decodeRequestHead(r: BinaryReader): RequestHead {
+  return {
+    connectTimeout: r.f64(),
+    readTimeout: r.f64(),
+    totalTimeout: r.f64(),
+    bodyLength: r.f64(),
+    flags: r.u32(),
+    method: r.str16('latin1'),
+    url: r.str32('utf8'),
+    headers: decodeHeaderBlock(r),
+  };
+}
+
+/**
+ * RESPONSE_HEAD / RESPONSE_INFO payload:
+ * ```
+ * u16 status  u8 httpVersion (HttpVersionCode)  u8 0
+ * str16 statusText (latin1)
+ * u32 count, then count × (str16 name, str32 value) (latin1)   — the raw header block
+ * ```
+ * The main thread keeps the header block as bytes and parses it only if it is read.
+ */
+export interface ResponseHead {
+  status: number;
+  httpVersion: number;
+  statusText: string;
+  /** Flat [name, value, …] as received. */
+  headers: Array<string | Buffer>;
+}
+
+export function encodeResponseHead(w: BinaryWriter, h: ResponseHead): void {
+  w.u16(h.status).u8(h.httpVersion).u8(0).str16(h.statusText, 'latin1');
+  encodeHeaderBlock(w, h.headers);
+}
+
+/** Reads the fixed part and returns the header block's position for lazy parsing. */
+export function decodeResponseHeadFixed(r: BinaryReader): { status: number; httpVersion: number; statusText: string } {
+  const status = r.u16();
+  const httpVersion = r.u8();
+  r.u8();
+  return { status, httpVersion, statusText: r.str16('latin1') };
+}
+
+export function encodeHeaderBlock(w: BinaryWriter, flat: ReadonlyArray<string | Buffer>): void {
+  w.u32(flat.length >>> 1);
+  for (let i = 0; i < flat.length; i += 2) w.bytes16(flat[i]!).bytes32(flat[i + 1]!);
+}
+
+export function decodeHeaderBlock(r: BinaryReader): string[] {
+  const n = r.u32();
+  const out = new Array<string>(n * 2);
+  for (let i = 0; i < n * 2; i += 2) {
+    out[i] = r.str16('latin1');
+    out[i + 1] = r.str32('latin1');
+  }
+  return out;
+}
+
+/** RESPONSE_ERROR payload. */
+export function encodeError(w: BinaryWriter, code: string, message: string): void {
+  w.str16(code, 'latin1').str32(message, 'utf8');
+}
+
+export function decodeError(r: BinaryReader): { code: string; message: string } {
+  return { code: r.str16('latin1'), message: r.str32('utf8') };
+}

@@ -1,0 +1,102 @@
+/**
+ * The slot table: how a worker finds its rings without a single message.
+ *
+ * The engine allocates every ring up front, twice as many slots as workers, and hands the
+ * whole table to piscina as `workerData`. A worker claims a free slot with a compare-and-
+ * swap when it starts and marks it alive; the main thread sees that in shared memory, so a
+ * blocked synchronous caller never has to wait for a `postMessage` (DESIGN constraint 1).
+ * When a worker dies its slot is drained, failed, reset and freed for a replacement.
+ *
+ * Table layout: one 64-byte line per slot: i32 state, i32 threadId.
+ */
+import { Bell } from './bell.js';
+import { Ring } from './ring.js';
+
+export const SlotState = { FREE: 0, CLAIMED: 1, ALIVE: 2, DEAD: 3 } as const;
+
+const LINE = 16; // i32 cells per slot
+const STATE = 0;
+const THREAD = 1;
+
+/** What crosses to a worker as `workerData`: plain SharedArrayBuffers only. */
+export interface SlotTableInit {
+  table: SharedArrayBuffer;
+  mainBell: SharedArrayBuffer;
+  slots: Array<{ toWorker: SharedArrayBuffer; toMain: SharedArrayBuffer; workerBell: SharedArrayBuffer }>;
+}
+
+/** One worker's end points: the rings both ways and the bell that wakes the worker. */
+export interface Slot {
+  readonly index: number;
+  readonly toWorker: Ring;
+  readonly toMain: Ring;
+  readonly workerBell: Bell;
+}
+
+export class SlotTable {
+  readonly init: SlotTableInit;
+  readonly slots: Slot[];
+  readonly mainBell: Bell;
+  readonly #cells: Int32Array;
+
+  static allocate(count: number, toWorkerBytes: number, toMainBytes: number): SlotTable {
+    return new SlotTable({
+      table: new SharedArrayBuffer(count * LINE * 4),
+      mainBell: Bell.create(),
+      slots: Array.from({ length: count }, () => ({
+        toWorker: Ring.create(toWorkerBytes),
+        toMain: Ring.create(toMainBytes),
+        workerBell: Bell.create(),
+      })),
+    });
+  }
+
+  constructor(init: SlotTableInit) {
+    this.init = init;
+    this.#cells = new Int32Array(init.table);
+    this.mainBell = new Bell(init.mainBell);
+    this.slots = init.slots.map((s, index) => ({
+      index,
+      toWorker: new Ring(s.toWorker),
+      toMain: new Ring(s.toMain),
+      workerBell: new Bell(s.workerBell),
+    }));
+  }
+
+  /** Worker side: takes the first free slot, or returns null when none is free. */
+  claim(threadId: number): Slot | null {
+    for (const slot of this.slots) {
+      const at = slot.index * LINE;
+      if (Atomics.compareExchange(this.#cells, at + STATE, SlotState.FREE, SlotState.CLAIMED) === SlotState.FREE) {
+        Atomics.store(this.#cells, at + THREAD, threadId);
+        Atomics.store(this.#cells, at + STATE, SlotState.ALIVE);
+        this.mainBell.ring();
+        return slot;
+      }
+    }
+    return null;
+  }
+
+  state(index: number): number {
+    return Atomics.load(this.#cells, index * LINE + STATE);
+  }
+
+  threadId(index: number): number {
+    return Atomics.load(this.#cells, index * LINE + THREAD);
+  }
+
+  /** Worker side, while exiting: tells the main thread this slot's worker is gone. */
+  markDead(index: number): void {
+    Atomics.store(this.#cells, index * LINE + STATE, SlotState.DEAD);
+    this.mainBell.ring();
+  }
+
+  /** Main side, once a dead slot has been drained and its streams failed. */
+  free(index: number): void {
+    const slot = this.slots[index]!;
+    slot.toWorker.reset();
+    slot.toMain.reset();
+    Atomics.store(this.#cells, index * LINE + THREAD, 0);
+    Atomics.store(this.#cells, index * LINE + STATE, SlotState.FREE);
+  }
+}

@@ -1,0 +1,489 @@
+/**
+ * The engine: a pool of transport workers and the main thread's end of their channels.
+ *
+ * Piscina spawns, sizes and replaces the workers; each worker claims a slot of shared rings
+ * (channel/slots.ts) and from then on every request and response crosses as frames, never
+ * as messages. Engines are shared by every session that asks for the same number of
+ * workers, and each session keeps its own pools inside them.
+ *
+ * Waiting comes in two forms over the same state:
+ * - sync: {@link Engine.waitUntil} blocks in `Atomics.wait` on the main bell and reads the
+ *   rings itself; it never needs the event loop (DESIGN constraint 1);
+ * - async: a pump awaits `Atomics.waitAsync` on the same bell while anything is in flight.
+ * A ref'd timer holds the process open only while requests are in flight (constraint 5).
+ */
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { Worker } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import { BinaryReader, BinaryWriter } from '../channel/binary.js';
+import {
+  BODY_NONE,
+  BODY_UNKNOWN,
+  FrameFlag,
+  FrameType,
+  RequestFlag,
+  decodeError,
+  decodeResponseHeadFixed,
+  encodeRequestHead,
+} from '../channel/frames.js';
+import { SlotState, SlotTable } from '../channel/slots.js';
+import { ConnectionError, SessionClosedError, errorFromCode, type RequestException } from '../errors.js';
+import type { PreparedRequest, StreamedBody } from '../request/prepared-request.js';
+import { RESPONSE_WINDOW } from '../transport/exchange-handler.js';
+import type { TransportSessionConfig } from '../transport/session-transport.js';
+import { UPLOAD_WINDOW } from '../transport/upload.js';
+import { Exchange } from './exchange.js';
+
+const TO_WORKER_BYTES = 1 << 20;
+const TO_MAIN_BYTES = 4 << 20;
+/** Bodies up to this size travel inside the REQUEST frame itself. */
+const INLINE_BODY_LIMIT = 64 * 1024;
+/** How long a blocked caller sleeps between checks for a silent (hard-killed) worker. */
+const SYNC_SLICE_MS = 250;
+/** How long a sync caller waits for a live worker before giving up. */
+const WORKER_START_LIMIT_MS = 10_000;
+
+const WORKER_FILE = fileURLToPath(new URL('../../workers/transport.js', import.meta.url));
+
+/** What a request needs from its session to cross the channel. */
+export interface SendOptions {
+  sessionId: number;
+  connectTimeout: number;
+  readTimeout: number;
+  totalTimeout: number;
+  /** The consumer streams the body (a window applies). */
+  windowed: boolean;
+  /** Deliver the body undecoded. */
+  raw: boolean;
+  /** The caller will block: uploads are pumped synchronously. */
+  sync: boolean;
+}
+
+const engines = new Map<number, Engine>();
+let nextSessionId = 1;
+
+export class Engine {
+  readonly size: number;
+  readonly pool: Piscina;
+  readonly table: SlotTable;
+  readonly #exchanges = new Map<number, Exchange>();
+  readonly #sessions = new Map<number, TransportSessionConfig>();
+  /** Which sessions each slot has been told about. */
+  readonly #opened: Array<Set<number>>;
+  readonly #deathReasons: Array<string | null>;
+  readonly #dirtySlots = new Set<number>();
+  readonly #writer = new BinaryWriter(16 * 1024);
+  readonly #reader = new BinaryReader(Buffer.alloc(0));
+  readonly #keepAlive: NodeJS.Timeout;
+  readonly #watched = new WeakSet<Worker>();
+  #users = 0;
+  #drainingSlot = 0;
+  #seq = 0;
+  #nextStream = 1;
+  #roundRobin = 0;
+  #pumpRunning = false;
+  #bellScheduled = false;
+  #destroyed = false;
+
+  /** The shared engine with `size` workers, started on first use. */
+  static acquire(size?: number): Engine {
+    const n = size ?? Math.max(1, availableParallelism());
+    let engine = engines.get(n);
+    if (!engine || engine.#destroyed) {
+      engine = new Engine(n);
+      engines.set(n, engine);
+    }
+    engine.#users++;
+    return engine;
+  }
+
+  private constructor(size: number) {
+    this.size = size;
+    this.table = SlotTable.allocate(size * 2, TO_WORKER_BYTES, TO_MAIN_BYTES);
+    this.#opened = this.table.slots.map(() => new Set());
+    this.#deathReasons = this.table.slots.map(() => null);
+    this.pool = new Piscina({
+      filename: WORKER_FILE,
+      minThreads: size,
+      maxThreads: size,
+      // The hosts wait with Atomics.waitAsync; piscina's own Atomics.wait would freeze them.
+      atomics: 'disabled',
+      workerData: this.table.init,
+    });
+    this.pool.on('workerCreate', () => this.#watchWorkers());
+    // A worker's crash is handled per request below; piscina's own report would be noise.
+    this.pool.on('error', () => {});
+    this.#keepAlive = setInterval(() => {}, 1 << 30);
+    this.#keepAlive.unref();
+  }
+
+  /** Registers a session's transport settings; returns its id. */
+  openSession(config: TransportSessionConfig): number {
+    this.#assertOpen();
+    const id = nextSessionId++;
+    this.#sessions.set(id, config);
+    return id;
+  }
+
+  /** Fails the session's requests in flight and closes its pools in every worker. */
+  closeSession(id: number): void {
+    if (!this.#sessions.delete(id)) return;
+    for (const ex of [...this.#exchanges.values()]) {
+      if (ex.sessionId === id) this.#fail(ex, new SessionClosedError('The session was closed with this request in flight', { request: ex.request }), true);
+    }
+    for (const slot of this.table.slots) {
+      if (this.#opened[slot.index]!.delete(id)) this.#sendControl(slot.index, FrameType.SESSION_CLOSE, 0, id);
+    }
+    this.#ringBells();
+  }
+
+  /** Drops one user; the last one shuts the workers down. */
+  release(): void {
+    if (--this.#users > 0 || this.#destroyed) return;
+    this.#destroyed = true;
+    if (engines.get(this.size) === this) engines.delete(this.size);
+    clearInterval(this.#keepAlive);
+    void this.pool.destroy().catch(() => {});
+  }
+
+  /** Number of requests in flight on this engine. */
+  get inFlight(): number {
+    return this.#exchanges.size;
+  }
+
+  // ---- sending -------------------------------------------------------------------------
+
+  send(request: PreparedRequest, opts: SendOptions): Exchange {
+    this.#assertOpen();
+    const slot = this.#pickSlot(opts.sync);
+    if (!this.#opened[slot]!.has(opts.sessionId)) {
+      const config = this.#sessions.get(opts.sessionId);
+      if (!config) throw new SessionClosedError('The session is closed', { request });
+      this.#sendControl(slot, FrameType.SESSION_OPEN, 0, opts.sessionId, Buffer.from(JSON.stringify(config)));
+      this.#opened[slot]!.add(opts.sessionId);
+    }
+    const id = this.#nextStream;
+    this.#nextStream = (this.#nextStream + 1) >>> 0 || 1;
+    const stallLimit = opts.readTimeout > 0 ? opts.connectTimeout + opts.readTimeout + 5_000 : 0;
+    const ex = new Exchange(id, slot, opts.sessionId, request, opts.windowed, stallLimit, UPLOAD_WINDOW);
+
+    const body = request.body;
+    const inline = body instanceof Uint8Array && body.length <= INLINE_BODY_LIMIT;
+    const bodyLength = body === null ? BODY_NONE : body instanceof Uint8Array ? body.length : (body.length ?? BODY_UNKNOWN);
+    const w = this.#writer.reset();
+    encodeRequestHead(w, {
+      connectTimeout: opts.connectTimeout,
+      readTimeout: opts.readTimeout,
+      totalTimeout: opts.totalTimeout,
+      bodyLength,
+      flags: (opts.windowed ? RequestFlag.WINDOWED : 0) | (inline ? RequestFlag.INLINE_BODY : 0) | (opts.raw ? RequestFlag.RAW : 0),
+      method: request.method,
+      url: request.url,
+      headers: flattenHeaders(request),
+    });
+    if (inline) w.raw(body);
+    this.#exchanges.set(id, ex);
+    if (this.#exchanges.size === 1) this.#keepAlive.ref();
+    this.#sendFrame(slot, FrameType.REQUEST, 0, id, opts.sessionId, w.buf, 0, w.pos, opts.sync);
+
+    if (body !== null && !inline) {
+      if (opts.sync) this.#uploadSync(ex, body);
+      else void this.#uploadAsync(ex, body);
+    }
+    if (opts.sync) this.#ringBells();
+    else this.#scheduleBells();
+    if (!opts.sync) this.#runPump();
+    return ex;
+  }
+
+  /** Stops an exchange the caller no longer wants; any later frames for it are dropped. */
+  cancel(ex: Exchange): void {
+    if (!this.#exchanges.has(ex.id)) return;
+    this.#fail(ex, new ConnectionError('Request cancelled', { request: ex.request }), true);
+    this.#ringBells();
+  }
+
+  /** Tells the worker a windowed consumer has taken `bytes`. */
+  credit(ex: Exchange, bytes: number): void {
+    if (!this.#exchanges.has(ex.id) || bytes <= 0) return;
+    this.#sendControl(ex.slot, FrameType.CREDIT, ex.id, bytes);
+    this.#scheduleBells();
+  }
+
+  // ---- waiting ---------------------------------------------------------------------------
+
+  /**
+   * Blocks the calling thread, reading the rings, until `done()` is true. Never touches
+   * the event loop. Exchanges whose worker went silent past their stall limit are failed.
+   */
+  waitUntil(done: () => boolean): void {
+    this.#ringBells();
+    const bell = this.table.mainBell;
+    for (;;) {
+      const seen = bell.sample();
+      this.drain();
+      if (done()) return;
+      this.#ringBells();
+      bell.wait(seen, SYNC_SLICE_MS);
+      if (bell.sample() === seen) this.#failStalled();
+    }
+  }
+
+  /** Reads every frame waiting in every ring and applies it. */
+  drain(): void {
+    for (const slot of this.table.slots) {
+      const state = this.table.state(slot.index);
+      if (state === SlotState.FREE) continue;
+      this.#drainingSlot = slot.index;
+      slot.toMain.drain(this.#onFrame);
+      if (state === SlotState.DEAD) this.#buryWorker(slot.index);
+    }
+  }
+
+  #runPump(): void {
+    if (this.#pumpRunning) return;
+    this.#pumpRunning = true;
+    void this.#pump();
+  }
+
+  async #pump(): Promise<void> {
+    const bell = this.table.mainBell;
+    try {
+      while (this.#exchanges.size > 0 && !this.#destroyed) {
+        const seen = bell.sample();
+        this.drain();
+        if (this.#exchanges.size === 0) break;
+        await bell.waitAsync(seen);
+      }
+    } finally {
+      this.#pumpRunning = false;
+    }
+  }
+
+  readonly #onFrame = (type: number, _flags: number, stream: number, aux: number, bytes: Buffer, start: number, length: number): void => {
+    if (type === FrameType.WORKER_EXIT) {
+      // The slot is marked dead right after; remember why for the requests it takes down.
+      this.#deathReasons[this.#drainingSlot] = bytes.toString('utf8', start, start + length);
+      return;
+    }
+    const ex = this.#exchanges.get(stream);
+    if (!ex) return; // cancelled or failed already
+    switch (type) {
+      case FrameType.RESPONSE_HEAD:
+      case FrameType.RESPONSE_INFO: {
+        const fixed = decodeResponseHeadFixed(this.#reader.at(bytes, start, start + length));
+        const head = { ...fixed, headerBlock: Buffer.from(bytes.subarray(this.#reader.pos, start + length)) };
+        if (type === FrameType.RESPONSE_INFO) ex.informational.push(head);
+        else {
+          ex.head = head;
+          ex.headAt = performance.now();
+          ex.headSeq = ++this.#seq;
+        }
+        break;
+      }
+      case FrameType.RESPONSE_BODY: {
+        const chunk = Buffer.allocUnsafe(length);
+        bytes.copy(chunk, 0, start, start + length);
+        ex.chunks.push(chunk);
+        ex.receivedBytes += length;
+        break;
+      }
+      case FrameType.RESPONSE_END:
+        ex.trailerBlock = Buffer.from(bytes.subarray(start, start + length));
+        ex.ended = true;
+        this.#finish(ex);
+        break;
+      case FrameType.RESPONSE_ERROR: {
+        const { code, message } = decodeError(this.#reader.at(bytes, start, start + length));
+        ex.error = errorFromCode(code, message, { request: ex.request });
+        this.#finish(ex);
+        break;
+      }
+      case FrameType.UPLOAD_CREDIT:
+        ex.uploadCredit += aux;
+        break;
+    }
+    ex.notify();
+  };
+
+  #finish(ex: Exchange): void {
+    ex.doneSeq = ++this.#seq;
+    if (ex.headSeq === 0) ex.headSeq = ex.doneSeq;
+    this.#exchanges.delete(ex.id);
+    if (this.#exchanges.size === 0) this.#keepAlive.unref();
+  }
+
+  #fail(ex: Exchange, error: RequestException, tellWorker: boolean): void {
+    if (tellWorker && this.table.state(ex.slot) === SlotState.ALIVE) this.#sendControl(ex.slot, FrameType.CANCEL, ex.id, 0);
+    ex.error = error;
+    this.#finish(ex);
+    ex.notify();
+  }
+
+  #failStalled(): void {
+    const now = performance.now();
+    for (const ex of [...this.#exchanges.values()]) {
+      if (ex.stallLimit > 0 && now - ex.lastActivity > ex.stallLimit) {
+        const tid = this.table.threadId(ex.slot);
+        this.#fail(ex, new ConnectionError(`Transport worker ${tid} sent nothing for ${Math.round(now - ex.lastActivity)} ms; it is presumed dead`, { request: ex.request }), true);
+      }
+    }
+  }
+
+  /** A worker died: fail exactly its requests in flight, then free its slot for a replacement. */
+  #buryWorker(slot: number): void {
+    const reason = this.#deathReasons[slot] ?? `transport worker ${this.table.threadId(slot)} exited`;
+    for (const ex of [...this.#exchanges.values()]) {
+      if (ex.slot === slot) {
+        this.#fail(ex, new ConnectionError(`Connection lost: ${reason} while this request was in flight`, { request: ex.request }), false);
+      }
+    }
+    this.#opened[slot]!.clear();
+    this.#deathReasons[slot] = null;
+    this.#dirtySlots.delete(slot);
+    this.table.free(slot);
+  }
+
+  /** Hooks the exit of every worker piscina runs, to catch deaths no exit hook reported. */
+  #watchWorkers(): void {
+    for (const worker of this.pool.threads) {
+      if (this.#watched.has(worker)) continue;
+      this.#watched.add(worker);
+      const tid = worker.threadId;
+      worker.once('exit', (code) => {
+        if (this.#destroyed) return;
+        for (const slot of this.table.slots) {
+          const state = this.table.state(slot.index);
+          if (this.table.threadId(slot.index) === tid && (state === SlotState.ALIVE || state === SlotState.CLAIMED)) {
+            this.#deathReasons[slot.index] ??= `transport worker ${tid} exited with code ${code}`;
+            this.table.markDead(slot.index);
+          }
+        }
+        this.drain();
+      });
+    }
+  }
+
+  // ---- slots and frames -------------------------------------------------------------
+
+  #pickSlot(sync: boolean): number {
+    const slots = this.table.slots;
+    const started = performance.now();
+    for (;;) {
+      for (let i = 0; i < slots.length; i++) {
+        const index = (this.#roundRobin + i) % slots.length;
+        if (this.table.state(index) === SlotState.ALIVE) {
+          this.#roundRobin = index + 1;
+          return index;
+        }
+      }
+      // No worker has attached yet (the pool is starting) or all have died. The slot table
+      // is shared memory, so waiting needs no event loop; only a replacement of a dead
+      // worker needs one, hence the limit.
+      if (performance.now() - started > WORKER_START_LIMIT_MS) {
+        throw new ConnectionError(
+          `No transport worker became ready within ${WORKER_START_LIMIT_MS} ms` +
+            (sync ? ' (a crashed worker is replaced when the event loop turns; a synchronous caller cannot wait for that)' : ''),
+        );
+      }
+      const seen = this.table.mainBell.sample();
+      this.drain();
+      this.table.mainBell.wait(seen, 20);
+    }
+  }
+
+  #sendControl(slot: number, type: number, stream: number, aux: number, payload?: Buffer): void {
+    this.#sendFrame(slot, type, 0, stream, aux, payload, 0, payload?.length ?? 0, true);
+  }
+
+  /**
+   * Writes a frame to a worker. A full ring means the worker is behind; the main thread
+   * then waits for room (blocking, which is brief: the worker drains eagerly).
+   */
+  #sendFrame(slot: number, type: number, flags: number, stream: number, aux: number, payload: Uint8Array | undefined, start: number, end: number, _sync: boolean): void {
+    const ring = this.table.slots[slot]!.toWorker;
+    while (!ring.write(type, flags, stream, aux, payload, start, end)) {
+      if (this.table.state(slot) !== SlotState.ALIVE) return; // its requests are failed by #buryWorker
+      const seen = ring.markBlocked(end - start);
+      this.table.slots[slot]!.workerBell.ring();
+      if (seen !== null) {
+        const [cells, index] = ring.headCell;
+        Atomics.wait(cells, index, seen, SYNC_SLICE_MS);
+      }
+    }
+    this.#dirtySlots.add(slot);
+  }
+
+  #scheduleBells(): void {
+    if (this.#bellScheduled) return;
+    this.#bellScheduled = true;
+    // Every request made in this turn of the loop reaches the worker with one wake-up.
+    queueMicrotask(() => {
+      this.#bellScheduled = false;
+      this.#ringBells();
+    });
+  }
+
+  #ringBells(): void {
+    for (const slot of this.#dirtySlots) this.table.slots[slot]!.workerBell.ring();
+    this.#dirtySlots.clear();
+  }
+
+  // ---- uploads -----------------------------------------------------------------------
+
+  #uploadSync(ex: Exchange, body: Uint8Array | StreamedBody): void {
+    if (!(body instanceof Uint8Array)) {
+      throw new ConnectionError('A streamed body needs an AsyncSession: a synchronous Session cannot read a stream while it blocks', { request: ex.request });
+    }
+    const max = this.table.slots[ex.slot]!.toWorker.maxPayload;
+    let at = 0;
+    while (!ex.done) {
+      const n = Math.min(max, body.length - at, ex.uploadCredit);
+      if (n > 0 || at === body.length) {
+        const last = at + n === body.length;
+        this.#sendFrame(ex.slot, FrameType.REQUEST_BODY, last ? FrameFlag.END_STREAM : 0, ex.id, 0, body, at, at + n, true);
+        ex.uploadCredit -= n;
+        at += n;
+        if (last) break;
+        continue;
+      }
+      this.waitUntil(() => ex.uploadCredit > 0 || ex.done);
+    }
+    this.#ringBells();
+  }
+
+  async #uploadAsync(ex: Exchange, body: Uint8Array | StreamedBody): Promise<void> {
+    const max = this.table.slots[ex.slot]!.toWorker.maxPayload;
+    const source: AsyncIterable<Uint8Array> | Iterable<Uint8Array> = body instanceof Uint8Array ? [body] : body.source;
+    try {
+      for await (const chunk of source) {
+        for (let at = 0; at < chunk.length; ) {
+          while (ex.uploadCredit <= 0 && !ex.done) await ex.changed();
+          if (ex.done) return;
+          const n = Math.min(max, chunk.length - at, ex.uploadCredit);
+          this.#sendFrame(ex.slot, FrameType.REQUEST_BODY, 0, ex.id, 0, chunk, at, at + n, false);
+          ex.uploadCredit -= n;
+          at += n;
+          this.#scheduleBells();
+        }
+      }
+      if (!ex.done) this.#sendFrame(ex.slot, FrameType.REQUEST_BODY, FrameFlag.END_STREAM, ex.id, 0, undefined, 0, 0, false);
+    } catch (err) {
+      if (!ex.done) this.#fail(ex, new ConnectionError(`Reading the request body failed: ${(err as Error).message}`, { request: ex.request, cause: err }), true);
+    }
+    this.#scheduleBells();
+  }
+
+  #assertOpen(): void {
+    if (this.#destroyed) throw new SessionClosedError('The engine has been shut down');
+  }
+}
+
+function flattenHeaders(request: PreparedRequest): string[] {
+  const flat: string[] = [];
+  for (const [name, value] of request.headers.rawEntries()) flat.push(name, value);
+  return flat;
+}
+
+export { RESPONSE_WINDOW };

@@ -1,0 +1,86 @@
+/**
+ * One request's state on the main thread, filled in by frames as the engine reads them.
+ * Responses read from it; the sync API waits on it by blocking in the engine, the async
+ * API by awaiting {@link Exchange.changed}.
+ */
+import type { RequestException } from '../errors.js';
+import type { PreparedRequest } from '../request/prepared-request.js';
+
+export interface ReceivedHead {
+  status: number;
+  httpVersion: number;
+  statusText: string;
+  /** The raw header block (frames.ts layout), parsed only when headers are read. */
+  headerBlock: Buffer;
+}
+
+export class Exchange {
+  readonly id: number;
+  readonly slot: number;
+  readonly sessionId: number;
+  readonly request: PreparedRequest;
+  /** The consumer streams the body and acknowledges it as it reads. */
+  readonly windowed: boolean;
+  /** After this long without a frame, a blocked caller gives up on the worker (ms; 0 = never). */
+  readonly stallLimit: number;
+  readonly startedAt = performance.now();
+  lastActivity = this.startedAt;
+
+  head: ReceivedHead | null = null;
+  informational: ReceivedHead[] = [];
+  /** Body chunks received and not yet taken by the consumer. */
+  readonly chunks: Buffer[] = [];
+  receivedBytes = 0;
+  ended = false;
+  trailerBlock: Buffer | null = null;
+  error: RequestException | null = null;
+  /** Set when the head arrived, for `elapsed`. */
+  headAt = 0;
+  /** Engine-wide arrival order of the head and of the end (or failure), for `gather`. */
+  headSeq = 0;
+  doneSeq = 0;
+
+  /** Request-body bytes the worker will accept beyond what was sent. */
+  uploadCredit = 0;
+
+  #waiters: Array<() => void> = [];
+
+  constructor(id: number, slot: number, sessionId: number, request: PreparedRequest, windowed: boolean, stallLimit: number, uploadWindow: number) {
+    this.id = id;
+    this.slot = slot;
+    this.sessionId = sessionId;
+    this.request = request;
+    this.windowed = windowed;
+    this.stallLimit = stallLimit;
+    this.uploadCredit = uploadWindow;
+  }
+
+  /** No more frames will come: the body ended or the exchange failed. */
+  get done(): boolean {
+    return this.ended || this.error !== null;
+  }
+
+  /** The head is in (or it never will be). */
+  get headSettled(): boolean {
+    return this.head !== null || this.error !== null;
+  }
+
+  /** Resolves at the next change of state. */
+  changed(): Promise<void> {
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  /** Called by the engine after applying a frame. */
+  notify(): void {
+    this.lastActivity = performance.now();
+    if (this.#waiters.length === 0) return;
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Takes every buffered body chunk. */
+  takeChunks(): Buffer[] {
+    return this.chunks.splice(0, this.chunks.length);
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * What every response has once its head is in, for the sync and async APIs alike.
+ *
+ * A response may be lazy: a multiplexed session hands it out while the request is still
+ * in flight. Every property then resolves it first (a sync session blocks for it; an async
+ * one throws `MultiplexingError` until `gather()` ran). `lazy` itself never resolves.
+ */
+import { BinaryReader } from '../channel/binary.js';
+import { decodeHeaderBlock, httpVersionName, type HttpVersion } from '../channel/frames.js';
+import { HTTPError } from '../errors.js';
+import { Headers } from '../headers.js';
+import type { PreparedRequest } from '../request/prepared-request.js';
+import type { BodySource } from './body-source.js';
+import { encodingOf } from './text.js';
+
+/** What a resolved response is made of. */
+export interface ResponseState {
+  source: BodySource;
+  url: string;
+  request: PreparedRequest;
+  history: BaseResponse[];
+}
+
+export abstract class BaseResponse {
+  #state: ResponseState | null;
+  #resolve: (() => void) | null;
+  #headers: Headers | null = null;
+  #encoding: string | null | undefined = undefined;
+
+  /** @internal Made by sessions, not by users. */
+  constructor(state: ResponseState | null, resolve: (() => void) | null = null) {
+    this.#state = state;
+    this.#resolve = resolve;
+  }
+
+  /** @internal Fills a lazy response once its request has completed. */
+  settle(state: ResponseState): void {
+    this.#state = state;
+    this.#resolve = null;
+  }
+
+  /** @internal Marks a lazy response whose request failed: reading it throws `error`. */
+  settleError(error: Error): void {
+    this.#resolve = () => {
+      throw error;
+    };
+  }
+
+  /** True while the response is a promise of one: its request is still in flight. */
+  get lazy(): boolean {
+    return this.#state === null;
+  }
+
+  /** @internal The resolved state; resolves a lazy response first. */
+  protected get s(): ResponseState {
+    if (this.#state === null) this.#resolve!();
+    return this.#state!;
+  }
+
+  /** @internal The state if resolved, without resolving. */
+  get settledState(): ResponseState | null {
+    return this.#state;
+  }
+
+  get statusCode(): number {
+    return this.s.source.exchange.head!.status;
+  }
+
+  get reason(): string {
+    return this.s.source.exchange.head!.statusText;
+  }
+
+  /** True for a status below 400. */
+  get ok(): boolean {
+    return this.statusCode < 400;
+  }
+
+  /** The final URL, after any redirects. */
+  get url(): string {
+    return this.s.url;
+  }
+
+  get httpVersion(): HttpVersion {
+    return httpVersionName(this.s.source.exchange.head!.httpVersion);
+  }
+
+  /** Case-insensitive; repeated fields joined with ', '; `getSetCookie()` keeps them apart. */
+  get headers(): Headers {
+    if (!this.#headers) this.#headers = headersFromBlock(this.s.source.exchange.head!.headerBlock);
+    return this.#headers;
+  }
+
+  /** The prepared request that produced this response. */
+  get request(): PreparedRequest {
+    return this.s.request;
+  }
+
+  /** Earlier responses of a redirect chain, oldest first. */
+  get history(): BaseResponse[] {
+    return this.s.history;
+  }
+
+  /** Time from sending the request to receiving the response head, in ms. */
+  get elapsed(): number {
+    const ex = this.s.source.exchange;
+    return ex.headAt - ex.startedAt;
+  }
+
+  /** The encoding `text` uses: the Content-Type charset, else UTF-8. Settable. */
+  get encoding(): string | null {
+    if (this.#encoding === undefined) this.#encoding = encodingOf(this.headers.get('content-type'));
+    return this.#encoding;
+  }
+
+  set encoding(value: string | null) {
+    this.#encoding = value;
+  }
+
+  /**
+   * Returns the response, or throws `HTTPError` for a 4xx or 5xx status.
+   * @example
+   * ```ts
+   * const data = s.get(url).raiseForStatus().json();
+   * ```
+   */
+  raiseForStatus(): this {
+    const status = this.statusCode;
+    if (status >= 400) {
+      const kind = status < 500 ? 'Client Error' : 'Server Error';
+      throw new HTTPError(`${status} ${kind}: ${this.reason} for url: ${this.url}`, { request: this.request, response: this });
+    }
+    return this;
+  }
+
+  toString(): string {
+    return `<Response ${this.httpVersion} [${this.statusCode}]>`;
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.lazy ? '<ResponsePromise (lazy)>' : this.toString();
+  }
+}
+
+export function headersFromBlock(block: Buffer): Headers {
+  const flat = decodeHeaderBlock(new BinaryReader(block));
+  const h = new Headers();
+  for (let i = 0; i < flat.length; i += 2) h.appendTrusted(flat[i]!, flat[i + 1]!);
+  return h;
+}
+

@@ -1,0 +1,113 @@
+/**
+ * A response body as it arrives from the engine, read either by blocking (sync API) or by
+ * awaiting (async API). Reading a streamed body acknowledges it to the worker, which is
+ * what lets the worker read more from the socket.
+ */
+import type { Engine } from '../engine/engine.js';
+import type { Exchange } from '../engine/exchange.js';
+import { StreamConsumedError } from '../errors.js';
+
+export class BodySource {
+  readonly exchange: Exchange;
+  readonly #engine: Engine;
+  #content: Buffer | null = null;
+  /** Bytes handed to a stream reader: once any were, the whole content is gone. */
+  #streamed = false;
+  /** Bytes acknowledged to the worker so far. */
+  #credited = 0;
+  #consumed = 0;
+
+  constructor(engine: Engine, exchange: Exchange) {
+    this.#engine = engine;
+    this.exchange = exchange;
+  }
+
+  /** Whether every byte is in (or the exchange failed). */
+  get complete(): boolean {
+    return this.exchange.done;
+  }
+
+  /** The whole body, blocking until it is in. */
+  readAllSync(): Buffer {
+    if (this.#content) return this.#content;
+    this.#assertNotStreamed();
+    const ex = this.exchange;
+    while (!ex.done) {
+      // Everything received is as good as consumed: acknowledge it so a windowed body keeps coming.
+      const seen = ex.receivedBytes;
+      this.#creditUpTo(seen, true);
+      this.#engine.waitUntil(() => ex.done || ex.receivedBytes > seen);
+    }
+    return this.#collect();
+  }
+
+  /** The whole body, awaiting it. */
+  async readAll(): Promise<Buffer> {
+    if (this.#content) return this.#content;
+    this.#assertNotStreamed();
+    const ex = this.exchange;
+    while (!ex.done) {
+      this.#creditUpTo(ex.receivedBytes, true);
+      await ex.changed();
+    }
+    return this.#collect();
+  }
+
+  /** The next chunk as received, blocking; `null` at the end. */
+  nextChunkSync(): Buffer | null {
+    const ex = this.exchange;
+    if (ex.chunks.length === 0 && !ex.done) this.#engine.waitUntil(() => ex.chunks.length > 0 || ex.done);
+    return this.#takeOne();
+  }
+
+  /** The next chunk as received; `null` at the end. */
+  async nextChunk(): Promise<Buffer | null> {
+    const ex = this.exchange;
+    while (ex.chunks.length === 0 && !ex.done) await ex.changed();
+    return this.#takeOne();
+  }
+
+  /** Stops the transfer if it is still running. */
+  close(): void {
+    if (!this.exchange.done) this.#engine.cancel(this.exchange);
+    this.exchange.chunks.length = 0;
+  }
+
+  #takeOne(): Buffer | null {
+    const ex = this.exchange;
+    const chunk = ex.chunks.shift();
+    if (chunk) {
+      this.#streamed = true;
+      this.#consumed += chunk.length;
+      this.#creditUpTo(this.#consumed, ex.chunks.length === 0);
+      return chunk;
+    }
+    if (ex.error) throw ex.error;
+    return null;
+  }
+
+  #collect(): Buffer {
+    const ex = this.exchange;
+    if (ex.error) throw ex.error;
+    const chunks = ex.takeChunks();
+    this.#content = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+    return this.#content;
+  }
+
+  /**
+   * Acknowledges consumption up to `total` bytes. Batched: the worker hears of it every
+   * quarter window, or at once when the reader has nothing left buffered (`urgent`).
+   */
+  #creditUpTo(total: number, urgent: boolean): void {
+    if (!this.exchange.windowed) return;
+    const owed = total - this.#credited;
+    if (owed > 0 && (urgent || owed >= 256 * 1024)) {
+      this.#engine.credit(this.exchange, owed);
+      this.#credited = total;
+    }
+  }
+
+  #assertNotStreamed(): void {
+    if (this.#streamed) throw new StreamConsumedError('The content of this response was already consumed by iterContent()/iterLines()', { request: this.exchange.request });
+  }
+}

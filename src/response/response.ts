@@ -1,0 +1,79 @@
+/**
+ * The response of the synchronous API, and of the async API without `stream`: the body is
+ * read by blocking (or is already in).
+ */
+import { JSONDecodeError } from '../errors.js';
+import { BaseResponse } from './base-response.js';
+import { LineSplitter } from './lines.js';
+import { decodeBody } from './text.js';
+
+export class Response extends BaseResponse {
+  /** The body as bytes, decoded from its Content-Encoding. */
+  get content(): Buffer {
+    return this.s.source.readAllSync();
+  }
+
+  /** The body as text in {@link encoding}. */
+  get text(): string | null {
+    return decodeBody(this.content, this.encoding);
+  }
+
+  /**
+   * The body parsed as JSON.
+   * @throws JSONDecodeError when the body is empty or not JSON.
+   */
+  json<T = unknown>(): T {
+    const text = this.text ?? this.content.toString('utf8');
+    try {
+      return JSON.parse(text) as T;
+    } catch (err) {
+      throw new JSONDecodeError(`Response from ${this.url} is not valid JSON: ${(err as Error).message}`, {
+        request: this.request,
+        response: this,
+        cause: err,
+      });
+    }
+  }
+
+  /**
+   * The body in chunks as it arrives (with `stream: true`), blocking for each.
+   * @param chunkSize bytes per chunk; `null` yields chunks as they arrive.
+   * @param decodeUnicode yield strings decoded with {@link encoding}.
+   */
+  *iterContent(chunkSize: number | null = 1, decodeUnicode = false): Generator<Buffer | string> {
+    const source = this.s.source;
+    const decoder = decodeUnicode ? new TextDecoder(this.encoding ?? 'utf-8') : null;
+    let pending: Buffer = Buffer.alloc(0);
+    for (;;) {
+      const chunk = source.nextChunkSync();
+      if (chunk === null) break;
+      if (chunkSize === null) {
+        yield decoder ? decoder.decode(chunk, { stream: true }) : chunk;
+        continue;
+      }
+      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+      while (pending.length >= chunkSize) {
+        const piece = pending.subarray(0, chunkSize);
+        pending = pending.subarray(chunkSize);
+        yield decoder ? decoder.decode(piece, { stream: true }) : piece;
+      }
+    }
+    if (pending.length) yield decoder ? decoder.decode(pending, { stream: true }) : pending;
+    if (decoder) {
+      const tail = decoder.decode();
+      if (tail) yield tail;
+    }
+  }
+
+  /** The body line by line (with `stream: true`); lines split across chunks are joined. */
+  *iterLines(options: { decodeUnicode?: boolean; delimiter?: string } = {}): Generator<string | Buffer> {
+    const splitter = new LineSplitter(options.delimiter, options.decodeUnicode ? (this.encoding ?? 'utf-8') : null);
+    for (const chunk of this.iterContent(null, false) as Generator<Buffer>) yield* splitter.push(chunk);
+    yield* splitter.end();
+  }
+
+  /** Releases the connection; an unread body is abandoned. */
+  close(): void {
+    this.settledState?.source.close();
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * Options: the public types (which carry the documentation), the internal normalised form,
+ * the defaults, and the one place where user input is checked. Everything past this module
+ * trusts what it is given.
+ */
+import { InvalidOption, describe } from '../errors.js';
+import { Headers, type HeadersInit } from '../headers.js';
+
+/**
+ * A time limit in milliseconds, or per phase. `null` means no limit.
+ *
+ * @example
+ * ```ts
+ * s.get(url, { timeout: 5_000 });                       // connect and each read: 5 s
+ * s.get(url, { timeout: { connect: 1_000, read: 10_000, total: 60_000 } });
+ * ```
+ */
+export type TimeoutInit = number | null | { connect?: number | null; read?: number | null; total?: number | null };
+
+/** Settings of a {@link Session} or {@link AsyncSession}. */
+export interface SessionOptions {
+  /**
+   * Return lazy responses at once and let requests run concurrently; resolve them on first
+   * access (sync) or with `gather()`.
+   * @example
+   * ```ts
+   * const s = new Session({ multiplexed: true });
+   * const rs = [s.get(a), s.get(b)];
+   * s.gather();
+   * ```
+   */
+  multiplexed?: boolean;
+  /** How many origins keep a connection pool. Default 10. */
+  poolConnections?: number;
+  /** Connections kept per origin. Default 10. */
+  poolMaxsize?: number;
+  /** Transport worker threads. Default: `os.availableParallelism()`. */
+  workers?: number;
+  /** Prefix for relative URLs: `new Session({ baseUrl: 'http://h/api' }).get('/users')`. */
+  baseUrl?: string | null;
+  /** Headers sent with every request (request headers win; `null` removes one). */
+  headers?: HeadersInit | null;
+  /** Default timeout for the session's requests; see {@link TimeoutInit}. */
+  timeout?: TimeoutInit;
+  /** Idle keep-alive connections are closed after this long (ms). Default 60 000. */
+  keepaliveDelay?: number;
+}
+
+/** Settings of one request. */
+export interface RequestOptions {
+  /** Headers for this request, merged over the session's. */
+  headers?: HeadersInit | null;
+  /** A string or bytes body, sent as given. */
+  data?: string | Uint8Array | null;
+  /** See {@link TimeoutInit}. Default 30 000 ms for GET, HEAD and OPTIONS, 120 000 ms for the rest. */
+  timeout?: TimeoutInit;
+  /**
+   * Do not read the body before returning: read it with `iterContent()`, `iterLines()` or
+   * `content`. The worker keeps at most a window of it ahead of you.
+   */
+  stream?: boolean;
+}
+
+/** A time limit per phase, in ms; 0 means none. */
+export interface Timeouts {
+  connect: number;
+  read: number;
+  total: number;
+}
+
+export interface NormalizedSessionOptions {
+  multiplexed: boolean;
+  poolConnections: number;
+  poolMaxsize: number;
+  workers: number | undefined;
+  baseUrl: string | null;
+  headers: Headers;
+  timeout: Timeouts | null;
+  keepaliveDelay: number;
+}
+
+export const SESSION_DEFAULTS = {
+  multiplexed: false,
+  poolConnections: 10,
+  poolMaxsize: 10,
+  keepaliveDelay: 60_000,
+} as const;
+
+/** Requests' defaults: quick methods get 30 s, methods that may carry big uploads 120 s. */
+export function defaultTimeouts(method: string): Timeouts {
+  const t = method === 'GET' || method === 'HEAD' || method === 'OPTIONS' ? 30_000 : 120_000;
+  return { connect: t, read: t, total: 0 };
+}
+
+// Adding a session option without normalising it fails to compile here.
+const SESSION_KEYS: Record<keyof SessionOptions, true> = {
+  multiplexed: true,
+  poolConnections: true,
+  poolMaxsize: true,
+  workers: true,
+  baseUrl: true,
+  headers: true,
+  timeout: true,
+  keepaliveDelay: true,
+};
+const REQUEST_KEYS: Record<keyof RequestOptions, true> = { headers: true, data: true, timeout: true, stream: true };
+
+export function normalizeSessionOptions(opts: SessionOptions | undefined): NormalizedSessionOptions {
+  const o = checkObject(opts, 'Session options', SESSION_KEYS);
+  return {
+    multiplexed: checkBoolean(o.multiplexed, 'multiplexed') ?? SESSION_DEFAULTS.multiplexed,
+    poolConnections: checkCount(o.poolConnections, 'poolConnections') ?? SESSION_DEFAULTS.poolConnections,
+    poolMaxsize: checkCount(o.poolMaxsize, 'poolMaxsize') ?? SESSION_DEFAULTS.poolMaxsize,
+    workers: checkCount(o.workers, 'workers'),
+    baseUrl: o.baseUrl == null ? null : checkString(o.baseUrl, 'baseUrl'),
+    headers: new Headers(o.headers ?? undefined),
+    timeout: o.timeout === undefined ? null : normalizeTimeout(o.timeout, 'timeout'),
+    keepaliveDelay: checkDuration(o.keepaliveDelay, 'keepaliveDelay') ?? SESSION_DEFAULTS.keepaliveDelay,
+  };
+}
+
+export interface NormalizedRequestOptions {
+  headers: HeadersInit | null;
+  data: string | Uint8Array | null;
+  timeout: Timeouts | null;
+  stream: boolean;
+}
+
+export function normalizeRequestOptions(opts: RequestOptions | undefined): NormalizedRequestOptions {
+  const o = checkObject(opts, 'Request options', REQUEST_KEYS);
+  if (o.data != null && typeof o.data !== 'string' && !(o.data instanceof Uint8Array)) {
+    throw new InvalidOption(`Invalid option data: ${describe(o.data)}; expected a string or bytes`);
+  }
+  return {
+    headers: o.headers ?? null,
+    data: o.data ?? null,
+    timeout: o.timeout === undefined ? null : normalizeTimeout(o.timeout, 'timeout'),
+    stream: checkBoolean(o.stream, 'stream') ?? false,
+  };
+}
+
+/** `null` means no limit at all; a number applies to connect and to each read. */
+export function normalizeTimeout(t: TimeoutInit, name: string): Timeouts {
+  if (t === null) return { connect: 0, read: 0, total: 0 };
+  if (typeof t === 'number') {
+    const ms = checkDuration(t, name)!;
+    return { connect: ms, read: ms, total: 0 };
+  }
+  if (typeof t === 'object') {
+    for (const k of Object.keys(t)) {
+      if (k !== 'connect' && k !== 'read' && k !== 'total') throw new InvalidOption(`Unknown field ${name}.${k}: expected connect, read or total`);
+    }
+    return {
+      connect: checkDuration(t.connect ?? undefined, `${name}.connect`) ?? 0,
+      read: checkDuration(t.read ?? undefined, `${name}.read`) ?? 0,
+      total: checkDuration(t.total ?? undefined, `${name}.total`) ?? 0,
+    };
+  }
+  throw new InvalidOption(`Invalid option ${name}: ${describe(t)}; expected milliseconds, null or { connect, read, total }`);
+}
+
+function checkObject<T extends object>(opts: T | undefined, what: string, keys: Record<string, true>): Partial<T> {
+  if (opts === undefined || opts === null) return {};
+  if (typeof opts !== 'object') throw new InvalidOption(`${what} must be an object, got ${describe(opts)}`);
+  for (const k of Object.keys(opts)) {
+    if (!keys[k]) throw new InvalidOption(`Unknown option ${JSON.stringify(k)} in ${what}; known: ${Object.keys(keys).join(', ')}`);
+  }
+  return opts;
+}
+
+function checkBoolean(v: unknown, name: string): boolean | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'boolean') throw new InvalidOption(`Invalid option ${name}: ${describe(v)}; expected true or false`);
+  return v;
+}
+
+function checkCount(v: unknown, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new InvalidOption(`Invalid option ${name}: ${describe(v)}; expected a whole number >= 1`);
+  return v;
+}
+
+function checkDuration(v: unknown, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+    throw new InvalidOption(`Invalid option ${name}: ${describe(v)}; expected a duration in milliseconds (a finite number >= 0)`);
+  }
+  return v;
+}
+
+function checkString(v: unknown, name: string): string {
+  if (typeof v !== 'string') throw new InvalidOption(`Invalid option ${name}: ${describe(v)}; expected a string`);
+  return v;
+}

@@ -1,0 +1,70 @@
+/**
+ * The one place where transport failures (undici's errors, Node's socket and TLS errors)
+ * become nodequests error codes. Only the code and a message cross the channel; the main
+ * thread builds the typed error (errors.ts `errorFromCode`).
+ */
+
+export interface TransportFailure {
+  code: string;
+  message: string;
+}
+
+/** Failures the transport raises itself carry their code already. */
+export class TransportError extends Error {
+  constructor(readonly nqCode: string, message: string) {
+    super(message);
+  }
+}
+
+const TLS_CODES = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|HOSTNAME_MISMATCH|ERR_OSSL_)/;
+
+/**
+ * Classifies an error from undici or the socket under it. `bodyStarted` tells a connection
+ * that broke mid-body (the body is cut short: ChunkedEncodingError) from one that broke
+ * before any response (ConnectionError).
+ */
+export function classify(err: unknown, target: string, bodyStarted: boolean): TransportFailure {
+  if (err instanceof TransportError) return { code: err.nqCode, message: err.message };
+  const e = (err ?? {}) as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  const code = e.code ?? '';
+  const causeCode = e.cause?.code ?? '';
+  const detail = e.message || String(err);
+
+  switch (code) {
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return { code: 'NQ_ERR_CONNECT_TIMEOUT', message: `Connection to ${target} timed out (${detail})` };
+    case 'UND_ERR_HEADERS_TIMEOUT':
+      return { code: 'NQ_ERR_READ_TIMEOUT', message: `Read timed out waiting for the response head from ${target}` };
+    case 'UND_ERR_BODY_TIMEOUT':
+      return { code: 'NQ_ERR_READ_TIMEOUT', message: `Read timed out: no body bytes from ${target} within the read timeout` };
+    case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
+      return { code: 'NQ_ERR_CHUNKED_ENCODING', message: `Response body from ${target} ended early: ${detail}` };
+    case 'UND_ERR_INVALID_ARG':
+      return { code: 'NQ_ERR_INVALID_OPTION', message: detail };
+    case 'HPE_UNEXPECTED_CONTENT_LENGTH':
+    case 'HPE_INVALID_CONTENT_LENGTH':
+    case 'HPE_INVALID_HEADER_TOKEN':
+    case 'HPE_HEADER_OVERFLOW':
+      return { code: 'NQ_ERR_INVALID_HEADER', message: `Malformed response header from ${target}: ${detail}` };
+    case 'HPE_INVALID_CHUNK_SIZE':
+    case 'HPE_INVALID_EOF_STATE':
+    case 'HPE_STRICT':
+      return { code: 'NQ_ERR_CHUNKED_ENCODING', message: `Broken chunked body from ${target}: ${detail}` };
+  }
+  if (code.startsWith('HPE_')) {
+    if (/content-length/i.test(detail)) return { code: 'NQ_ERR_INVALID_HEADER', message: `Malformed response header from ${target}: ${detail}` };
+    if (/chunk/i.test(detail)) return { code: 'NQ_ERR_CHUNKED_ENCODING', message: `Broken chunked body from ${target}: ${detail}` };
+    return { code: 'NQ_ERR_CONNECTION', message: `Malformed response from ${target}: ${detail}` };
+  }
+  if (TLS_CODES.test(code) || TLS_CODES.test(causeCode)) {
+    return { code: 'NQ_ERR_SSL', message: `TLS failed for ${target}: ${detail} (${code || causeCode})` };
+  }
+  if (code === 'ETIMEDOUT' || causeCode === 'ETIMEDOUT') {
+    return { code: 'NQ_ERR_CONNECT_TIMEOUT', message: `Connection to ${target} timed out (${detail})` };
+  }
+  if (bodyStarted) {
+    return { code: 'NQ_ERR_CHUNKED_ENCODING', message: `Connection to ${target} broke during the body: ${detail}` };
+  }
+  const named = code && !detail.includes(code) ? `${detail} (${code})` : detail;
+  return { code: 'NQ_ERR_CONNECTION', message: `Failed to reach ${target}: ${named}` };
+}

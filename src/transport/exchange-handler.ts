@@ -1,0 +1,192 @@
+/**
+ * One request's life in the worker: an undici dispatch handler (the bare callback level,
+ * not `request()` with its streams and promises) that writes the response straight into
+ * the outbox as frames.
+ *
+ * It pauses the socket read when the channel cannot take more: the outbox is congested,
+ * the consumer of a streamed (windowed) body is more than a window behind, or the decoder
+ * is full. Each of those calls `#maybeResume` when it clears.
+ */
+import { BinaryWriter } from '../channel/binary.js';
+import { FrameType, HttpVersionCode, RequestFlag, encodeError, encodeHeaderBlock, encodeResponseHead, type RequestHead } from '../channel/frames.js';
+import { type Decoder, createDecoder, DEFAULT_MAX_DECODED_BYTES } from './decoder.js';
+import { TransportError, classify } from './error-codes.js';
+import type { Outbox } from './outbox.js';
+
+/** How far a streamed body may run ahead of its consumer before the socket is paused. */
+export const RESPONSE_WINDOW = 1 << 20;
+
+// One writer for every head encoded by this worker: frames are copied into the ring at once.
+const scratch = new BinaryWriter(8192);
+
+export class ExchangeHandler {
+  readonly stream: number;
+  readonly #outbox: Outbox;
+  readonly #target: string;
+  readonly #windowed: boolean;
+  readonly #raw: boolean;
+  readonly #onDone: (stream: number) => void;
+  #abort: ((err: Error) => void) | null = null;
+  #resume: (() => void) | null = null;
+  #paused = false;
+  #unacked = 0;
+  #headSent = false;
+  #done = false;
+  #cancelReason: Error | null = null;
+  #decoder: Decoder | null = null;
+  #decoderFull = false;
+  #timer: NodeJS.Timeout | null = null;
+
+  constructor(stream: number, head: RequestHead, target: string, outbox: Outbox, onDone: (stream: number) => void) {
+    this.stream = stream;
+    this.#outbox = outbox;
+    this.#target = target;
+    this.#windowed = (head.flags & RequestFlag.WINDOWED) !== 0;
+    this.#raw = (head.flags & RequestFlag.RAW) !== 0;
+    this.#onDone = onDone;
+    if (head.totalTimeout > 0) {
+      this.#timer = setTimeout(() => {
+        this.cancel(new TransportError('NQ_ERR_TIMEOUT', `Request to ${target} exceeded its total timeout of ${head.totalTimeout} ms`));
+      }, head.totalTimeout);
+    }
+  }
+
+  // ---- from the main thread ----------------------------------------------------------
+
+  /** CANCEL frame or total timeout: abort the request; undici then calls onError. */
+  cancel(reason: Error): void {
+    if (this.#done) return;
+    this.#cancelReason = reason;
+    if (this.#abort) this.#abort(reason);
+  }
+
+  /** CREDIT frame: the consumer has taken `bytes` of a streamed body. */
+  credit(bytes: number): void {
+    this.#unacked -= bytes;
+    this.#maybeResume();
+  }
+
+  // ---- undici callbacks ----------------------------------------------------------------
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.#abort = abort as (err: Error) => void;
+    if (this.#cancelReason) abort(this.#cancelReason);
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+    if (statusCode < 200) {
+      // Informational (103 Early Hints and the like): passed on, the real head follows.
+      scratch.reset();
+      encodeResponseHead(scratch, { status: statusCode, httpVersion: HttpVersionCode['HTTP/1.1'], statusText, headers: rawHeaders });
+      this.#outbox.sendWritten(FrameType.RESPONSE_INFO, 0, this.stream, 0, scratch);
+      return true;
+    }
+    this.#resume = resume;
+    this.#headSent = true;
+    if (!this.#raw) this.#setUpDecoder(rawHeaders);
+    scratch.reset();
+    encodeResponseHead(scratch, { status: statusCode, httpVersion: HttpVersionCode['HTTP/1.1'], statusText, headers: rawHeaders });
+    this.#outbox.sendWritten(FrameType.RESPONSE_HEAD, 0, this.stream, 0, scratch);
+    return !this.#shouldPause();
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.#decoder) {
+      if (!this.#decoder.write(chunk)) this.#decoderFull = true;
+    } else {
+      this.#emit(chunk);
+    }
+    return !this.#shouldPause();
+  }
+
+  onComplete(trailers: Array<Buffer | string> | null): void {
+    if (this.#decoder) {
+      const trailerBlock = trailers ?? [];
+      this.#decoder.on('end', () => this.#end(trailerBlock));
+      this.#decoder.end();
+    } else {
+      this.#end(trailers ?? []);
+    }
+  }
+
+  onError(err: Error): void {
+    this.#fail(this.#cancelReason ?? err);
+  }
+
+  // ---- internals -----------------------------------------------------------------------
+
+  #setUpDecoder(rawHeaders: Buffer[]): void {
+    let encoding: string | null = null;
+    for (let i = 0; i < rawHeaders.length; i += 2) {
+      if (rawHeaders[i]!.length === 16 && rawHeaders[i]!.toString('latin1').toLowerCase() === 'content-encoding') {
+        encoding = encoding ? `${encoding}, ${rawHeaders[i + 1]!.toString('latin1')}` : rawHeaders[i + 1]!.toString('latin1');
+      }
+    }
+    if (!encoding) return;
+    let decoder: Decoder | null;
+    try {
+      decoder = createDecoder(encoding, { maxDecodedBytes: DEFAULT_MAX_DECODED_BYTES });
+    } catch (err) {
+      this.cancel(new TransportError('NQ_ERR_CONTENT_DECODING', `Cannot decode the body from ${this.#target}: ${(err as Error).message}`));
+      return;
+    }
+    if (!decoder) return;
+    decoder.on('data', (c: Buffer) => this.#emit(c));
+    decoder.on('drain', () => {
+      this.#decoderFull = false;
+      this.#maybeResume();
+    });
+    decoder.on('error', (err: Error) => this.cancel(new TransportError('NQ_ERR_CONTENT_DECODING', `${err.message} (from ${this.#target})`)));
+    this.#decoder = decoder;
+  }
+
+  #emit(chunk: Uint8Array): void {
+    if (this.#done) return;
+    const max = this.#outbox.maxPayload;
+    for (let at = 0; at < chunk.length; at += max) {
+      const end = Math.min(chunk.length, at + max);
+      this.#outbox.send(FrameType.RESPONSE_BODY, 0, this.stream, 0, chunk, at, end);
+    }
+    if (this.#windowed) this.#unacked += chunk.length;
+  }
+
+  #shouldPause(): boolean {
+    const pause = this.#outbox.congested || this.#decoderFull || (this.#windowed && this.#unacked >= RESPONSE_WINDOW);
+    if (pause && !this.#paused) {
+      this.#paused = true;
+      if (this.#outbox.congested) this.#outbox.onceDrained(() => this.#maybeResume());
+    }
+    return pause;
+  }
+
+  #maybeResume(): void {
+    if (!this.#paused || this.#done) return;
+    this.#paused = false;
+    if (this.#shouldPause()) return;
+    this.#resume?.();
+  }
+
+  #end(trailers: Array<Buffer | string>): void {
+    if (this.#done) return;
+    scratch.reset();
+    encodeHeaderBlock(scratch, trailers);
+    this.#outbox.sendWritten(FrameType.RESPONSE_END, 0, this.stream, 0, scratch);
+    this.#finish();
+  }
+
+  #fail(err: unknown): void {
+    if (this.#done) return;
+    const failure = classify(err, this.#target, this.#headSent);
+    scratch.reset();
+    encodeError(scratch, failure.code, failure.message);
+    this.#outbox.sendWritten(FrameType.RESPONSE_ERROR, 0, this.stream, 0, scratch);
+    this.#finish();
+  }
+
+  #finish(): void {
+    this.#done = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#decoder?.destroy();
+    this.#onDone(this.stream);
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * The transport host: the loop a worker runs for its slot. It waits for the main thread's
+ * bell with `Atomics.waitAsync` (never `Atomics.wait`: this event loop must keep turning
+ * for its sockets and timers), reads every frame in the ring, and acts on it.
+ */
+import type { Dispatcher } from 'undici';
+import { BinaryReader, BinaryWriter } from '../channel/binary.js';
+import type { Bell } from '../channel/bell.js';
+import { BODY_NONE, FrameFlag, FrameType, RequestFlag, decodeRequestHead, encodeError } from '../channel/frames.js';
+import type { Slot } from '../channel/slots.js';
+import { TransportError } from './error-codes.js';
+import { ExchangeHandler } from './exchange-handler.js';
+import { Outbox } from './outbox.js';
+import { SessionTransport, type TransportSessionConfig } from './session-transport.js';
+import { UploadSource } from './upload.js';
+
+interface Stream {
+  handler: ExchangeHandler;
+  upload: UploadSource | null;
+}
+
+export class TransportHost {
+  readonly outbox: Outbox;
+  readonly #slot: Slot;
+  readonly #bell: Bell;
+  readonly #sessions = new Map<number, SessionTransport>();
+  readonly #streams = new Map<number, Stream>();
+  readonly #reader = new BinaryReader(Buffer.alloc(0));
+  readonly #writer = new BinaryWriter(256);
+  #stopped = false;
+
+  constructor(slot: Slot, mainBell: Bell) {
+    this.#slot = slot;
+    this.#bell = slot.workerBell;
+    this.outbox = new Outbox(slot.toMain, mainBell);
+  }
+
+  /** Runs until {@link stop}. */
+  async run(): Promise<void> {
+    while (!this.#stopped) {
+      const seen = this.#bell.sample();
+      this.#slot.toWorker.drain(this.#onFrame);
+      await this.#bell.waitAsync(seen);
+    }
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#bell.ring();
+  }
+
+  /** Number of requests this worker is carrying, for diagnostics. */
+  get inFlight(): number {
+    return this.#streams.size;
+  }
+
+  readonly #onFrame = (type: number, flags: number, stream: number, aux: number, bytes: Buffer, start: number, length: number): void => {
+    switch (type) {
+      case FrameType.REQUEST:
+        this.#startRequest(stream, aux, bytes, start, length);
+        break;
+      case FrameType.REQUEST_BODY: {
+        // Copied: the ring's room is reused as soon as this drain ends.
+        const chunk = Buffer.from(bytes.subarray(start, start + length));
+        this.#streams.get(stream)?.upload?.push(chunk, (flags & FrameFlag.END_STREAM) !== 0);
+        break;
+      }
+      case FrameType.CREDIT:
+        this.#streams.get(stream)?.handler.credit(aux);
+        break;
+      case FrameType.CANCEL: {
+        const s = this.#streams.get(stream);
+        if (s) {
+          const reason = new TransportError('NQ_ERR_CONNECTION', 'Request cancelled');
+          s.upload?.fail(reason);
+          s.handler.cancel(reason);
+        }
+        break;
+      }
+      case FrameType.SESSION_OPEN: {
+        const config = JSON.parse(bytes.toString('utf8', start, start + length)) as TransportSessionConfig;
+        this.#sessions.set(aux, new SessionTransport(config));
+        break;
+      }
+      case FrameType.SESSION_CLOSE: {
+        const session = this.#sessions.get(aux);
+        this.#sessions.delete(aux);
+        void session?.close();
+        break;
+      }
+    }
+  };
+
+  #startRequest(stream: number, sessionId: number, bytes: Buffer, start: number, length: number): void {
+    const head = decodeRequestHead(this.#reader.at(bytes, start, start + length));
+    const session = this.#sessions.get(sessionId);
+    let url: URL;
+    try {
+      if (!session) throw new TransportError('NQ_ERR_CONNECTION', `Session ${sessionId} is not open in this worker`);
+      url = new URL(head.url);
+    } catch (err) {
+      this.#failEarly(stream, err);
+      return;
+    }
+    const target = url.origin;
+    const handler = new ExchangeHandler(stream, head, target, this.outbox, this.#onStreamDone);
+    let body: Buffer | UploadSource | null = null;
+    let upload: UploadSource | null = null;
+    if (head.flags & RequestFlag.INLINE_BODY) {
+      body = Buffer.from(bytes.subarray(this.#reader.pos, start + length));
+    } else if (head.bodyLength !== BODY_NONE) {
+      upload = new UploadSource((n) => this.outbox.send(FrameType.UPLOAD_CREDIT, 0, stream, n));
+      body = upload;
+    }
+    this.#streams.set(stream, { handler, upload });
+    session!.dispatcherFor(head.connectTimeout).dispatch(
+      {
+        origin: target,
+        path: url.pathname + url.search,
+        method: head.method,
+        headers: head.headers,
+        body: body as Buffer | null,
+        headersTimeout: head.readTimeout,
+        bodyTimeout: head.readTimeout,
+      },
+      // The legacy callback shape (onHeaders with raw header buffers) skips undici's header
+      // parsing: the raw bytes go straight into the frame.
+      handler as unknown as Dispatcher.DispatchHandler,
+    );
+  }
+
+  #failEarly(stream: number, err: unknown): void {
+    const e = err as { nqCode?: string; message?: string };
+    this.#writer.reset();
+    encodeError(this.#writer, e.nqCode ?? 'NQ_ERR_INVALID_URL', e.message ?? String(err));
+    this.outbox.sendWritten(FrameType.RESPONSE_ERROR, 0, stream, 0, this.#writer);
+  }
+
+  readonly #onStreamDone = (stream: number): void => {
+    this.#streams.delete(stream);
+  };
+}

@@ -1,0 +1,49 @@
+/**
+ * One session's connections inside one worker. Sessions that share a worker never share
+ * pools, so closing one session leaves the others' keep-alive connections alone.
+ */
+import { Agent, type Dispatcher } from 'undici';
+
+/** The part of a session's settings the transport needs; sent once per worker as JSON. */
+export interface TransportSessionConfig {
+  /** Connections kept per origin. */
+  poolMaxsize: number;
+  /** Origins that keep a pool. */
+  poolConnections: number;
+  /** Idle keep-alive sockets are closed after this long (ms). */
+  keepAliveTimeout: number;
+}
+
+export class SessionTransport {
+  readonly config: TransportSessionConfig;
+  // undici fixes the connect timeout per agent, so there is one agent per timeout in use
+  // (in practice one or two per session).
+  readonly #agents = new Map<number, Agent>();
+
+  constructor(config: TransportSessionConfig) {
+    this.config = config;
+  }
+
+  dispatcherFor(connectTimeout: number): Dispatcher {
+    let agent = this.#agents.get(connectTimeout);
+    if (!agent) {
+      agent = new Agent({
+        connections: this.config.poolMaxsize,
+        pipelining: 1,
+        keepAliveTimeout: this.config.keepAliveTimeout,
+        connect: { timeout: connectTimeout },
+        // The transport applies per-request read timeouts; these are only the fallbacks.
+        headersTimeout: 0,
+        bodyTimeout: 0,
+      });
+      this.#agents.set(connectTimeout, agent);
+    }
+    return agent;
+  }
+
+  async close(): Promise<void> {
+    const agents = [...this.#agents.values()];
+    this.#agents.clear();
+    await Promise.allSettled(agents.map((a) => a.destroy()));
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * Entry point of a transport worker, loaded by piscina.
+ *
+ * Loading the module is what starts the host: it claims a slot in the shared table that
+ * came as `workerData` and serves it for the life of the thread. Piscina keeps the thread
+ * alive and replaces it if it dies; the default export only answers the rare one-shot
+ * tasks the engine sends through piscina (diagnostics and fault injection).
+ */
+import { threadId, workerData } from 'node:worker_threads';
+import { FrameType } from '../src/channel/frames.js';
+import { SlotTable, type SlotTableInit } from '../src/channel/slots.js';
+import { TransportHost } from '../src/transport/host.js';
+
+const table = new SlotTable(workerData as SlotTableInit);
+let host: TransportHost | null = null;
+
+function attach(): void {
+  const slot = table.claim(threadId);
+  if (!slot) {
+    // Every slot is taken (a dead worker's slot is freed once the main thread has drained it).
+    setTimeout(attach, 20);
+    return;
+  }
+  const h = new TransportHost(slot, table.mainBell);
+  host = h;
+  process.on('exit', (code) => {
+    // Runs for process.exit() and uncaught exceptions; not for terminate(), which the main
+    // thread notices through the Worker's exit event instead.
+    h.outbox.sendFinal(FrameType.WORKER_EXIT, Buffer.from(`transport worker ${threadId} exited with code ${code}`));
+    table.markDead(slot.index);
+  });
+  void h.run();
+}
+attach();
+
+/** One-shot tasks, run through piscina. */
+export type WorkerTask = { op: 'stats' } | { op: 'exit'; code: number; delayMs?: number };
+
+export default async function task(t: WorkerTask): Promise<unknown> {
+  switch (t.op) {
+    case 'stats':
+      return { threadId, inFlight: host?.inFlight ?? 0, memory: process.memoryUsage() };
+    case 'exit':
+      // Fault injection for tests: exit as a crashing worker would, after the task returns.
+      setTimeout(() => process.exit(t.code), t.delayMs ?? 0);
+      return { threadId };
+  }
+}
