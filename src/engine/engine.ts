@@ -62,6 +62,16 @@ export interface SendOptions {
 
 const engines = new Map<number, Engine>();
 let nextSessionId = 1;
+let blockedMs = 0;
+
+/**
+ * Total time this thread has spent blocked in `Atomics.wait` for responses, in ms. The
+ * benchmarks subtract it from wall time to get the main thread's busy time under the sync
+ * API, where the event-loop utilisation would count blocking as busy.
+ */
+export function mainThreadBlockedMs(): number {
+  return blockedMs;
+}
 
 export class Engine {
   readonly size: number;
@@ -225,7 +235,9 @@ export class Engine {
       this.drain();
       if (done()) return;
       this.#ringBells();
+      const t0 = performance.now();
       bell.wait(seen, SYNC_SLICE_MS);
+      blockedMs += performance.now() - t0;
       if (bell.sample() === seen) this.#failStalled();
     }
   }
