@@ -157,6 +157,27 @@ export class Engine {
     void this.pool.destroy().catch(() => {});
   }
 
+  /** Whether some worker has attached and can take requests now. */
+  get hasLiveWorker(): boolean {
+    for (const slot of this.table.slots) if (this.table.state(slot.index) === SlotState.ALIVE) return true;
+    return false;
+  }
+
+  /**
+   * Waits, without blocking the event loop, until a worker can take requests: while the
+   * pool starts, or while piscina replaces a dead worker (which needs this loop to turn).
+   */
+  async whenLive(): Promise<void> {
+    const started = performance.now();
+    while (!this.hasLiveWorker) {
+      if (performance.now() - started > WORKER_START_LIMIT_MS) throw new ConnectionError(`No transport worker became ready within ${WORKER_START_LIMIT_MS} ms`);
+      const seen = this.table.mainBell.sample();
+      this.drain();
+      if (this.hasLiveWorker) return;
+      await Promise.race([this.table.mainBell.waitAsync(seen), new Promise((r) => setTimeout(r, 20))]);
+    }
+  }
+
   /** Number of requests in flight on this engine. */
   get inFlight(): number {
     return this.#exchanges.size;

@@ -23,6 +23,7 @@ export class AsyncSession extends BaseSession {
   async request(method: string, url: string | URL, options?: RequestOptions & { stream: true }): Promise<AsyncResponse>;
   async request(method: string, url: string | URL, options?: RequestOptions): Promise<Response>;
   async request(method: string, url: string | URL, options?: RequestOptions): Promise<AnyResponse> {
+    await this.whenTransportReady();
     const f = this.start(method, url, options, false);
     const Kind = f.options.stream ? AsyncResponse : Response;
     if (this.multiplexed) {

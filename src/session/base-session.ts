@@ -79,6 +79,13 @@ export abstract class BaseSession {
     return { exchange, options, state: { source: new BodySource(engine, exchange), url: request.url, request, history: [] } };
   }
 
+  /** For the async API: waits on the event loop (not by blocking) until a worker is up. */
+  protected async whenTransportReady(): Promise<void> {
+    if (this.#closed) return;
+    const engine = this.#ensureEngine();
+    if (!engine.hasLiveWorker) await engine.whenLive();
+  }
+
   protected get engine(): Engine {
     return this.#ensureEngine();
   }
