@@ -38,7 +38,11 @@ export function classify(err: unknown, target: string, bodyStarted: boolean): Tr
     case 'UND_ERR_BODY_TIMEOUT':
       return { code: 'NQ_ERR_READ_TIMEOUT', message: `Read timed out: no body bytes from ${target} within the read timeout` };
     case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
-      return { code: 'NQ_ERR_CHUNKED_ENCODING', message: `Response body from ${target} ended early: ${detail}` };
+      // Before any head it is the head that is bad (undici checks conflicting
+      // Content-Length fields there); after it, the body was cut short.
+      return bodyStarted
+        ? { code: 'NQ_ERR_CHUNKED_ENCODING', message: `Response body from ${target} ended early: ${detail}` }
+        : { code: 'NQ_ERR_INVALID_HEADER', message: `Malformed Content-Length from ${target}: ${detail}` };
     case 'UND_ERR_INVALID_ARG':
       return { code: 'NQ_ERR_INVALID_OPTION', message: detail };
     case 'HPE_UNEXPECTED_CONTENT_LENGTH':

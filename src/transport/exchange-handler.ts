@@ -83,7 +83,10 @@ export class ExchangeHandler {
     }
     this.#resume = resume;
     this.#headSent = true;
-    if (!this.#raw) this.#setUpDecoder(rawHeaders);
+    if (!this.#raw) {
+      const encoding = contentEncodingOf(rawHeaders);
+      if (encoding) this.#setUpDecoder(encoding);
+    }
     scratch.reset();
     encodeResponseHead(scratch, { status: statusCode, httpVersion: HttpVersionCode['HTTP/1.1'], statusText, headers: rawHeaders });
     this.#outbox.sendWritten(FrameType.RESPONSE_HEAD, 0, this.stream, 0, scratch);
@@ -115,14 +118,7 @@ export class ExchangeHandler {
 
   // ---- internals -----------------------------------------------------------------------
 
-  #setUpDecoder(rawHeaders: Buffer[]): void {
-    let encoding: string | null = null;
-    for (let i = 0; i < rawHeaders.length; i += 2) {
-      if (rawHeaders[i]!.length === 16 && rawHeaders[i]!.toString('latin1').toLowerCase() === 'content-encoding') {
-        encoding = encoding ? `${encoding}, ${rawHeaders[i + 1]!.toString('latin1')}` : rawHeaders[i + 1]!.toString('latin1');
-      }
-    }
-    if (!encoding) return;
+  #setUpDecoder(encoding: string): void {
     let decoder: Decoder | null;
     try {
       decoder = createDecoder(encoding, { maxDecodedBytes: DEFAULT_MAX_DECODED_BYTES });
@@ -189,4 +185,17 @@ export class ExchangeHandler {
     this.#decoder?.destroy();
     this.#onDone(this.stream);
   }
+}
+
+/** Every Content-Encoding field of a raw head, joined in order. */
+function contentEncodingOf(raw: Buffer[]): string | null {
+  let encoding: string | null = null;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 16 && name.toString('latin1').toLowerCase() === 'content-encoding') {
+      const v = raw[i + 1]!.toString('latin1');
+      encoding = encoding ? `${encoding}, ${v}` : v;
+    }
+  }
+  return encoding;
 }
