@@ -1,0 +1,52 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import nq, { get, aget } from '../dist/src/index.js';
+import { startServerProcess, type ServerProcess } from './helpers/server-process.js';
+
+const run = promisify(execFile);
+const indexUrl = new URL('../dist/src/index.js', import.meta.url).href;
+let server: ServerProcess;
+beforeAll(async () => {
+  server = await startServerProcess();
+});
+afterAll(() => server.close());
+
+/** Runs a script in a fresh process and returns its output and how long it took to exit. */
+async function script(code: string): Promise<{ out: string; ms: number }> {
+  const t0 = performance.now();
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', code], { timeout: 15_000 });
+  return { out: stdout.trim(), ms: performance.now() - t0 };
+}
+
+describe('one-shot helpers', () => {
+  it('get() and aget() work on shared default sessions', async () => {
+    expect(get(`${server.url}/status/202`).statusCode).toBe(202);
+    expect((await aget(`${server.url}/status/203`)).statusCode).toBe(203);
+    expect(nq.delete).toBe(nq.del);
+    expect(nq.get(`${server.url}/echo`, { headers: { a: 'b' } }).json()).toMatchObject({ method: 'GET' });
+  });
+
+  it('a script that calls get() and never closes exits promptly', async () => {
+    const { out, ms } = await script(`import { get } from '${indexUrl}'; console.log(get('${server.url}/status/200').statusCode);`);
+    expect(out).toBe('200');
+    expect(ms).toBeLessThan(3000);
+  });
+
+  it('a script that awaits aget() and never closes exits promptly', async () => {
+    const { out, ms } = await script(`import { aget, AsyncSession } from '${indexUrl}';
+      console.log((await aget('${server.url}/status/201')).statusCode);
+      const s = new AsyncSession({ multiplexed: true }); await s.get('${server.url}/status/204'); await s.gather();`);
+    expect(out).toBe('201');
+    expect(ms).toBeLessThan(3000);
+  });
+
+  it('a script with a request still in flight waits for it, then exits', async () => {
+    const { out, ms } = await script(`import { aget } from '${indexUrl}';
+      aget('${server.url}/delay/700').then((r) => console.log(r.text));`);
+    expect(out).toBe('delayed 700');
+    expect(ms).toBeGreaterThan(700);
+    expect(ms).toBeLessThan(4000);
+  });
+});
