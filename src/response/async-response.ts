@@ -8,10 +8,9 @@
  * for await (const chunk of r.iterContent(64 * 1024)) process(chunk);
  * ```
  */
-import { TextDecoder } from 'node:util';
 import { JSONDecodeError } from '../errors.js';
 import { BaseResponse } from './base-response.js';
-import { LineSplitter } from './lines.js';
+import { LineSplitter, Rechunker } from './chunking.js';
 import { decodeBody } from './text.js';
 
 export class AsyncResponse extends BaseResponse {
@@ -38,27 +37,9 @@ export class AsyncResponse extends BaseResponse {
   /** The body in chunks of `chunkSize` bytes (`null`: as they arrive). */
   async *iterContent(chunkSize: number | null = 1, decodeUnicode = false): AsyncGenerator<Buffer | string> {
     const source = this.s.source;
-    const decoder = decodeUnicode ? new TextDecoder(this.encoding ?? 'utf-8') : null;
-    let pending: Buffer = Buffer.alloc(0);
-    for (;;) {
-      const chunk = await source.nextChunk();
-      if (chunk === null) break;
-      if (chunkSize === null) {
-        yield decoder ? decoder.decode(chunk, { stream: true }) : chunk;
-        continue;
-      }
-      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
-      while (pending.length >= chunkSize) {
-        const piece = pending.subarray(0, chunkSize);
-        pending = pending.subarray(chunkSize);
-        yield decoder ? decoder.decode(piece, { stream: true }) : piece;
-      }
-    }
-    if (pending.length) yield decoder ? decoder.decode(pending, { stream: true }) : pending;
-    if (decoder) {
-      const tail = decoder.decode();
-      if (tail) yield tail;
-    }
+    const rechunker = new Rechunker(chunkSize, decodeUnicode ? (this.encoding ?? 'utf-8') : null);
+    for (let chunk = await source.nextChunk(); chunk !== null; chunk = await source.nextChunk()) yield* rechunker.push(chunk);
+    yield* rechunker.end();
   }
 
   /** The body line by line. */

@@ -4,7 +4,7 @@
  */
 import { JSONDecodeError } from '../errors.js';
 import { BaseResponse } from './base-response.js';
-import { LineSplitter } from './lines.js';
+import { LineSplitter, Rechunker } from './chunking.js';
 import { decodeBody } from './text.js';
 
 export class Response extends BaseResponse {
@@ -42,27 +42,9 @@ export class Response extends BaseResponse {
    */
   *iterContent(chunkSize: number | null = 1, decodeUnicode = false): Generator<Buffer | string> {
     const source = this.s.source;
-    const decoder = decodeUnicode ? new TextDecoder(this.encoding ?? 'utf-8') : null;
-    let pending: Buffer = Buffer.alloc(0);
-    for (;;) {
-      const chunk = source.nextChunkSync();
-      if (chunk === null) break;
-      if (chunkSize === null) {
-        yield decoder ? decoder.decode(chunk, { stream: true }) : chunk;
-        continue;
-      }
-      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
-      while (pending.length >= chunkSize) {
-        const piece = pending.subarray(0, chunkSize);
-        pending = pending.subarray(chunkSize);
-        yield decoder ? decoder.decode(piece, { stream: true }) : piece;
-      }
-    }
-    if (pending.length) yield decoder ? decoder.decode(pending, { stream: true }) : pending;
-    if (decoder) {
-      const tail = decoder.decode();
-      if (tail) yield tail;
-    }
+    const rechunker = new Rechunker(chunkSize, decodeUnicode ? (this.encoding ?? 'utf-8') : null);
+    for (let chunk = source.nextChunkSync(); chunk !== null; chunk = source.nextChunkSync()) yield* rechunker.push(chunk);
+    yield* rechunker.end();
   }
 
   /** The body line by line (with `stream: true`); lines split across chunks are joined. */
