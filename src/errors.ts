@@ -134,6 +134,10 @@ export class MultiplexingError extends RequestException {
 export class InvalidOption extends RequestException {
   static override readonly code: string = 'NQ_ERR_INVALID_OPTION';
 }
+/** The request's `signal` was aborted. */
+export class RequestAborted extends RequestException {
+  static override readonly code: string = 'NQ_ERR_ABORTED';
+}
 /** The session was closed and cannot take more requests. */
 export class SessionClosedError extends RequestException {
   static override readonly code: string = 'NQ_ERR_SESSION_CLOSED';
@@ -144,7 +148,7 @@ const BY_CODE: ReadonlyMap<string, typeof RequestException> = new Map(
     RequestException, ConnectionError, SSLError, ProxyError, Timeout, ConnectTimeout, ReadTimeout,
     TooManyRedirects, HTTPError, JSONDecodeError, InvalidURL, MissingSchema, InvalidSchema,
     InvalidHeader, ChunkedEncodingError, ContentDecodingError, StreamConsumedError, RetryError,
-    MultiplexingError, InvalidOption, SessionClosedError,
+    MultiplexingError, InvalidOption, RequestAborted, SessionClosedError,
   ].map((c) => [c.code, c]),
 );
 

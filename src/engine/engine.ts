@@ -170,6 +170,7 @@ export class Engine {
   async whenLive(): Promise<void> {
     const started = performance.now();
     while (!this.hasLiveWorker) {
+      this.#assertOpen();
       if (performance.now() - started > WORKER_START_LIMIT_MS) throw new ConnectionError(`No transport worker became ready within ${WORKER_START_LIMIT_MS} ms`);
       const seen = this.table.mainBell.sample();
       this.drain();
@@ -198,8 +199,8 @@ export class Engine {
     this.#nextStream = (this.#nextStream + 1) >>> 0 || 1;
     const stallLimit = opts.readTimeout > 0 ? opts.connectTimeout + opts.readTimeout + 5_000 : 0;
     const ex = new Exchange(id, slot, opts.sessionId, request, opts.windowed, stallLimit, UPLOAD_WINDOW);
-
     const body = request.body;
+    ex.bodyLength = body === null ? 0 : body instanceof Uint8Array ? body.length : body.length;
     const inline = body instanceof Uint8Array && body.length <= INLINE_BODY_LIMIT;
     const bodyLength = body === null ? BODY_NONE : body instanceof Uint8Array ? body.length : (body.length ?? BODY_UNKNOWN);
     const w = this.#writer.reset();
@@ -229,9 +230,9 @@ export class Engine {
   }
 
   /** Stops an exchange the caller no longer wants; any later frames for it are dropped. */
-  cancel(ex: Exchange): void {
+  cancel(ex: Exchange, reason?: RequestException): void {
     if (!this.#exchanges.has(ex.id)) return;
-    this.#fail(ex, new ConnectionError('Request cancelled', { request: ex.request }), true);
+    this.#fail(ex, reason ?? new ConnectionError('Request cancelled', { request: ex.request }), true);
     this.#ringBells();
   }
 
@@ -247,8 +248,9 @@ export class Engine {
   /**
    * Blocks the calling thread, reading the rings, until `done()` is true. Never touches
    * the event loop. Exchanges whose worker went silent past their stall limit are failed.
+   * `wakeAt` (performance.now clock) makes it look again by then even if no frame came.
    */
-  waitUntil(done: () => boolean): void {
+  waitUntil(done: () => boolean, wakeAt?: () => number): void {
     this.#ringBells();
     const bell = this.table.mainBell;
     for (;;) {
@@ -257,7 +259,8 @@ export class Engine {
       if (done()) return;
       this.#ringBells();
       const t0 = performance.now();
-      bell.wait(seen, SYNC_SLICE_MS);
+      const slice = wakeAt ? Math.max(0, Math.min(SYNC_SLICE_MS, wakeAt() - t0)) : SYNC_SLICE_MS;
+      bell.wait(seen, slice);
       blockedMs += performance.now() - t0;
       if (bell.sample() === seen) this.#failStalled();
     }
@@ -307,11 +310,18 @@ export class Engine {
       case FrameType.RESPONSE_INFO: {
         const fixed = decodeResponseHeadFixed(this.#reader.at(bytes, start, start + length));
         const head = { ...fixed, headerBlock: Buffer.from(bytes.subarray(this.#reader.pos, start + length)) };
-        if (type === FrameType.RESPONSE_INFO) ex.informational.push(head);
-        else {
+        if (type === FrameType.RESPONSE_INFO) {
+          ex.informational.push(head);
+          this.#emit(ex, 'informational', 0);
+        } else {
           ex.head = head;
           ex.headAt = performance.now();
           ex.headSeq = ++this.#seq;
+          // A response means the whole body was sent (or is no longer wanted).
+          if (ex.bodyLength !== null && ex.uploaded < ex.bodyLength) {
+            ex.uploaded = ex.bodyLength;
+            this.#emit(ex, 'upload', ex.uploaded);
+          }
         }
         break;
       }
@@ -320,12 +330,14 @@ export class Engine {
         bytes.copy(chunk, 0, start, start + length);
         ex.chunks.push(chunk);
         ex.receivedBytes += length;
+        this.#emit(ex, 'download', ex.receivedBytes);
         break;
       }
       case FrameType.RESPONSE_END:
         ex.trailerBlock = Buffer.from(bytes.subarray(start, start + length));
         ex.ended = true;
         this.#finish(ex);
+        this.#emit(ex, 'download', ex.receivedBytes);
         break;
       case FrameType.RESPONSE_ERROR: {
         const { code, message } = decodeError(this.#reader.at(bytes, start, start + length));
@@ -335,10 +347,23 @@ export class Engine {
       }
       case FrameType.UPLOAD_CREDIT:
         ex.uploadCredit += aux;
+        ex.uploaded += aux;
+        this.#emit(ex, 'upload', ex.uploaded);
         break;
     }
     ex.notify();
   };
+
+  /** Tells a progress listener; a listener that throws fails its request with that error. */
+  #emit(ex: Exchange, event: 'upload' | 'download' | 'informational', bytes: number): void {
+    if (ex.onEvent === null) return;
+    try {
+      ex.onEvent(event, bytes);
+    } catch (err) {
+      if (!ex.done) this.#fail(ex, err as RequestException, true);
+      else ex.error ??= err as RequestException;
+    }
+  }
 
   #finish(ex: Exchange): void {
     ex.doneSeq = ++this.#seq;

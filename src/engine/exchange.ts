@@ -33,6 +33,7 @@ export class Exchange {
   receivedBytes = 0;
   ended = false;
   trailerBlock: Buffer | null = null;
+  /** Why the exchange failed: a transport error, or whatever a progress hook threw. */
   error: RequestException | null = null;
   /** Set when the head arrived, for `elapsed`. */
   headAt = 0;
@@ -42,6 +43,12 @@ export class Exchange {
 
   /** Request-body bytes the worker will accept beyond what was sent. */
   uploadCredit = 0;
+  /** Request-body bytes handed to the socket so far, and the body's length (null: unknown). */
+  uploaded = 0;
+  bodyLength: number | null = 0;
+
+  /** Progress listener (hooks); called while frames are read, so it must not block. */
+  onEvent: ((event: 'upload' | 'download' | 'informational', bytes: number) => void) | null = null;
 
   #waiters: Array<() => void> = [];
 

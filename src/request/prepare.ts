@@ -1,22 +1,54 @@
 /**
- * Building a {@link PreparedRequest} from a method, a URL and normalised options, with the
- * session's settings underneath: the `prepare_*` steps of Requests, one concern each.
+ * Building the first {@link PreparedRequest} of a call from a method, a URL and normalised
+ * options, with the session's settings underneath: the `prepare_*` steps of Requests, one
+ * concern each, in the order they depend on each other.
  */
+import { authFromUrl, HTTPBasicAuth, type AuthBase } from '../auth.js';
+import { InvalidURL } from '../errors.js';
 import { Headers } from '../headers.js';
-import { InvalidURL, InvalidSchema, MissingSchema } from '../errors.js';
+import { readFileSync } from 'node:fs';
+import { netrcPath, parseNetrc, type Netrc } from '../netrc.js';
 import type { NormalizedRequestOptions, NormalizedSessionOptions } from '../session/options.js';
+import { supportedEncodings } from '../transport/decoder.js';
 import { VERSION } from '../version.js';
-import type { PreparedRequest, RequestBody } from './prepared-request.js';
+import { encodeBody } from './body.js';
+import type { PreparedRequest } from './prepared-request.js';
+import { encodeParams, prepareUrl, wireUrl } from './url.js';
 
 export const DEFAULT_USER_AGENT = `nodequests/${VERSION}`;
 const METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const SCHEMES = new Set(['http:', 'https:']);
 
-export function prepareRequest(method: string, url: string | URL, opts: NormalizedRequestOptions, session: NormalizedSessionOptions): PreparedRequest {
+// Every request starts from these; validated once, copied per request.
+const DEFAULT_HEADERS = new Headers({
+  'User-Agent': DEFAULT_USER_AGENT,
+  Accept: '*/*',
+  'Accept-Encoding': supportedEncodings().join(', '),
+});
+
+export interface PreparedCall {
+  request: PreparedRequest;
+  /** The target with its fragment (redirects carry it). */
+  url: URL;
+  /** The credentials in force for this call, for challenges and redirects. */
+  auth: AuthBase | null;
+}
+
+export function prepareCall(method: string, target: string | URL, opts: NormalizedRequestOptions, session: NormalizedSessionOptions): PreparedCall {
   const m = prepareMethod(method);
-  const headers = prepareHeaders(session.headers, opts.headers);
-  const body = prepareBody(m, opts.data, headers);
-  return { method: m, url: prepareUrl(url, session.baseUrl), headers, body };
+  const url = prepareTarget(target, opts, session);
+  const urlAuth = authFromUrl(url);
+  if (urlAuth) {
+    // Credentials in the URL become an Authorization header; they never go on the wire as is.
+    url.username = '';
+    url.password = '';
+  }
+  const headers = DEFAULT_HEADERS.copy().update(session.headers);
+  if (opts.headers) headers.update(opts.headers);
+  const body = encodeBody({ data: opts.data, json: opts.json, files: opts.files }, headers, m);
+  const auth = opts.auth !== undefined ? opts.auth : (session.auth ?? (urlAuth ? new HTTPBasicAuth(...urlAuth) : null) ?? netrc(url, session));
+  let request: PreparedRequest = { method: m, url: wireUrl(url), headers, body };
+  if (auth) request = auth.apply(request);
+  return { request, url, auth };
 }
 
 function prepareMethod(method: string): string {
@@ -24,36 +56,30 @@ function prepareMethod(method: string): string {
   return method.toUpperCase();
 }
 
-function prepareUrl(input: string | URL, baseUrl: string | null): string {
-  let text = String(input).trim();
-  if (baseUrl && !/^[a-z][a-z0-9+.-]*:/i.test(text)) text = baseUrl.replace(/\/+$/, '') + '/' + text.replace(/^\/+/, '');
-  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
-    throw new MissingSchema(`Invalid URL ${JSON.stringify(text)}: no scheme supplied. Perhaps you meant "http://${text}"?`);
-  }
-  let u: URL;
-  try {
-    u = new URL(text);
-  } catch {
-    throw new InvalidURL(`Invalid URL ${JSON.stringify(text)}: it cannot be parsed`);
-  }
-  if (!SCHEMES.has(u.protocol)) throw new InvalidSchema(`No connection adapter for URL ${JSON.stringify(text)}: scheme ${JSON.stringify(u.protocol.slice(0, -1))} is not supported`);
-  if (!u.hostname || u.hostname === '*') throw new InvalidURL(`Invalid URL ${JSON.stringify(text)}: no host`);
-  u.hash = '';
-  return u.href;
+/** The URL with the session's params, then the request's, merged into its query. */
+function prepareTarget(target: string | URL, opts: NormalizedRequestOptions, session: NormalizedSessionOptions): URL {
+  const url = prepareUrl(target, session.params, session.baseUrl);
+  const extra = encodeParams(opts.params);
+  if (extra) url.search = url.search.length > 1 ? `${url.search.slice(1)}&${extra}` : extra;
+  return url;
 }
 
-function prepareHeaders(sessionHeaders: Headers, requestHeaders: NormalizedRequestOptions['headers']): Headers {
-  const h = new Headers({ 'User-Agent': DEFAULT_USER_AGENT, Accept: '*/*' });
-  h.update(sessionHeaders);
-  if (requestHeaders) h.update(requestHeaders);
-  return h;
-}
+// Read once per session, not per request: a crawl would otherwise stat and read the file
+// for every URL.
+const netrcBySession = new WeakMap<NormalizedSessionOptions, Netrc | null>();
 
-function prepareBody(method: string, data: string | Uint8Array | null, headers: Headers): RequestBody {
-  const body = data === null ? null : typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-  if (!headers.has('content-length')) {
-    if (body) headers.set('Content-Length', String(body.length));
-    else if (method === 'POST' || method === 'PUT' || method === 'PATCH' || method === 'OPTIONS') headers.set('Content-Length', '0');
+function netrc(url: URL, session: NormalizedSessionOptions): AuthBase | null {
+  if (!session.trustEnv) return null;
+  let file = netrcBySession.get(session);
+  if (file === undefined) {
+    const path = netrcPath();
+    try {
+      file = path ? parseNetrc(readFileSync(path, 'utf8')) : null;
+    } catch {
+      file = null; // as Requests: an unreadable netrc is no netrc
+    }
+    netrcBySession.set(session, file);
   }
-  return body;
+  const entry = file?.machines.get(url.hostname.toLowerCase()) ?? file?.default;
+  return entry ? new HTTPBasicAuth(entry.login || entry.account, entry.password) : null;
 }

@@ -8,9 +8,11 @@
 import { BinaryReader } from '../channel/binary.js';
 import { decodeHeaderBlock, httpVersionName, type HttpVersion } from '../channel/frames.js';
 import { HTTPError } from '../errors.js';
+import { reasonPhrase } from '../status-codes.js';
 import { Headers } from '../headers.js';
 import type { PreparedRequest } from '../request/prepared-request.js';
 import type { BodySource } from './body-source.js';
+import { CookieJar } from '../cookies.js';
 import { encodingOf } from './text.js';
 
 /** What a resolved response is made of. */
@@ -19,12 +21,14 @@ export interface ResponseState {
   url: string;
   request: PreparedRequest;
   history: BaseResponse[];
+  headers: Headers;
+  /** The cookies this response set (made on first read when it set none). */
+  cookies: CookieJar | null;
 }
 
 export abstract class BaseResponse {
   #state: ResponseState | null;
   #resolve: (() => void) | null;
-  #headers: Headers | null = null;
   #encoding: string | null | undefined = undefined;
 
   /** @internal Made by sessions, not by users. */
@@ -57,6 +61,11 @@ export abstract class BaseResponse {
     return this.#state!;
   }
 
+  /** @internal The state, resolving a lazy response first. */
+  get resolvedState(): ResponseState {
+    return this.s;
+  }
+
   /** @internal The state if resolved, without resolving. */
   get settledState(): ResponseState | null {
     return this.#state;
@@ -66,8 +75,10 @@ export abstract class BaseResponse {
     return this.s.source.exchange.head!.status;
   }
 
+  /** The reason phrase the server sent, or the standard one for the status. */
   get reason(): string {
-    return this.s.source.exchange.head!.statusText;
+    const head = this.s.source.exchange.head!;
+    return head.statusText || reasonPhrase(head.status);
   }
 
   /** True for a status below 400. */
@@ -86,8 +97,12 @@ export abstract class BaseResponse {
 
   /** Case-insensitive; repeated fields joined with ', '; `getSetCookie()` keeps them apart. */
   get headers(): Headers {
-    if (!this.#headers) this.#headers = headersFromBlock(this.s.source.exchange.head!.headerBlock);
-    return this.#headers;
+    return this.s.headers;
+  }
+
+  /** The cookies this response set (the session's jar has them too, unless `allowIncomingCookies` is false). */
+  get cookies(): CookieJar {
+    return (this.s.cookies ??= new CookieJar());
   }
 
   /** The prepared request that produced this response. */

@@ -12,10 +12,11 @@
  */
 import { MultiplexingError } from '../errors.js';
 import { AsyncResponse } from '../response/async-response.js';
+import type { BaseResponse, ResponseState } from '../response/base-response.js';
 import { Response } from '../response/response.js';
-import { BaseSession, gatherArgs, type InFlight } from './base-session.js';
-import type { RequestOptions } from './options.js';
-import { failed, seqOf, settled, throwIfFailed } from './session.js';
+import { BaseSession, gatherArgs } from './base-session.js';
+import type { NormalizedRequestOptions, RequestOptions } from './options.js';
+import { pendingFlows, settleInOrder } from './session.js';
 
 export type AnyResponse = Response | AsyncResponse;
 
@@ -24,20 +25,17 @@ export class AsyncSession extends BaseSession {
   async request(method: string, url: string | URL, options?: RequestOptions): Promise<Response>;
   async request(method: string, url: string | URL, options?: RequestOptions): Promise<AnyResponse> {
     await this.whenTransportReady();
-    const f = this.start(method, url, options, false);
-    const Kind = f.options.stream ? AsyncResponse : Response;
-    if (this.multiplexed) {
-      const r: AnyResponse = new Kind(null, () => {
-        throw new MultiplexingError(`This lazy response to ${f.state.request.method} ${f.state.url} is not resolved yet: await session.gather() before reading it`, {
-          request: f.state.request,
-        });
-      });
-      this.pending.set(r, f);
-      return r;
-    }
-    while (!settled(f)) await f.exchange.changed();
-    throwIfFailed(f);
-    return new Kind(f.state);
+    const runner = this.begin(method, url, options, false);
+    const running = runner.run();
+    if (!this.multiplexed) return (await running) as AnyResponse;
+    // The flow runs on (redirects, retries) in the background; gather() collects it.
+    running.catch(() => {});
+    const Kind = options?.stream ? AsyncResponse : Response;
+    const r: AnyResponse = new Kind(null, () => {
+      throw new MultiplexingError(`This lazy response to ${method} ${String(url)} is not resolved yet: await session.gather() before reading it`);
+    });
+    this.pending.set(r, runner);
+    return r;
   }
 
   get(url: string | URL, options?: RequestOptions & { stream: true }): Promise<AsyncResponse>;
@@ -71,22 +69,20 @@ export class AsyncSession extends BaseSession {
    */
   async gather(...args: Array<AnyResponse | { maxFetch?: number }>): Promise<AnyResponse[]> {
     const { targets, maxFetch } = gatherArgs(args, (v): v is AnyResponse => v instanceof Response || v instanceof AsyncResponse);
-    const flights = (targets ?? ([...this.pending.keys()] as AnyResponse[]))
-      .map((r) => [r, this.pending.get(r)] as const)
-      .filter((e): e is readonly [AnyResponse, InFlight] => e[1] !== undefined);
+    const flights = pendingFlows(this.pending, targets ?? ([...this.pending.keys()] as AnyResponse[]));
     const want = Math.min(maxFetch, flights.length);
-    for (;;) {
-      const open = flights.filter(([, f]) => !settled(f));
-      if (flights.length - open.length >= want) break;
-      await Promise.race(open.map(([, f]) => f.exchange.changed()));
+    if (want > 0) {
+      await new Promise<void>((resolve) => {
+        let n = 0;
+        for (const [, runner] of flights) {
+          const counted = (): void => {
+            if (++n === want) resolve();
+          };
+          runner.run().then(counted, counted);
+        }
+      });
     }
-    const done = flights.filter(([, f]) => settled(f)).sort((a, b) => seqOf(a[1]) - seqOf(b[1])).slice(0, want);
-    for (const [r, f] of done) {
-      this.pending.delete(r);
-      if (failed(f)) r.settleError(f.exchange.error!);
-      else r.settle(f.state);
-    }
-    return done.filter(([r]) => !r.lazy).map(([r]) => r);
+    return settleInOrder(this.pending, flights, want);
   }
 
   /** Releases this session's pools; requests in flight end with `SessionClosedError`. */
@@ -96,5 +92,9 @@ export class AsyncSession extends BaseSession {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  protected respond(state: ResponseState, options: NormalizedRequestOptions, final: boolean): BaseResponse {
+    return final && options.stream ? new AsyncResponse(state) : new Response(state);
   }
 }

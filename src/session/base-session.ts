@@ -1,36 +1,35 @@
 /**
- * What the sync and async sessions share: their settings, their place in an engine, and
- * turning a call into an exchange in flight. The two subclasses differ only in how they
- * wait.
+ * What the sync and async sessions share: their settings (mutable between requests, as in
+ * Requests), their place in an engine, and turning a call into a running flow. The two
+ * subclasses differ only in how they wait and which response class they hand out.
  */
+import { normalizeAuth, type AuthBase } from '../auth.js';
+import { CookieJar } from '../cookies.js';
 import { Engine } from '../engine/engine.js';
-import type { Exchange } from '../engine/exchange.js';
-import { SessionClosedError } from '../errors.js';
+import { RequestAborted, SessionClosedError } from '../errors.js';
 import type { Headers } from '../headers.js';
-import { prepareRequest } from '../request/prepare.js';
+import { prepareCall } from '../request/prepare.js';
+import type { ParamsInit } from '../request/url.js';
 import type { BaseResponse, ResponseState } from '../response/base-response.js';
 import { BodySource } from '../response/body-source.js';
+import { requestFlow, withCookies, type CallSettings, type FlowHost, type InFlight } from './flow.js';
+import { mergeHooks, normalizeHooks, type Hooks, type HooksInit } from './hooks.js';
 import {
   defaultTimeouts,
   normalizeRequestOptions,
   normalizeSessionOptions,
+  type AuthInit,
   type NormalizedRequestOptions,
   type NormalizedSessionOptions,
   type RequestOptions,
   type SessionOptions,
 } from './options.js';
-
-/** A request in flight, with what its response will need. */
-export interface InFlight {
-  exchange: Exchange;
-  state: ResponseState;
-  options: NormalizedRequestOptions;
-}
+import { FlowRunner } from './runner.js';
 
 export abstract class BaseSession {
   protected readonly settings: NormalizedSessionOptions;
   /** Lazy responses not yet resolved, for `gather()` without arguments. */
-  protected readonly pending = new Map<BaseResponse, InFlight>();
+  protected readonly pending = new Map<BaseResponse, FlowRunner>();
   #engine: Engine | null = null;
   #sessionId = 0;
   #closed = false;
@@ -39,15 +38,50 @@ export abstract class BaseSession {
     this.settings = normalizeSessionOptions(options);
   }
 
-  /** Headers sent with every request of this session (case-insensitive, mutable). */
+  /** Headers sent with every request (case-insensitive, mutable). */
   get headers(): Headers {
     return this.settings.headers;
+  }
+
+  /** The session's cookie jar: sent by domain and path, filled from responses. */
+  get cookies(): CookieJar {
+    return this.settings.cookies;
+  }
+  set cookies(jar: CookieJar) {
+    this.settings.cookies = jar instanceof CookieJar ? jar : CookieJar.from(jar);
+  }
+
+  get auth(): AuthBase | null {
+    return this.settings.auth;
+  }
+  set auth(value: AuthInit | null) {
+    this.settings.auth = normalizeAuth(value);
+  }
+
+  get params(): ParamsInit | null {
+    return this.settings.params;
+  }
+  set params(value: ParamsInit | null) {
+    this.settings.params = value;
+  }
+
+  get hooks(): Hooks {
+    return this.settings.hooks;
+  }
+  set hooks(value: HooksInit | null) {
+    this.settings.hooks = normalizeHooks(value);
+  }
+
+  get maxRedirects(): number {
+    return this.settings.maxRedirects;
+  }
+  set maxRedirects(n: number) {
+    this.settings.maxRedirects = normalizeSessionOptions({ maxRedirects: n }).maxRedirects;
   }
 
   get baseUrl(): string | null {
     return this.settings.baseUrl;
   }
-
   set baseUrl(value: string | null) {
     this.settings.baseUrl = value;
   }
@@ -60,14 +94,34 @@ export abstract class BaseSession {
     return this.#closed;
   }
 
-  /** Prepares and sends a request; returns at once with the exchange in flight. */
-  protected start(method: string, url: string | URL, opts: RequestOptions | undefined, sync: boolean): InFlight {
+  /** Wraps a resolved state in the response class this session hands out. */
+  protected abstract respond(state: ResponseState, options: NormalizedRequestOptions, final: boolean): BaseResponse;
+
+  /** Prepares a call and starts its flow; the first request is in flight when this returns. */
+  protected begin(method: string, url: string | URL, opts: RequestOptions | undefined, sync: boolean): FlowRunner {
     if (this.#closed) throw new SessionClosedError(`This session is closed; cannot ${method} ${String(url)}`);
     const options = normalizeRequestOptions(opts);
-    const request = prepareRequest(method, url, options, this.settings);
+    const settings = this.settings;
+    const call = prepareCall(method, url, options, settings);
+    const jar = options.cookies
+      ? settings.cookies.copy().merge(options.cookies)
+      : settings.allowIncomingCookies
+        ? settings.cookies
+        : settings.cookies.copy();
+    const callSettings: CallSettings = {
+      url: call.url,
+      options,
+      hooks: options.hooks === NO_HOOKS_MARK ? settings.hooks : mergeHooks(settings.hooks, options.hooks),
+      retry: settings.retries,
+      maxRedirects: settings.maxRedirects,
+      allowRedirects: options.allowRedirects ?? call.request.method !== 'HEAD',
+      jar,
+      sessionJar: settings.allowIncomingCookies && jar !== settings.cookies ? settings.cookies : null,
+      auth: call.auth,
+    };
     const engine = this.#ensureEngine();
-    const timeout = options.timeout ?? this.settings.timeout ?? defaultTimeouts(request.method);
-    const exchange = engine.send(request, {
+    const timeout = options.timeout ?? settings.timeout ?? defaultTimeouts(call.request.method);
+    const sendOptions = {
       sessionId: this.#sessionId,
       connectTimeout: timeout.connect,
       readTimeout: timeout.read,
@@ -75,8 +129,17 @@ export abstract class BaseSession {
       windowed: options.stream,
       raw: false,
       sync,
-    });
-    return { exchange, options, state: { source: new BodySource(engine, exchange), url: request.url, request, history: [] } };
+    };
+    const host: FlowHost = {
+      send: (request): InFlight => {
+        const exchange = engine.send(request, sendOptions);
+        return { exchange, request, source: new BodySource(engine, exchange) };
+      },
+      respond: (state, final) => this.respond(state, options, final),
+    };
+    const runner = new FlowRunner(requestFlow(callSettings, withCookies(call.request, jar), host));
+    if (options.signal) watchSignal(options.signal, runner, engine);
+    return runner;
   }
 
   /** For the async API: waits on the event loop (not by blocking) until a worker is up. */
@@ -113,6 +176,21 @@ export abstract class BaseSession {
       this.#engine = null;
     }
   }
+}
+
+// Requests without hooks of their own share the session's lists as they are.
+const NO_HOOKS_MARK = normalizeRequestOptions(undefined).hooks;
+
+function watchSignal(signal: AbortSignal, runner: FlowRunner, engine: Engine): void {
+  const abort = (): void => {
+    const reason = signal.reason;
+    const error = new RequestAborted(`Request aborted${reason instanceof Error ? `: ${reason.message}` : reason !== undefined ? `: ${String(reason)}` : ''}`, { cause: reason });
+    const ex = runner.exchange;
+    if (ex) engine.cancel(ex, error);
+    runner.abort(error);
+  };
+  if (signal.aborted) abort();
+  else signal.addEventListener('abort', abort, { once: true });
 }
 
 /** Splits `gather(...responses, { maxFetch })` arguments. */

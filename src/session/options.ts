@@ -3,8 +3,19 @@
  * the defaults, and the one place where user input is checked. Everything past this module
  * trusts what it is given.
  */
+import { normalizeAuth, type AuthBase } from '../auth.js';
+import { CookieJar, type CookiesInit } from '../cookies.js';
 import { InvalidOption, describe } from '../errors.js';
 import { Headers, type HeadersInit } from '../headers.js';
+import type { ParamsInit } from '../request/url.js';
+import { normalizeHooks, type Hooks, type HooksInit } from './hooks.js';
+import { normalizeRetries, type RetryInit, type RetryPolicy } from './retry.js';
+
+/**
+ * Credentials: `[user, password]` (Basic), a string (Bearer token), an `HTTPBasicAuth`,
+ * `HTTPDigestAuth` or `BearerTokenAuth`, or any object with `apply(request)`.
+ */
+export type AuthInit = readonly [string, string] | string | AuthBase;
 
 /**
  * A time limit in milliseconds, or per phase. `null` means no limit.
@@ -44,14 +55,49 @@ export interface SessionOptions {
   timeout?: TimeoutInit;
   /** Idle keep-alive connections are closed after this long (ms). Default 60 000. */
   keepaliveDelay?: number;
+  /** Cookies to start with: a record, pairs or a `CookieJar`. The session keeps what servers set. */
+  cookies?: CookiesInit | null;
+  /** Credentials for every request (a request's own `auth` wins). */
+  auth?: AuthInit | null;
+  /** Query parameters added to every request. */
+  params?: ParamsInit | null;
+  /** Hooks for every request; see {@link HooksInit}. */
+  hooks?: HooksInit | null;
+  /** Retries: a count, or a policy; see {@link RetryInit}. Default 0. */
+  retries?: number | boolean | RetryInit | null;
+  /** Redirects followed before `TooManyRedirects`. Default 30. */
+  maxRedirects?: number;
+  /** Store cookies that servers set in the session's jar. Default true. */
+  allowIncomingCookies?: boolean;
+  /** Read `.netrc` and the environment. Default true. */
+  trustEnv?: boolean;
 }
 
 /** Settings of one request. */
 export interface RequestOptions {
-  /** Headers for this request, merged over the session's. */
+  /** Query parameters: a record (arrays repeat the key, null drops it), pairs, URLSearchParams or a string. */
+  params?: ParamsInit | null;
+  /** Headers for this request, merged over the session's (`null` removes one). */
   headers?: HeadersInit | null;
-  /** A string or bytes body, sent as given. */
-  data?: string | Uint8Array | null;
+  /**
+   * The body: a string or bytes (sent as given), a record or pairs (form-encoded, or
+   * multipart when Content-Type says so), or a Blob, Readable or async iterable (streamed).
+   */
+  data?: unknown;
+  /** A JSON body (`application/json`); ignored when `data` or `files` is given. */
+  json?: unknown;
+  /** Files for a multipart body: `{ field: content | [filename, content, contentType?, headers?] }`. */
+  files?: unknown;
+  /** Cookies for this request (all its hops); not stored in the session. */
+  cookies?: CookiesInit | null;
+  /** Credentials for this request; see {@link AuthInit}. */
+  auth?: AuthInit | null;
+  /** Follow redirects. Default true, except for HEAD. */
+  allowRedirects?: boolean;
+  /** Hooks for this request, after the session's. */
+  hooks?: HooksInit | null;
+  /** Aborts the request (and its body) when signalled. */
+  signal?: AbortSignal | null;
   /** See {@link TimeoutInit}. Default 30 000 ms for GET, HEAD and OPTIONS, 120 000 ms for the rest. */
   timeout?: TimeoutInit;
   /**
@@ -77,6 +123,14 @@ export interface NormalizedSessionOptions {
   headers: Headers;
   timeout: Timeouts | null;
   keepaliveDelay: number;
+  cookies: CookieJar;
+  auth: AuthBase | null;
+  params: ParamsInit | null;
+  hooks: Hooks;
+  retries: RetryPolicy;
+  maxRedirects: number;
+  allowIncomingCookies: boolean;
+  trustEnv: boolean;
 }
 
 export const SESSION_DEFAULTS = {
@@ -84,6 +138,9 @@ export const SESSION_DEFAULTS = {
   poolConnections: 10,
   poolMaxsize: 10,
   keepaliveDelay: 60_000,
+  maxRedirects: 30,
+  allowIncomingCookies: true,
+  trustEnv: true,
 } as const;
 
 /** Requests' defaults: quick methods get 30 s, methods that may carry big uploads 120 s. */
@@ -102,8 +159,29 @@ const SESSION_KEYS: Record<keyof SessionOptions, true> = {
   headers: true,
   timeout: true,
   keepaliveDelay: true,
+  cookies: true,
+  auth: true,
+  params: true,
+  hooks: true,
+  retries: true,
+  maxRedirects: true,
+  allowIncomingCookies: true,
+  trustEnv: true,
 };
-const REQUEST_KEYS: Record<keyof RequestOptions, true> = { headers: true, data: true, timeout: true, stream: true };
+const REQUEST_KEYS: Record<keyof RequestOptions, true> = {
+  params: true,
+  headers: true,
+  data: true,
+  json: true,
+  files: true,
+  cookies: true,
+  auth: true,
+  timeout: true,
+  allowRedirects: true,
+  stream: true,
+  hooks: true,
+  signal: true,
+};
 
 export function normalizeSessionOptions(opts: SessionOptions | undefined): NormalizedSessionOptions {
   const o = checkObject(opts, 'Session options', SESSION_KEYS);
@@ -116,26 +194,66 @@ export function normalizeSessionOptions(opts: SessionOptions | undefined): Norma
     headers: new Headers(o.headers ?? undefined),
     timeout: o.timeout === undefined ? null : normalizeTimeout(o.timeout, 'timeout'),
     keepaliveDelay: checkDuration(o.keepaliveDelay, 'keepaliveDelay') ?? SESSION_DEFAULTS.keepaliveDelay,
+    cookies: o.cookies instanceof CookieJar ? o.cookies : CookieJar.from(o.cookies ?? undefined),
+    auth: normalizeAuth(o.auth),
+    params: o.params ?? null,
+    hooks: normalizeHooks(o.hooks),
+    retries: normalizeRetries(o.retries),
+    maxRedirects: checkWhole(o.maxRedirects, 'maxRedirects') ?? SESSION_DEFAULTS.maxRedirects,
+    allowIncomingCookies: checkBoolean(o.allowIncomingCookies, 'allowIncomingCookies') ?? SESSION_DEFAULTS.allowIncomingCookies,
+    trustEnv: checkBoolean(o.trustEnv, 'trustEnv') ?? SESSION_DEFAULTS.trustEnv,
   };
 }
 
 export interface NormalizedRequestOptions {
+  params: ParamsInit | null;
   headers: HeadersInit | null;
-  data: string | Uint8Array | null;
+  /** The body options, encoded by request/body.ts (which checks them). */
+  data: unknown;
+  json: unknown;
+  files: unknown;
+  cookies: CookiesInit | null;
+  /** `undefined`: the session's; `null`: none at all. */
+  auth: AuthBase | null | undefined;
   timeout: Timeouts | null;
+  allowRedirects: boolean | undefined;
   stream: boolean;
+  hooks: Hooks;
+  signal: AbortSignal | null;
 }
 
+const NO_OPTIONS: NormalizedRequestOptions = Object.freeze({
+  params: null,
+  headers: null,
+  data: undefined,
+  json: undefined,
+  files: undefined,
+  cookies: null,
+  auth: undefined,
+  timeout: null,
+  allowRedirects: undefined,
+  stream: false,
+  hooks: normalizeHooks(null),
+  signal: null,
+});
+
 export function normalizeRequestOptions(opts: RequestOptions | undefined): NormalizedRequestOptions {
+  if (opts === undefined || opts === null) return NO_OPTIONS;
   const o = checkObject(opts, 'Request options', REQUEST_KEYS);
-  if (o.data != null && typeof o.data !== 'string' && !(o.data instanceof Uint8Array)) {
-    throw new InvalidOption(`Invalid option data: ${describe(o.data)}; expected a string or bytes`);
-  }
+  if (o.signal != null && !(o.signal instanceof AbortSignal)) throw new InvalidOption(`Invalid option signal: ${describe(o.signal)}; expected an AbortSignal`);
   return {
+    params: o.params ?? null,
     headers: o.headers ?? null,
-    data: o.data ?? null,
+    data: o.data,
+    json: o.json,
+    files: o.files,
+    cookies: o.cookies ?? null,
+    auth: o.auth === undefined ? undefined : normalizeAuth(o.auth),
     timeout: o.timeout === undefined ? null : normalizeTimeout(o.timeout, 'timeout'),
+    allowRedirects: checkBoolean(o.allowRedirects, 'allowRedirects'),
     stream: checkBoolean(o.stream, 'stream') ?? false,
+    hooks: normalizeHooks(o.hooks),
+    signal: o.signal ?? null,
   };
 }
 
@@ -177,6 +295,12 @@ function checkBoolean(v: unknown, name: string): boolean | undefined {
 function checkCount(v: unknown, name: string): number | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new InvalidOption(`Invalid option ${name}: ${describe(v)}; expected a whole number >= 1`);
+  return v;
+}
+
+function checkWhole(v: unknown, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new InvalidOption(`Invalid option ${name}: ${describe(v)}; expected a whole number >= 0`);
   return v;
 }
 

@@ -12,21 +12,23 @@
  * console.log(a.statusCode, b.text);
  * ```
  */
+import type { BaseResponse, ResponseState } from '../response/base-response.js';
 import { Response } from '../response/response.js';
-import { BaseSession, gatherArgs, type InFlight } from './base-session.js';
+import { BaseSession, gatherArgs } from './base-session.js';
 import type { RequestOptions } from './options.js';
+import type { FlowRunner } from './runner.js';
 
 export class Session extends BaseSession {
   request(method: string, url: string | URL, options?: RequestOptions): Response {
-    const f = this.start(method, url, options, true);
-    if (this.multiplexed) {
-      const r: Response = new Response(null, () => this.#resolve(r, f));
-      this.pending.set(r, f);
-      return r;
-    }
-    this.engine.waitUntil(() => settled(f));
-    throwIfFailed(f);
-    return new Response(f.state);
+    const runner = this.begin(method, url, options, true);
+    if (!this.multiplexed) return runner.runSync(this.engine) as Response;
+    const r: Response = new Response(null, () => {
+      const final = runner.runSync(this.engine);
+      this.pending.delete(r);
+      r.settle(final.resolvedState);
+    });
+    this.pending.set(r, runner);
+    return r;
   }
 
   get(url: string | URL, options?: RequestOptions): Response {
@@ -58,17 +60,16 @@ export class Session extends BaseSession {
    */
   gather(...args: Array<Response | { maxFetch?: number }>): Response[] {
     const { targets, maxFetch } = gatherArgs(args, (v): v is Response => v instanceof Response);
-    const flights = (targets ?? [...this.pending.keys()] as Response[])
-      .map((r) => [r, this.pending.get(r)] as const)
-      .filter((e): e is readonly [Response, InFlight] => e[1] !== undefined);
+    const flights = pendingFlows(this.pending, targets ?? ([...this.pending.keys()] as Response[]));
     const want = Math.min(maxFetch, flights.length);
-    this.engine.waitUntil(() => countSettled(flights) >= want);
-    const done = flights.filter(([, f]) => settled(f)).sort((a, b) => seqOf(a[1]) - seqOf(b[1])).slice(0, want);
-    for (const [r, f] of done) {
-      this.pending.delete(r);
-      if (!failed(f)) r.settle(f.state);
-    }
-    return done.filter(([r]) => !r.lazy).map(([r]) => r);
+    const finished = (): boolean => {
+      let n = 0;
+      for (const [, runner] of flights) if (runner.poll()) n++;
+      return n >= want;
+    };
+    const wakeAt = (): number => Math.min(...flights.map(([, runner]) => runner.wakeAt));
+    if (!finished()) this.engine.waitUntil(finished, wakeAt);
+    return settleInOrder(this.pending, flights, want) as Response[];
   }
 
   /** Releases this session's pools; requests in flight end with `SessionClosedError`. */
@@ -80,34 +81,36 @@ export class Session extends BaseSession {
     this.close();
   }
 
-  #resolve(r: Response, f: InFlight): void {
-    this.engine.waitUntil(() => settled(f));
-    this.pending.delete(r);
-    throwIfFailed(f);
-    r.settle(f.state);
+  protected respond(state: ResponseState): BaseResponse {
+    return new Response(state);
   }
 }
 
-/** Enough is in for a response: the whole body, or the head when streaming. */
-export function settled(f: InFlight): boolean {
-  return f.options.stream ? f.exchange.headSettled : f.exchange.done;
+/** The (response, flow) pairs of the targets that are still pending. */
+export function pendingFlows<R extends BaseResponse>(pending: Map<BaseResponse, FlowRunner>, targets: R[]): Array<[R, FlowRunner]> {
+  const out: Array<[R, FlowRunner]> = [];
+  for (const r of targets) {
+    const runner = pending.get(r);
+    if (runner) out.push([r, runner]);
+  }
+  return out;
 }
 
-/** The exchange failed in a way that leaves no response to give. */
-export function failed(f: InFlight): boolean {
-  return f.exchange.error !== null && (f.exchange.head === null || !f.options.stream);
-}
-
-export function throwIfFailed(f: InFlight): void {
-  if (failed(f)) throw f.exchange.error;
-}
-
-export function seqOf(f: InFlight): number {
-  return f.options.stream ? f.exchange.headSeq : f.exchange.doneSeq;
-}
-
-export function countSettled(flights: ReadonlyArray<readonly [unknown, InFlight]>): number {
-  let n = 0;
-  for (const [, f] of flights) if (settled(f)) n++;
-  return n;
+/**
+ * Settles the first `want` finished flows in completion order and returns their responses;
+ * a failed one stays lazy and throws its error when read.
+ */
+export function settleInOrder<R extends BaseResponse>(pending: Map<BaseResponse, FlowRunner>, flights: Array<[R, FlowRunner]>, want: number): R[] {
+  const done = flights.filter(([, f]) => f.done).sort((a, b) => a[1].seq - b[1].seq).slice(0, want);
+  const settled: R[] = [];
+  for (const [r, runner] of done) {
+    pending.delete(r);
+    try {
+      r.settle(runner.outcome().resolvedState);
+      settled.push(r);
+    } catch (err) {
+      r.settleError(err as Error);
+    }
+  }
+  return settled;
 }

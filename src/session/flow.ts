@@ -1,0 +1,191 @@
+/**
+ * The policy of one call, from prepared request to final response: cookies, auth
+ * challenges, redirects, retries and hooks. Requests' `Session.send` and
+ * `resolve_redirects`, written once as a generator so that the sync and async sessions
+ * share every rule and differ only in how they wait.
+ *
+ * The generator never waits itself. It starts exchanges through its host and yields an
+ * {@link Effect} saying what it needs next (a head, a whole body, a pause); a
+ * {@link FlowRunner} resumes it when that is there, by blocking or by awaiting.
+ */
+import type { AuthBase } from '../auth.js';
+import { CookieJar } from '../cookies.js';
+import type { Exchange } from '../engine/exchange.js';
+import { RetryError, TooManyRedirects, type RequestException } from '../errors.js';
+import { wireUrl } from '../request/url.js';
+import type { PreparedRequest } from '../request/prepared-request.js';
+import { headersFromBlock, type BaseResponse, type ResponseState } from '../response/base-response.js';
+import type { BodySource } from '../response/body-source.js';
+import { runReplacing, type Hooks } from './hooks.js';
+import type { NormalizedRequestOptions } from './options.js';
+import { isRedirect, redirectRequest, redirectTarget } from './redirects.js';
+import { RetryState, type RetryPolicy } from './retry.js';
+
+/** A request in flight, with what its response will need. */
+export interface InFlight {
+  exchange: Exchange;
+  source: BodySource;
+  request: PreparedRequest;
+}
+
+/** What a flow waits for. */
+export type Effect =
+  | { kind: 'head'; exchange: Exchange }
+  | { kind: 'body'; exchange: Exchange }
+  | { kind: 'sleep'; until: number };
+
+/** Everything a call needs, session and request settings merged (see BaseSession). */
+export interface CallSettings {
+  /** The target with its fragment (the wire URL drops it; redirects carry it). */
+  url: URL;
+  options: NormalizedRequestOptions;
+  hooks: Hooks;
+  retry: RetryPolicy;
+  maxRedirects: number;
+  allowRedirects: boolean;
+  /** The jar cookies are sent from and stored in during this call. */
+  jar: CookieJar;
+  /** The session's jar, when this call's incoming cookies go there too. */
+  sessionJar: CookieJar | null;
+  auth: AuthBase | null;
+}
+
+/** What a flow asks of its session. */
+export interface FlowHost {
+  /** Sends a prepared request; returns at once with it in flight. */
+  send(request: PreparedRequest): InFlight;
+  /** Wraps a state in the response class this session hands out. */
+  respond(state: ResponseState, final: boolean): BaseResponse;
+}
+
+export function* requestFlow(call: CallSettings, prepared: PreparedRequest, host: FlowHost): Generator<Effect, BaseResponse, void> {
+  const { hooks, options } = call;
+  let request = runReplacing(hooks.preRequest, prepared);
+  let url = call.url;
+  const history: BaseResponse[] = [];
+  const retry = new RetryState(call.retry);
+  let challenged = false;
+
+  for (;;) {
+    request = runReplacing(hooks.preSend, request);
+    const flight = host.send(request);
+    watchProgress(flight, hooks);
+    yield { kind: 'head', exchange: flight.exchange };
+    const ex = flight.exchange;
+
+    if (ex.head === null) {
+      const error = ex.error!;
+      if (retry.retriesError(error, request.method)) {
+        if (!retry.exhausted) {
+          yield { kind: 'sleep', until: performance.now() + retry.next(undefined) };
+          continue;
+        }
+        if (retry.policy.total > 0) throw exhausted(error, request, retry, undefined);
+      }
+      throw error;
+    }
+
+    const headers = headersFromBlock(ex.head.headerBlock);
+    const setCookies = headers.getSetCookie();
+    let cookies: CookieJar | null = null;
+    if (setCookies.length > 0) {
+      cookies = new CookieJar();
+      cookies.setFromResponse(setCookies, request.url);
+      call.jar.setFromResponse(setCookies, request.url);
+      if (call.sessionJar && call.sessionJar !== call.jar) call.sessionJar.setFromResponse(setCookies, request.url);
+    }
+    const state: ResponseState = { source: flight.source, url: request.url, request, history: [...history], cookies, headers };
+    const status = ex.head.status;
+
+    // A Digest (or other challenge-answering) scheme gets one chance to answer a 401.
+    if (status === 401 && !challenged && call.auth?.challengeResponse) {
+      const answer = call.auth.challengeResponse({ method: request.method, url: request.url }, headers.get('www-authenticate') ?? '');
+      if (answer !== null) {
+        challenged = true;
+        yield { kind: 'body', exchange: ex };
+        request = withHeader(request, 'Authorization', answer);
+        request = withCookies(request, call.jar);
+        continue;
+      }
+    }
+
+    if (retry.retriesStatus(status, request.method)) {
+      const response = host.respond(state, false);
+      if (retry.exhausted) {
+        if (retry.policy.total > 0) throw exhausted(null, request, retry, response);
+      } else {
+        flight.source.close();
+        yield { kind: 'sleep', until: performance.now() + retry.next(headers.get('retry-after')) };
+        continue;
+      }
+    }
+
+    if (call.allowRedirects && isRedirect(status, headers)) {
+      yield { kind: 'body', exchange: ex };
+      const hop = host.respond(state, false);
+      history.push(hop);
+      if (history.length > call.maxRedirects) {
+        throw new TooManyRedirects(`Exceeded ${call.maxRedirects} redirects; the last was ${status} from ${request.url}`, { request, response: hop });
+      }
+      const next = redirectTarget(url, headers.get('location')!);
+      request = withCookies(redirectRequest(request, status, url, next, wireUrl(next)), call.jar);
+      url = next;
+      continue;
+    }
+
+    if (!options.stream) yield { kind: 'body', exchange: ex };
+    if (ex.error && !options.stream) throw ex.error;
+    return runReplacing(hooks.response, host.respond(state, true));
+  }
+}
+
+/** Sets (or replaces) the Cookie header from a jar, for the request's URL. */
+export function withCookies(request: PreparedRequest, jar: CookieJar): PreparedRequest {
+  if (jar.size === 0) return request;
+  const header = jar.cookieHeaderFor(request.url);
+  if (header) request.headers.set('Cookie', header);
+  else request.headers.delete('cookie');
+  return request;
+}
+
+function withHeader(request: PreparedRequest, name: string, value: string): PreparedRequest {
+  const headers = request.headers.copy();
+  headers.set(name, value);
+  return { ...request, headers };
+}
+
+function exhausted(cause: RequestException | null, request: PreparedRequest, retry: RetryState, response: BaseResponse | undefined): RetryError {
+  const why = cause ? `${cause.name}: ${cause.message}` : `too many ${response!.statusCode} responses`;
+  return new RetryError(`Max retries (${retry.policy.total}) exceeded with url: ${request.url} (caused by ${why})`, { request, response, cause });
+}
+
+/** Wires the progress hooks to the exchange, when there are any. */
+function watchProgress(flight: InFlight, hooks: Hooks): void {
+  const { onUpload, onDownload, earlyResponse } = hooks;
+  if (onUpload.length + onDownload.length + earlyResponse.length === 0) return;
+  const request = flight.request;
+  const body = request.body;
+  const uploadTotal = body === null ? 0 : body instanceof Uint8Array ? body.length : body.length;
+  let downloadTotal: number | null | undefined;
+  flight.exchange.onEvent = (event, bytes) => {
+    switch (event) {
+      case 'upload':
+        for (const h of onUpload) h({ bytes, total: uploadTotal, done: uploadTotal !== null && bytes >= uploadTotal }, request);
+        break;
+      case 'download': {
+        const ex = flight.exchange;
+        if (downloadTotal === undefined) {
+          const length = Number(headersFromBlock(ex.head!.headerBlock).get('content-length') ?? NaN);
+          downloadTotal = Number.isNaN(length) ? null : length;
+        }
+        for (const h of onDownload) h({ bytes, total: downloadTotal, done: ex.ended }, request);
+        break;
+      }
+      case 'informational': {
+        const info = flight.exchange.informational.at(-1)!;
+        for (const h of earlyResponse) h({ statusCode: info.status, headers: headersFromBlock(info.headerBlock) });
+        break;
+      }
+    }
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * Following a redirect: where to, with which method and body, and which credentials may
+ * come along. Requests' `SessionRedirectMixin`, as pure functions.
+ */
+import { StreamConsumedError } from '../errors.js';
+import type { Headers } from '../headers.js';
+import type { PreparedRequest } from '../request/prepared-request.js';
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const DEFAULT_PORTS: Record<string, string> = { 'http:': '80', 'https:': '443' };
+
+export function isRedirect(status: number, headers: Headers): boolean {
+  return REDIRECTS.has(status) && headers.has('location');
+}
+
+/**
+ * The next URL: Location resolved against the current URL, with the current fragment kept
+ * unless Location brings its own (RFC 9110 §10.2.2).
+ */
+export function redirectTarget(current: URL, location: string): URL {
+  // Servers send raw UTF-8 in Location; reading it as latin1 (as headers are) would mangle it.
+  const decoded = Buffer.from(location, 'latin1').toString('utf8');
+  const next = new URL(decoded.includes('\ufffd') ? location : decoded, current);
+  if (!next.hash && current.hash) next.hash = current.hash;
+  return next;
+}
+
+/** The method of the next hop: 303 (and 301/302 after a POST) become GET, as browsers do. */
+export function redirectMethod(status: number, method: string): string {
+  if (status === 303 && method !== 'HEAD') return 'GET';
+  if ((status === 301 || status === 302) && method === 'POST') return 'GET';
+  return method;
+}
+
+/** Whether Authorization must be dropped going from `from` to `to`. */
+export function shouldStripAuth(from: URL, to: URL): boolean {
+  if (from.hostname !== to.hostname) return true;
+  const fromPort = from.port || DEFAULT_PORTS[from.protocol];
+  const toPort = to.port || DEFAULT_PORTS[to.protocol];
+  // http → https on the default ports is the one change that keeps credentials.
+  if (from.protocol === 'http:' && to.protocol === 'https:' && fromPort === '80' && toPort === '443') return false;
+  if (from.protocol === 'https:' && to.protocol === 'http:') return true;
+  return fromPort !== toPort || from.protocol !== to.protocol;
+}
+
+/** The request for the next hop (the Cookie header is the caller's to recompute). */
+export function redirectRequest(previous: PreparedRequest, status: number, from: URL, to: URL, wire: string): PreparedRequest {
+  const method = redirectMethod(status, previous.method);
+  const headers = previous.headers.copy();
+  let body = previous.body;
+  if (method !== previous.method || status === 303) {
+    body = null;
+    for (const h of ['content-length', 'content-type', 'transfer-encoding', 'content-encoding']) headers.delete(h);
+  } else if (body !== null && !(body instanceof Uint8Array) && !body.replayable) {
+    throw new StreamConsumedError(
+      `Cannot follow the ${status} redirect to ${wire}: it must resend the request body, which was a one-shot stream. Pass bytes, a string or a Blob to allow it.`,
+      { request: previous },
+    );
+  }
+  if (shouldStripAuth(from, to)) headers.delete('authorization');
+  headers.delete('cookie');
+  headers.delete('host');
+  return { method, url: wire, headers, body };
+}
