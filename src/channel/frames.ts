@@ -26,7 +26,11 @@ export const FrameType = {
   REQUEST_BODY: 4,
   /** Abort the stream; the worker answers with RESPONSE_ERROR unless it already ended. */
   CANCEL: 5,
-  /** aux = bytes the consumer has taken off a windowed response: the worker may send more. */
+  /**
+   * aux = bytes the consumer has taken off a windowed response: the worker may send more.
+   * A windowed response starts with its window shut; the first CREDIT opens it and says, in
+   * its flags, how the body is wanted (CreditFlag).
+   */
   CREDIT: 6,
 
   // ---- worker → main --------------------------------------------------------------
@@ -49,6 +53,14 @@ export const FrameType = {
 export const FrameFlag = {
   /** REQUEST_BODY: the last chunk of the body. */
   END_STREAM: 1,
+} as const;
+
+/** CREDIT flag bits (read on the first CREDIT of a stream only). */
+export const CreditFlag = {
+  /** Deliver the body as received, without Content-Encoding decoding (`r.raw`). */
+  RAW: 1,
+  /** Drop the window: send the whole body as fast as it comes (a redirect hop's body). */
+  UNBOUNDED: 2,
 } as const;
 
 /** REQUEST flag bits. */

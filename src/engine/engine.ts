@@ -237,9 +237,9 @@ export class Engine {
   }
 
   /** Tells the worker a windowed consumer has taken `bytes`. */
-  credit(ex: Exchange, bytes: number): void {
+  credit(ex: Exchange, bytes: number, flags = 0): void {
     if (!this.#exchanges.has(ex.id) || bytes <= 0) return;
-    this.#sendControl(ex.slot, FrameType.CREDIT, ex.id, bytes);
+    this.#sendFrame(ex.slot, FrameType.CREDIT, flags, ex.id, bytes, undefined, 0, 0, true);
     this.#scheduleBells();
   }
 

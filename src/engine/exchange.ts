@@ -19,8 +19,8 @@ export class Exchange {
   readonly slot: number;
   readonly sessionId: number;
   readonly request: PreparedRequest;
-  /** The consumer streams the body and acknowledges it as it reads. */
-  readonly windowed: boolean;
+  /** The consumer streams the body and acknowledges it as it reads (until unbounded). */
+  windowed: boolean;
   /** After this long without a frame, a blocked caller gives up on the worker (ms; 0 = never). */
   readonly stallLimit: number;
   readonly startedAt = performance.now();

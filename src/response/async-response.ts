@@ -42,6 +42,24 @@ export class AsyncResponse extends BaseResponse {
     yield* rechunker.end();
   }
 
+  /** The body as received, undecoded; `await r.raw.read(n)`. See {@link Response.raw}. */
+  get raw(): { read(n?: number): Promise<Buffer> } {
+    const source = this.s.source;
+    let pending: Buffer = Buffer.alloc(0);
+    return {
+      async read(n = Infinity): Promise<Buffer> {
+        while (pending.length < n) {
+          const chunk = await source.nextChunk(true);
+          if (chunk === null) break;
+          pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+        }
+        const out = pending.subarray(0, Math.min(n, pending.length));
+        pending = pending.subarray(out.length);
+        return out;
+      },
+    };
+  }
+
   /** The body line by line. */
   async *iterLines(options: { decodeUnicode?: boolean; delimiter?: string } = {}): AsyncGenerator<string | Buffer> {
     const splitter = new LineSplitter(options.delimiter, options.decodeUnicode ? (this.encoding ?? 'utf-8') : null);

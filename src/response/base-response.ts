@@ -14,6 +14,8 @@ import type { PreparedRequest } from '../request/prepared-request.js';
 import type { BodySource } from './body-source.js';
 import { CookieJar } from '../cookies.js';
 import { encodingOf } from './text.js';
+import { parseLinks, type Link } from './links.js';
+import { objectHeaders, type HeaderView } from './oheaders.js';
 
 /** What a resolved response is made of. */
 export interface ResponseState {
@@ -98,6 +100,16 @@ export abstract class BaseResponse {
   /** Case-insensitive; repeated fields joined with ', '; `getSetCookie()` keeps them apart. */
   get headers(): Headers {
     return this.s.headers;
+  }
+
+  /** The headers as an object: `oheaders.contentType.charset`, `oheaders.date` as a Date. */
+  get oheaders(): Record<string, HeaderView> {
+    return objectHeaders(this.headers);
+  }
+
+  /** The Link header parsed, by rel: `r.links.next.url`. */
+  get links(): Record<string, Link> {
+    return parseLinks(this.headers.get('link'), this.url);
   }
 
   /** The cookies this response set (the session's jar has them too, unless `allowIncomingCookies` is false). */

@@ -5,7 +5,9 @@
  */
 import type { Engine } from '../engine/engine.js';
 import type { Exchange } from '../engine/exchange.js';
+import { CreditFlag } from '../channel/frames.js';
 import { StreamConsumedError } from '../errors.js';
+import { RESPONSE_WINDOW } from '../transport/exchange-handler.js';
 
 export class BodySource {
   readonly exchange: Exchange;
@@ -16,6 +18,10 @@ export class BodySource {
   /** Bytes acknowledged to the worker so far. */
   #credited = 0;
   #consumed = 0;
+  /** Whether a windowed body's window has been opened (by the first read). */
+  #opened = false;
+  /** The body is read undecoded (`r.raw`). */
+  #raw = false;
 
   constructor(engine: Engine, exchange: Exchange) {
     this.#engine = engine;
@@ -32,6 +38,7 @@ export class BodySource {
     if (this.#content) return this.#content;
     this.#assertNotStreamed();
     const ex = this.exchange;
+    this.#open(false);
     while (!ex.done) {
       // Everything received is as good as consumed: acknowledge it so a windowed body keeps coming.
       const seen = ex.receivedBytes;
@@ -46,6 +53,7 @@ export class BodySource {
     if (this.#content) return this.#content;
     this.#assertNotStreamed();
     const ex = this.exchange;
+    this.#open(false);
     while (!ex.done) {
       this.#creditUpTo(ex.receivedBytes, true);
       await ex.changed();
@@ -53,16 +61,18 @@ export class BodySource {
     return this.#collect();
   }
 
-  /** The next chunk as received, blocking; `null` at the end. */
-  nextChunkSync(): Buffer | null {
+  /** The next chunk as received, blocking; `null` at the end. `raw`: undecoded (first read decides). */
+  nextChunkSync(raw = false): Buffer | null {
     const ex = this.exchange;
+    this.#open(raw);
     if (ex.chunks.length === 0 && !ex.done) this.#engine.waitUntil(() => ex.chunks.length > 0 || ex.done);
     return this.#takeOne();
   }
 
-  /** The next chunk as received; `null` at the end. */
-  async nextChunk(): Promise<Buffer | null> {
+  /** The next chunk as received; `null` at the end. `raw`: undecoded (first read decides). */
+  async nextChunk(raw = false): Promise<Buffer | null> {
     const ex = this.exchange;
+    this.#open(raw);
     while (ex.chunks.length === 0 && !ex.done) await ex.changed();
     return this.#takeOne();
   }
@@ -71,6 +81,30 @@ export class BodySource {
   close(): void {
     if (!this.exchange.done) this.#engine.cancel(this.exchange);
     this.exchange.chunks.length = 0;
+  }
+
+  /** Whether the body is being read undecoded. */
+  get raw(): boolean {
+    return this.#raw;
+  }
+
+  /**
+   * Lets a windowed body come in whole without anyone reading it, for a response that turned
+   * out not to be the final one (a redirect hop): its body is kept for `history`.
+   */
+  unwindow(): void {
+    if (this.#opened || !this.exchange.windowed) return;
+    this.#opened = true;
+    this.#engine.credit(this.exchange, RESPONSE_WINDOW, CreditFlag.UNBOUNDED);
+    this.exchange.windowed = false;
+  }
+
+  /** Opens a windowed body's window, saying whether it is wanted decoded or raw. */
+  #open(raw: boolean): void {
+    if (this.#opened || !this.exchange.windowed) return;
+    this.#opened = true;
+    this.#raw = raw;
+    if (!this.exchange.done) this.#engine.credit(this.exchange, RESPONSE_WINDOW, raw ? CreditFlag.RAW : 0);
   }
 
   #takeOne(): Buffer | null {

@@ -47,6 +47,27 @@ export class Response extends BaseResponse {
     yield* rechunker.end();
   }
 
+  /**
+   * The body as received, undecoded (gzip stays gzip), for a `stream: true` response that
+   * has not been read otherwise. `read(n)` blocks for up to `n` bytes; an empty Buffer at the end.
+   */
+  get raw(): { read(n?: number): Buffer } {
+    const source = this.s.source;
+    let pending: Buffer = Buffer.alloc(0);
+    return {
+      read(n = Infinity): Buffer {
+        while (pending.length < n) {
+          const chunk = source.nextChunkSync(true);
+          if (chunk === null) break;
+          pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+        }
+        const out = pending.subarray(0, Math.min(n, pending.length));
+        pending = pending.subarray(out.length);
+        return out;
+      },
+    };
+  }
+
   /** The body line by line (with `stream: true`); lines split across chunks are joined. */
   *iterLines(options: { decodeUnicode?: boolean; delimiter?: string } = {}): Generator<string | Buffer> {
     const splitter = new LineSplitter(options.delimiter, options.decodeUnicode ? (this.encoding ?? 'utf-8') : null);

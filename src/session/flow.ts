@@ -102,6 +102,7 @@ export function* requestFlow(call: CallSettings, prepared: PreparedRequest, host
       const answer = call.auth.challengeResponse({ method: request.method, url: request.url }, headers.get('www-authenticate') ?? '');
       if (answer !== null) {
         challenged = true;
+        flight.source.unwindow();
         yield { kind: 'body', exchange: ex };
         request = withHeader(request, 'Authorization', answer);
         request = withCookies(request, call.jar);
@@ -121,6 +122,7 @@ export function* requestFlow(call: CallSettings, prepared: PreparedRequest, host
     }
 
     if (call.allowRedirects && isRedirect(status, headers)) {
+      flight.source.unwindow();
       yield { kind: 'body', exchange: ex };
       const hop = host.respond(state, false);
       history.push(hop);

@@ -6,9 +6,13 @@
  * It pauses the socket read when the channel cannot take more: the outbox is congested,
  * the consumer of a streamed (windowed) body is more than a window behind, or the decoder
  * is full. Each of those calls `#maybeResume` when it clears.
+ *
+ * A windowed (`stream: true`) body starts with its window shut: nothing of it moves until
+ * the consumer first reads, and that first CREDIT says whether it wants the body decoded
+ * or raw (`r.raw`). So the decoder is set up then, not with the head.
  */
 import { BinaryWriter } from '../channel/binary.js';
-import { FrameType, HttpVersionCode, RequestFlag, encodeError, encodeHeaderBlock, encodeResponseHead, type RequestHead } from '../channel/frames.js';
+import { CreditFlag, FrameType, HttpVersionCode, RequestFlag, encodeError, encodeHeaderBlock, encodeResponseHead, type RequestHead } from '../channel/frames.js';
 import { type Decoder, createDecoder, DEFAULT_MAX_DECODED_BYTES } from './decoder.js';
 import { TransportError, classify } from './error-codes.js';
 import type { Outbox } from './outbox.js';
@@ -23,7 +27,7 @@ export class ExchangeHandler {
   readonly stream: number;
   readonly #outbox: Outbox;
   readonly #target: string;
-  readonly #windowed: boolean;
+  #windowed: boolean;
   readonly #raw: boolean;
   readonly #onDone: (stream: number) => void;
   #abort: ((err: Error) => void) | null = null;
@@ -35,6 +39,13 @@ export class ExchangeHandler {
   #cancelReason: Error | null = null;
   #decoder: Decoder | null = null;
   #decoderFull = false;
+  /** Content-Encoding of the response, until the consumer's first read decides on decoding. */
+  #encoding: string | null = null;
+  /** A windowed stream whose consumer has not read yet: how to deliver is not known. */
+  #awaitingMode: boolean;
+  /** Chunks or the end that arrived before the mode was known. */
+  #early: Buffer[] = [];
+  #earlyEnd: Array<Buffer | string> | null = null;
   #timer: NodeJS.Timeout | null = null;
 
   constructor(stream: number, head: RequestHead, target: string, outbox: Outbox, onDone: (stream: number) => void) {
@@ -43,6 +54,9 @@ export class ExchangeHandler {
     this.#target = target;
     this.#windowed = (head.flags & RequestFlag.WINDOWED) !== 0;
     this.#raw = (head.flags & RequestFlag.RAW) !== 0;
+    this.#awaitingMode = this.#windowed;
+    // Shut until the first CREDIT opens it.
+    if (this.#windowed) this.#unacked = RESPONSE_WINDOW;
     this.#onDone = onDone;
     if (head.totalTimeout > 0) {
       this.#timer = setTimeout(() => {
@@ -60,8 +74,15 @@ export class ExchangeHandler {
     if (this.#abort) this.#abort(reason);
   }
 
-  /** CREDIT frame: the consumer has taken `bytes` of a streamed body. */
-  credit(bytes: number): void {
+  /** CREDIT frame: the consumer has taken `bytes` of a streamed body (or opens the window). */
+  credit(bytes: number, flags: number): void {
+    if (this.#awaitingMode) {
+      this.#awaitingMode = false;
+      if ((flags & CreditFlag.RAW) === 0 && !this.#raw && this.#encoding) this.#setUpDecoder(this.#encoding);
+      for (const chunk of this.#early.splice(0)) this.#ingest(chunk);
+      if (this.#earlyEnd) this.onComplete(this.#earlyEnd);
+    }
+    if (flags & CreditFlag.UNBOUNDED) this.#windowed = false;
     this.#unacked -= bytes;
     this.#maybeResume();
   }
@@ -84,8 +105,8 @@ export class ExchangeHandler {
     this.#resume = resume;
     this.#headSent = true;
     if (!this.#raw) {
-      const encoding = contentEncodingOf(rawHeaders);
-      if (encoding) this.#setUpDecoder(encoding);
+      this.#encoding = contentEncodingOf(rawHeaders);
+      if (this.#encoding && !this.#awaitingMode) this.#setUpDecoder(this.#encoding);
     }
     scratch.reset();
     encodeResponseHead(scratch, { status: statusCode, httpVersion: HttpVersionCode['HTTP/1.1'], statusText, headers: rawHeaders });
@@ -94,15 +115,16 @@ export class ExchangeHandler {
   }
 
   onData(chunk: Buffer): boolean {
-    if (this.#decoder) {
-      if (!this.#decoder.write(chunk)) this.#decoderFull = true;
-    } else {
-      this.#emit(chunk);
-    }
+    if (this.#awaitingMode) this.#early.push(chunk);
+    else this.#ingest(chunk);
     return !this.#shouldPause();
   }
 
   onComplete(trailers: Array<Buffer | string> | null): void {
+    if (this.#awaitingMode) {
+      this.#earlyEnd = trailers ?? [];
+      return;
+    }
     if (this.#decoder) {
       const trailerBlock = trailers ?? [];
       this.#decoder.on('end', () => this.#end(trailerBlock));
@@ -117,6 +139,14 @@ export class ExchangeHandler {
   }
 
   // ---- internals -----------------------------------------------------------------------
+
+  #ingest(chunk: Buffer): void {
+    if (this.#decoder) {
+      if (!this.#decoder.write(chunk)) this.#decoderFull = true;
+    } else {
+      this.#emit(chunk);
+    }
+  }
 
   #setUpDecoder(encoding: string): void {
     let decoder: Decoder | null;

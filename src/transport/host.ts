@@ -66,7 +66,7 @@ export class TransportHost {
         break;
       }
       case FrameType.CREDIT:
-        this.#streams.get(stream)?.handler.credit(aux);
+        this.#streams.get(stream)?.handler.credit(aux, flags);
         break;
       case FrameType.CANCEL: {
         const s = this.#streams.get(stream);
