@@ -118,6 +118,8 @@ export class CookieJar implements Iterable<CookieInfo> {
   #tough = newToughJar();
   // Any-host cookies, keyed by path and name (the identity of a cookie besides its domain).
   #anyHost = new Map<string, Cookie>();
+  /** False until a cookie is stored (and again once the jar is seen empty): see {@link empty}. */
+  #everStored = false;
 
   /**
    * Builds a jar from a record, a list of pairs (any-host cookies) or another jar (copied).
@@ -259,6 +261,17 @@ export class CookieJar implements Iterable<CookieInfo> {
     return n;
   }
 
+  /**
+   * True when the jar holds no cookie. Cheap when nothing was ever stored, which is what a
+   * request checks on the hot path before asking tough-cookie for a Cookie header.
+   */
+  get empty(): boolean {
+    if (!this.#everStored) return true;
+    if (this.size > 0) return false;
+    this.#everStored = false;
+    return true;
+  }
+
   /** Every unexpired cookie, oldest first. */
   *[Symbol.iterator](): IterableIterator<CookieInfo> {
     for (const c of this.#all()) yield info(c);
@@ -319,6 +332,7 @@ export class CookieJar implements Iterable<CookieInfo> {
     for (const header of setCookieHeaders) {
       const stored = this.#tough.setCookieSync(header, target, { ignoreError: true, http: true });
       if (!stored) continue;
+      this.#everStored = true;
       const expiry = stored.expiryTime();
       if (expiry !== undefined && expiry <= now) {
         this.#remove(stored);
@@ -388,6 +402,7 @@ export class CookieJar implements Iterable<CookieInfo> {
   }
 
   #put(cookie: Cookie): void {
+    this.#everStored = true;
     if (cookie.domain) {
       this.#tough.store.putCookie(cookie, () => {});
     } else {

@@ -42,7 +42,7 @@ export function prepareCall(method: string, target: string | URL, opts: Normaliz
     url.username = '';
     url.password = '';
   }
-  const headers = DEFAULT_HEADERS.copy().update(session.headers);
+  const headers = DEFAULT_HEADERS.copy().assignTrusted(session.headers);
   if (opts.headers) headers.update(opts.headers);
   const body = encodeBody({ data: opts.data, json: opts.json, files: opts.files }, headers, m);
   const auth = opts.auth !== undefined ? opts.auth : (session.auth ?? (urlAuth ? new HTTPBasicAuth(...urlAuth) : null) ?? netrc(url, session));

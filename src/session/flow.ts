@@ -143,7 +143,7 @@ export function* requestFlow(call: CallSettings, prepared: PreparedRequest, host
 
 /** Sets (or replaces) the Cookie header from a jar, for the request's URL. */
 export function withCookies(request: PreparedRequest, jar: CookieJar): PreparedRequest {
-  if (jar.size === 0) return request;
+  if (jar.empty) return request;
   const header = jar.cookieHeaderFor(request.url);
   if (header) request.headers.set('Cookie', header);
   else request.headers.delete('cookie');
