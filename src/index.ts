@@ -11,6 +11,7 @@
  * ```
  */
 import * as api from './api.js';
+import { codes } from './status-codes.js';
 
 export {
   request, get, head, options, del, del as delete, post, put, patch,
@@ -18,7 +19,13 @@ export {
 } from './api.js';
 export { Session } from './session/session.js';
 export { AsyncSession } from './session/async-session.js';
-export type { SessionOptions, RequestOptions, TimeoutInit } from './session/options.js';
+export type { SessionOptions, RequestOptions, TimeoutInit, AuthInit } from './session/options.js';
+export type { HooksInit, Progress, EarlyResponse } from './session/hooks.js';
+export type { RetryInit } from './session/retry.js';
+export { CookieJar, type CookieInfo, type CookieOptions, type CookiesInit } from './cookies.js';
+export { HTTPBasicAuth, HTTPDigestAuth, BearerTokenAuth, type AuthBase } from './auth.js';
+export { codes, reasonPhrase } from './status-codes.js';
+export type { ParamsInit } from './request/url.js';
 export { Response } from './response/response.js';
 export { AsyncResponse } from './response/async-response.js';
 export { BaseResponse } from './response/base-response.js';
@@ -27,5 +34,5 @@ export type { PreparedRequest } from './request/prepared-request.js';
 export * from './errors.js';
 export { VERSION } from './version.js';
 
-const nq = { ...api, delete: api.del };
+const nq = { ...api, delete: api.del, codes };
 export default nq;
