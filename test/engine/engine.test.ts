@@ -142,6 +142,45 @@ describe('backpressure and memory', () => {
   });
 });
 
+describe('upload backpressure', () => {
+  it('a server that stops reading pauses the producer on the main thread', async () => {
+    // The server reads nothing until told to; the client offers 64 MiB from a generator.
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => (release = r));
+    let received = 0;
+    const srv = http.createServer(async (req, res) => {
+      req.pause();
+      await gate;
+      req.resume();
+      for await (const c of req) received += c.length;
+      res.end(String(received));
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}/`;
+    let produced = 0;
+    const chunk = Buffer.alloc(64 * 1024, 7);
+    async function* body() {
+      for (let i = 0; i < 1024; i++) {
+        produced += chunk.length;
+        yield chunk;
+      }
+    }
+    await using s = new AsyncSession();
+    const pending = s.post(url, { data: body() });
+    await new Promise((r) => setTimeout(r, 800));
+    const stalledAt = produced;
+    await new Promise((r) => setTimeout(r, 300));
+    // Bounded by the upload window and the socket buffers, far short of 64 MiB, and not moving.
+    expect(stalledAt).toBeLessThan(16 << 20);
+    expect(produced).toBe(stalledAt);
+    release();
+    const r = await pending;
+    expect(r.text).toBe(String(64 << 20));
+    expect(produced).toBe(64 << 20);
+    await new Promise((r) => srv.close(r));
+  });
+});
+
 describe('sessions share workers but not pools', () => {
   it("closing one session leaves another's keep-alive connections alone", async () => {
     const a = new AsyncSession({ workers: 1 });
