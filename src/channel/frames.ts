@@ -91,6 +91,7 @@ export function httpVersionName(code: number): HttpVersion {
  * u32 flags           (RequestFlag)
  * str16 method (latin1)   str32 url (utf8)
  * u32 count, then count × (str16 name, str32 value) (latin1)
+ * str32 tls (JSON of a TlsConfig when it differs from the session's; empty otherwise)
  * [inline body: the rest of the payload]
  * ```
  */
@@ -104,12 +105,15 @@ export interface RequestHead {
   url: string;
   /** Flat [name, value, name, value, …], the form undici takes. */
   headers: string[];
+  /** JSON of this request's TlsConfig, or '' for the session's. */
+  tls: string;
 }
 
 export function encodeRequestHead(w: BinaryWriter, h: RequestHead): void {
   w.f64(h.connectTimeout).f64(h.readTimeout).f64(h.totalTimeout).f64(h.bodyLength).u32(h.flags);
   w.str16(h.method, 'latin1').str32(h.url, 'utf8');
   encodeHeaderBlock(w, h.headers);
+  w.str32(h.tls, 'utf8');
 }
 
 export function decodeRequestHead(r: BinaryReader): RequestHead {
@@ -122,6 +126,7 @@ export function decodeRequestHead(r: BinaryReader): RequestHead {
     method: r.str16('latin1'),
     url: r.str32('utf8'),
     headers: decodeHeaderBlock(r),
+    tls: r.str32('utf8'),
   };
 }
 

@@ -58,6 +58,8 @@ export interface SendOptions {
   raw: boolean;
   /** The caller will block: uploads are pumped synchronously. */
   sync: boolean;
+  /** JSON of the request's TlsConfig when it is not the session's; '' otherwise. */
+  tls: string;
 }
 
 const engines = new Map<number, Engine>();
@@ -213,6 +215,7 @@ export class Engine {
       method: request.method,
       url: request.url,
       headers: flattenHeaders(request),
+      tls: opts.tls,
     });
     if (inline) w.raw(body);
     this.#exchanges.set(id, ex);

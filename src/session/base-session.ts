@@ -25,6 +25,16 @@ import {
   type SessionOptions,
 } from './options.js';
 import { FlowRunner } from './runner.js';
+import { normalizeTls, type CertInit, type TlsConfig, type VerifyInit } from './tls.js';
+
+/** The session's verify setting in the form `normalizeTls` takes, to combine with a request's cert. */
+function verifyOf(tls: TlsConfig): VerifyInit {
+  return tls.pin ? `sha256_${tls.pin}` : tls.ca ?? tls.verify;
+}
+
+function certOf(tls: TlsConfig): CertInit | null {
+  return tls.cert === null ? null : { cert: tls.cert, key: tls.key!, passphrase: tls.passphrase ?? undefined };
+}
 
 export abstract class BaseSession {
   protected readonly settings: NormalizedSessionOptions;
@@ -129,6 +139,9 @@ export abstract class BaseSession {
       windowed: options.stream,
       raw: false,
       sync,
+      tls: options.verify === undefined && options.cert === undefined
+        ? ''
+        : JSON.stringify(normalizeTls(options.verify ?? verifyOf(settings.tls), options.cert === undefined ? certOf(settings.tls) : options.cert, settings.trustEnv)),
     };
     const host: FlowHost = {
       send: (request): InFlight => {
@@ -160,6 +173,7 @@ export abstract class BaseSession {
         poolMaxsize: this.settings.poolMaxsize,
         poolConnections: this.settings.poolConnections,
         keepAliveTimeout: this.settings.keepaliveDelay,
+        tls: this.settings.tls,
       });
     }
     return this.#engine;

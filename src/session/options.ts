@@ -10,6 +10,7 @@ import { Headers, type HeadersInit } from '../headers.js';
 import type { ParamsInit } from '../request/url.js';
 import { normalizeHooks, type Hooks, type HooksInit } from './hooks.js';
 import { normalizeRetries, type RetryInit, type RetryPolicy } from './retry.js';
+import { normalizeTls, type CertInit, type TlsConfig, type VerifyInit } from './tls.js';
 
 /**
  * Credentials: `[user, password]` (Basic), a string (Bearer token), an `HTTPBasicAuth`,
@@ -71,6 +72,10 @@ export interface SessionOptions {
   allowIncomingCookies?: boolean;
   /** Read `.netrc` and the environment. Default true. */
   trustEnv?: boolean;
+  /** TLS verification: true, false, a CA bundle (path or PEM), or `sha256_<hex>` to pin the server's certificate. */
+  verify?: VerifyInit;
+  /** A client certificate: a PEM path holding both, `[cert, key]`, or `{ cert, key, passphrase }`. */
+  cert?: CertInit | null;
 }
 
 /** Settings of one request. */
@@ -98,6 +103,10 @@ export interface RequestOptions {
   hooks?: HooksInit | null;
   /** Aborts the request (and its body) when signalled. */
   signal?: AbortSignal | null;
+  /** TLS verification for this request; see {@link SessionOptions.verify}. */
+  verify?: VerifyInit;
+  /** A client certificate for this request; see {@link SessionOptions.cert}. */
+  cert?: CertInit | null;
   /** See {@link TimeoutInit}. Default 30 000 ms for GET, HEAD and OPTIONS, 120 000 ms for the rest. */
   timeout?: TimeoutInit;
   /**
@@ -131,6 +140,7 @@ export interface NormalizedSessionOptions {
   maxRedirects: number;
   allowIncomingCookies: boolean;
   trustEnv: boolean;
+  tls: TlsConfig;
 }
 
 export const SESSION_DEFAULTS = {
@@ -167,6 +177,8 @@ const SESSION_KEYS: Record<keyof SessionOptions, true> = {
   maxRedirects: true,
   allowIncomingCookies: true,
   trustEnv: true,
+  verify: true,
+  cert: true,
 };
 const REQUEST_KEYS: Record<keyof RequestOptions, true> = {
   params: true,
@@ -181,6 +193,8 @@ const REQUEST_KEYS: Record<keyof RequestOptions, true> = {
   stream: true,
   hooks: true,
   signal: true,
+  verify: true,
+  cert: true,
 };
 
 export function normalizeSessionOptions(opts: SessionOptions | undefined): NormalizedSessionOptions {
@@ -202,6 +216,7 @@ export function normalizeSessionOptions(opts: SessionOptions | undefined): Norma
     maxRedirects: checkWhole(o.maxRedirects, 'maxRedirects') ?? SESSION_DEFAULTS.maxRedirects,
     allowIncomingCookies: checkBoolean(o.allowIncomingCookies, 'allowIncomingCookies') ?? SESSION_DEFAULTS.allowIncomingCookies,
     trustEnv: checkBoolean(o.trustEnv, 'trustEnv') ?? SESSION_DEFAULTS.trustEnv,
+    tls: normalizeTls(o.verify, o.cert, o.trustEnv ?? SESSION_DEFAULTS.trustEnv),
   };
 }
 
@@ -220,6 +235,9 @@ export interface NormalizedRequestOptions {
   stream: boolean;
   hooks: Hooks;
   signal: AbortSignal | null;
+  /** TLS for this request when it differs from the session's: `verify`/`cert` as given, normalised by the session. */
+  verify: VerifyInit | undefined;
+  cert: CertInit | null | undefined;
 }
 
 const NO_OPTIONS: NormalizedRequestOptions = Object.freeze({
@@ -235,6 +253,8 @@ const NO_OPTIONS: NormalizedRequestOptions = Object.freeze({
   stream: false,
   hooks: normalizeHooks(null),
   signal: null,
+  verify: undefined,
+  cert: undefined,
 });
 
 export function normalizeRequestOptions(opts: RequestOptions | undefined): NormalizedRequestOptions {
@@ -254,6 +274,8 @@ export function normalizeRequestOptions(opts: RequestOptions | undefined): Norma
     stream: checkBoolean(o.stream, 'stream') ?? false,
     hooks: normalizeHooks(o.hooks),
     signal: o.signal ?? null,
+    verify: o.verify,
+    cert: o.cert,
   };
 }
 

@@ -113,7 +113,7 @@ export class TransportHost {
       body = upload;
     }
     this.#streams.set(stream, { handler, upload });
-    session!.dispatcherFor(head.connectTimeout).dispatch(
+    session!.dispatcherFor(head.connectTimeout, head.tls).dispatch(
       {
         origin: target,
         path: url.pathname + url.search,

@@ -3,6 +3,8 @@
  * pools, so closing one session leaves the others' keep-alive connections alone.
  */
 import { Agent, type Dispatcher } from 'undici';
+import type { TlsConfig } from '../session/tls.js';
+import { tlsConnector } from './connector.js';
 
 /** The part of a session's settings the transport needs; sent once per worker as JSON. */
 export interface TransportSessionConfig {
@@ -12,31 +14,34 @@ export interface TransportSessionConfig {
   poolConnections: number;
   /** Idle keep-alive sockets are closed after this long (ms). */
   keepAliveTimeout: number;
+  tls: TlsConfig;
 }
 
 export class SessionTransport {
   readonly config: TransportSessionConfig;
-  // undici fixes the connect timeout per agent, so there is one agent per timeout in use
-  // (in practice one or two per session).
-  readonly #agents = new Map<number, Agent>();
+  // undici fixes the connect timeout and TLS options per agent, so there is one agent per
+  // (timeout, TLS profile) in use: in practice one or two per session.
+  readonly #agents = new Map<string, Agent>();
 
   constructor(config: TransportSessionConfig) {
     this.config = config;
   }
 
-  dispatcherFor(connectTimeout: number): Dispatcher {
-    let agent = this.#agents.get(connectTimeout);
+  /** `tls`: JSON of a request's own TLS profile, or '' for the session's. */
+  dispatcherFor(connectTimeout: number, tls: string): Dispatcher {
+    const key = `${connectTimeout}|${tls}`;
+    let agent = this.#agents.get(key);
     if (!agent) {
       agent = new Agent({
         connections: this.config.poolMaxsize,
         pipelining: 1,
         keepAliveTimeout: this.config.keepAliveTimeout,
-        connect: { timeout: connectTimeout },
+        connect: tlsConnector(tls ? (JSON.parse(tls) as TlsConfig) : this.config.tls, connectTimeout),
         // The transport applies per-request read timeouts; these are only the fallbacks.
         headersTimeout: 0,
         bodyTimeout: 0,
       });
-      this.#agents.set(connectTimeout, agent);
+      this.#agents.set(key, agent);
     }
     return agent;
   }

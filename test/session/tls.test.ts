@@ -1,0 +1,95 @@
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AsyncSession, InvalidOption, SSLError, ConnectionError } from '../../dist/src/index.js';
+import { makePki, type TestPki } from '../helpers/certs.js';
+
+let pki: TestPki;
+const servers: https.Server[] = [];
+
+async function serve(opts: https.ServerOptions): Promise<string> {
+  const s = https.createServer(opts, (req, res) => {
+    const peer = (req.socket as TLSSocket).getPeerCertificate();
+    res.end(peer?.subject ? `client:${peer.subject.CN}` : 'hello tls');
+  });
+  servers.push(s);
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  return `https://127.0.0.1:${(s.address() as AddressInfo).port}/`;
+}
+
+let good: string;
+let wrongHost: string;
+let expired: string;
+let mutual: string;
+
+beforeAll(async () => {
+  pki = makePki();
+  good = await serve({ cert: pki.server.cert, key: pki.server.key });
+  wrongHost = await serve({ cert: pki.wrongHost.cert, key: pki.wrongHost.key });
+  expired = await serve({ cert: pki.expired.cert, key: pki.expired.key });
+  mutual = await serve({ cert: pki.server.cert, key: pki.server.key, ca: pki.ca, requestCert: true, rejectUnauthorized: true });
+  await new Promise((r) => setTimeout(r, 1100)); // the expired certificate's last second passes
+});
+afterAll(() => {
+  for (const s of servers) s.close();
+});
+
+const fails = async (p: Promise<unknown>) => p.then(() => null, (e: unknown) => e as Error);
+
+describe('TLS verification', () => {
+  it('refuses a certificate from an unknown CA by default, saying why', async () => {
+    await using s = new AsyncSession();
+    const e = await fails(s.get(good));
+    expect(e).toBeInstanceOf(SSLError);
+    expect(e).toBeInstanceOf(ConnectionError);
+    expect(e!.message).toMatch(/unable to verify|self.signed|UNABLE_TO_VERIFY|issuer/i);
+  });
+
+  it('accepts it with verify set to the CA file, or to its PEM text', async () => {
+    await using a = new AsyncSession({ verify: pki.caPath });
+    expect((await a.get(good)).text).toBe('hello tls');
+    await using b = new AsyncSession({ verify: pki.ca });
+    expect((await b.get(good)).text).toBe('hello tls');
+  });
+
+  it('verify: false skips verification; a request can override its session', async () => {
+    await using s = new AsyncSession();
+    expect((await s.get(good, { verify: false })).text).toBe('hello tls');
+    await using t = new AsyncSession({ verify: false });
+    expect((await t.get(wrongHost)).statusCode).toBe(200);
+    expect(await fails(t.get(good, { verify: true }))).toBeInstanceOf(SSLError);
+  });
+
+  it('names a hostname mismatch and an expired certificate', async () => {
+    await using s = new AsyncSession({ verify: pki.caPath });
+    const mismatch = await fails(s.get(wrongHost));
+    expect(mismatch).toBeInstanceOf(SSLError);
+    expect(mismatch!.message).toMatch(/altname|hostname|does not match/i);
+    const old = await fails(s.get(expired));
+    expect(old).toBeInstanceOf(SSLError);
+    expect(old!.message).toMatch(/expired/i);
+  });
+
+  it('pins the leaf certificate by sha256, and names a pin mismatch', async () => {
+    await using s = new AsyncSession({ verify: `sha256_${pki.server.sha256}` });
+    expect((await s.get(good)).text).toBe('hello tls');
+    const other = await fails(s.get(wrongHost));
+    expect(other).toBeInstanceOf(SSLError);
+    expect(other!.message).toMatch(/pin mismatch/);
+    expect(() => new AsyncSession({ verify: 'sha256_abcd' })).toThrow(InvalidOption);
+  });
+
+  it('presents a client certificate to a server that requires one', async () => {
+    await using none = new AsyncSession({ verify: pki.caPath });
+    expect(await fails(none.get(mutual))).toBeInstanceOf(ConnectionError);
+    await using paths = new AsyncSession({ verify: pki.caPath, cert: [pki.client.certPath, pki.client.keyPath] });
+    expect((await paths.get(mutual)).text).toBe('client:nodequests client');
+    await using pem = new AsyncSession({ verify: pki.caPath });
+    expect((await pem.get(mutual, { cert: { cert: pki.client.cert, key: pki.client.key } })).text).toBe('client:nodequests client');
+  });
+
+  it('a CA path that cannot be read is an InvalidOption naming it', () => {
+    expect(() => new AsyncSession({ verify: '/nonexistent/ca.pem' })).toThrow(/verify.*\/nonexistent\/ca\.pem.*ENOENT/);
+  });
+});
