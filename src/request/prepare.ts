@@ -4,7 +4,7 @@
  * concern each, in the order they depend on each other.
  */
 import { authFromUrl, HTTPBasicAuth, type AuthBase } from '../auth.js';
-import { InvalidURL } from '../errors.js';
+import { InvalidSchema, InvalidURL } from '../errors.js';
 import { Headers } from '../headers.js';
 import { readFileSync } from 'node:fs';
 import { netrcPath, parseNetrc, type Netrc } from '../netrc.js';
@@ -51,6 +51,9 @@ export function prepareCall(method: string, target: string | URL, opts: Normaliz
   return { request, url, auth };
 }
 
+/** Schemes this version's transport carries; the others parse but are not served yet. */
+const TRANSPORT_SCHEMES = new Set(['http:', 'https:', 'http+unix:']);
+
 function prepareMethod(method: string): string {
   if (typeof method !== 'string' || !METHOD.test(method)) throw new InvalidURL(`Invalid HTTP method ${JSON.stringify(method)}: expected a token such as GET`);
   return method.toUpperCase();
@@ -59,6 +62,9 @@ function prepareMethod(method: string): string {
 /** The URL with the session's params, then the request's, merged into its query. */
 function prepareTarget(target: string | URL, opts: NormalizedRequestOptions, session: NormalizedSessionOptions): URL {
   const url = prepareUrl(target, session.params, session.baseUrl);
+  if (!TRANSPORT_SCHEMES.has(url.protocol)) {
+    throw new InvalidSchema(`Scheme ${JSON.stringify(url.protocol.slice(0, -1))} of ${JSON.stringify(url.href)} is not served by this version of nodequests yet (it speaks http, https and http+unix)`);
+  }
   const extra = encodeParams(opts.params);
   if (extra) url.search = url.search.length > 1 ? `${url.search.slice(1)}&${extra}` : extra;
   return url;

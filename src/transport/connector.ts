@@ -1,5 +1,6 @@
 /**
- * How a worker opens connections for one TLS profile: undici's own connector, plus a
+ * How a worker opens connections for one TLS profile (and, for `http+unix`, one socket
+ * path): undici's own connector, plus a
  * check of the server's leaf certificate against a pinned fingerprint. Node would only
  * consult `checkServerIdentity` after CA verification succeeded, which a pinned self-signed
  * certificate never does, so the pin is checked once the handshake is done instead.
@@ -9,9 +10,10 @@ import type { TLSSocket } from 'node:tls';
 import { buildConnector } from 'undici';
 import type { TlsConfig } from '../session/tls.js';
 
-export function tlsConnector(tls: TlsConfig, timeout: number): buildConnector.connector {
+export function tlsConnector(tls: TlsConfig, timeout: number, socketPath: string | null): buildConnector.connector {
   const base = buildConnector({
     timeout,
+    ...(socketPath !== null ? { socketPath } : {}),
     rejectUnauthorized: tls.verify && tls.pin === null,
     ...(tls.ca !== null ? { ca: tls.ca } : {}),
     ...(tls.cert !== null ? { cert: tls.cert, key: tls.key!, passphrase: tls.passphrase ?? undefined } : {}),

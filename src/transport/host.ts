@@ -102,7 +102,11 @@ export class TransportHost {
       this.#failEarly(stream, err);
       return;
     }
-    const target = url.origin;
+    // A unix socket URL carries the socket path as its (percent-encoded) host; undici
+    // wants an http origin and the path as a connect option.
+    const socketPath = url.protocol === 'http+unix:' ? decodeURIComponent(url.hostname) : null;
+    const origin = socketPath === null ? url.origin : 'http://localhost';
+    const target = socketPath === null ? origin : `http+unix://${socketPath}`;
     const handler = new ExchangeHandler(stream, head, target, this.outbox, this.#onStreamDone);
     let body: Buffer | UploadSource | null = null;
     let upload: UploadSource | null = null;
@@ -113,9 +117,9 @@ export class TransportHost {
       body = upload;
     }
     this.#streams.set(stream, { handler, upload });
-    session!.dispatcherFor(head.connectTimeout, head.tls).dispatch(
+    session!.dispatcherFor(head.connectTimeout, head.tls, socketPath).dispatch(
       {
-        origin: target,
+        origin,
         path: url.pathname + url.search,
         method: head.method,
         headers: head.headers,

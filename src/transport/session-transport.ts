@@ -27,16 +27,19 @@ export class SessionTransport {
     this.config = config;
   }
 
-  /** `tls`: JSON of a request's own TLS profile, or '' for the session's. */
-  dispatcherFor(connectTimeout: number, tls: string): Dispatcher {
-    const key = `${connectTimeout}|${tls}`;
+  /**
+   * `tls`: JSON of a request's own TLS profile, or '' for the session's. `socketPath`: a
+   * unix socket to connect to instead of the origin's host.
+   */
+  dispatcherFor(connectTimeout: number, tls: string, socketPath: string | null): Dispatcher {
+    const key = `${connectTimeout}|${tls}|${socketPath ?? ''}`;
     let agent = this.#agents.get(key);
     if (!agent) {
       agent = new Agent({
         connections: this.config.poolMaxsize,
         pipelining: 1,
         keepAliveTimeout: this.config.keepAliveTimeout,
-        connect: tlsConnector(tls ? (JSON.parse(tls) as TlsConfig) : this.config.tls, connectTimeout),
+        connect: tlsConnector(tls ? (JSON.parse(tls) as TlsConfig) : this.config.tls, connectTimeout, socketPath),
         // The transport applies per-request read timeouts; these are only the fallbacks.
         headersTimeout: 0,
         bodyTimeout: 0,
