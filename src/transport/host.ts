@@ -117,7 +117,7 @@ export class TransportHost {
       body = upload;
     }
     this.#streams.set(stream, { handler, upload });
-    session!.dispatcherFor(head.connectTimeout, head.tls, socketPath).dispatch(
+    session!.dispatcherFor(origin, head.connectTimeout, head.tls, socketPath).dispatch(
       {
         origin,
         path: url.pathname + url.search,

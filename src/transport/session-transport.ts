@@ -1,8 +1,15 @@
 /**
- * One session's connections inside one worker. Sessions that share a worker never share
- * pools, so closing one session leaves the others' keep-alive connections alone.
+ * One session's connections inside one worker: a pool per origin (and per connect
+ * timeout, TLS profile and unix socket, which undici fixes per pool), at most
+ * `poolConnections` of them, the least recently used closed first. Sessions that share a
+ * worker never share pools, so closing one leaves the others' keep-alive connections alone.
+ *
+ * When more requests are in flight to one origin than `poolMaxsize` connections allow, the
+ * rest wait in that pool's queue, in order, and go out as connections free up: nothing is
+ * refused and nothing deadlocks. The queue is bounded by what the caller has in flight
+ * (every queued request is a response someone is waiting for).
  */
-import { Agent, type Dispatcher } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 import type { TlsConfig } from '../session/tls.js';
 import { tlsConnector } from './connector.js';
 
@@ -17,41 +24,72 @@ export interface TransportSessionConfig {
   tls: TlsConfig;
 }
 
+/** A pool's numbers, for `inspect` and tests. */
+export interface PoolStats {
+  origin: string;
+  connected: number;
+  running: number;
+  pending: number;
+}
+
 export class SessionTransport {
   readonly config: TransportSessionConfig;
-  // undici fixes the connect timeout and TLS options per agent, so there is one agent per
-  // (timeout, TLS profile) in use: in practice one or two per session.
-  readonly #agents = new Map<string, Agent>();
+  /** In least-recently-used order: a use moves a pool to the end. */
+  readonly #pools = new Map<string, { origin: string; pool: Pool }>();
 
   constructor(config: TransportSessionConfig) {
     this.config = config;
   }
 
   /**
-   * `tls`: JSON of a request's own TLS profile, or '' for the session's. `socketPath`: a
-   * unix socket to connect to instead of the origin's host.
+   * The pool for `origin`. `tls`: JSON of a request's own TLS profile, or '' for the
+   * session's. `socketPath`: a unix socket to connect to instead of the origin's host.
    */
-  dispatcherFor(connectTimeout: number, tls: string, socketPath: string | null): Dispatcher {
-    const key = `${connectTimeout}|${tls}|${socketPath ?? ''}`;
-    let agent = this.#agents.get(key);
-    if (!agent) {
-      agent = new Agent({
-        connections: this.config.poolMaxsize,
-        pipelining: 1,
-        keepAliveTimeout: this.config.keepAliveTimeout,
-        connect: tlsConnector(tls ? (JSON.parse(tls) as TlsConfig) : this.config.tls, connectTimeout, socketPath),
-        // The transport applies per-request read timeouts; these are only the fallbacks.
-        headersTimeout: 0,
-        bodyTimeout: 0,
-      });
-      this.#agents.set(key, agent);
+  dispatcherFor(origin: string, connectTimeout: number, tls: string, socketPath: string | null): Dispatcher {
+    const key = `${socketPath ?? origin}|${connectTimeout}|${tls}`;
+    let entry = this.#pools.get(key);
+    if (entry) {
+      this.#pools.delete(key);
+    } else {
+      entry = {
+        origin: socketPath === null ? origin : `http+unix://${socketPath}`,
+        pool: new Pool(origin, {
+          connections: this.config.poolMaxsize,
+          pipelining: 1,
+          keepAliveTimeout: this.config.keepAliveTimeout,
+          connect: tlsConnector(tls ? (JSON.parse(tls) as TlsConfig) : this.config.tls, connectTimeout, socketPath),
+          // The transport applies per-request read timeouts; these are only the fallbacks.
+          headersTimeout: 0,
+          bodyTimeout: 0,
+        }),
+      };
+      this.#evictBeyond(this.config.poolConnections - 1);
     }
-    return agent;
+    this.#pools.set(key, entry);
+    return entry.pool;
+  }
+
+  stats(): PoolStats[] {
+    return [...this.#pools.values()].map(({ origin, pool }) => ({
+      origin,
+      connected: pool.stats.connected,
+      running: pool.stats.running,
+      pending: pool.stats.pending,
+    }));
   }
 
   async close(): Promise<void> {
-    const agents = [...this.#agents.values()];
-    this.#agents.clear();
-    await Promise.allSettled(agents.map((a) => a.destroy()));
+    const pools = [...this.#pools.values()];
+    this.#pools.clear();
+    await Promise.allSettled(pools.map(({ pool }) => pool.destroy()));
+  }
+
+  /** Closes the least recently used pools until at most `keep` remain; their requests finish first. */
+  #evictBeyond(keep: number): void {
+    for (const [key, { pool }] of this.#pools) {
+      if (this.#pools.size <= keep) break;
+      this.#pools.delete(key);
+      void pool.close().catch(() => {});
+    }
   }
 }
