@@ -174,6 +174,9 @@ export abstract class BaseSession {
         poolConnections: this.settings.poolConnections,
         keepAliveTimeout: this.settings.keepaliveDelay,
         tls: this.settings.tls,
+        http1: this.settings.http1,
+        http2: this.settings.http2,
+        multiplexed: this.settings.multiplexed,
       });
     }
     return this.#engine;

@@ -76,6 +76,12 @@ export interface SessionOptions {
   verify?: VerifyInit;
   /** A client certificate: a PEM path holding both, `[cert, key]`, or `{ cert, key, passphrase }`. */
   cert?: CertInit | null;
+  /** Never speak HTTP/1.1: https must negotiate h2; http:// uses h2c with prior knowledge. */
+  disableHttp1?: boolean;
+  /** Never speak HTTP/2 (no h2 in ALPN). */
+  disableHttp2?: boolean;
+  /** Accepted for compatibility: HTTP/3 is not available on this runtime (Node has no QUIC client). */
+  disableHttp3?: boolean;
 }
 
 /** Settings of one request. */
@@ -141,6 +147,8 @@ export interface NormalizedSessionOptions {
   allowIncomingCookies: boolean;
   trustEnv: boolean;
   tls: TlsConfig;
+  http1: boolean;
+  http2: boolean;
 }
 
 export const SESSION_DEFAULTS = {
@@ -179,6 +187,9 @@ const SESSION_KEYS: Record<keyof SessionOptions, true> = {
   trustEnv: true,
   verify: true,
   cert: true,
+  disableHttp1: true,
+  disableHttp2: true,
+  disableHttp3: true,
 };
 const REQUEST_KEYS: Record<keyof RequestOptions, true> = {
   params: true,
@@ -217,7 +228,18 @@ export function normalizeSessionOptions(opts: SessionOptions | undefined): Norma
     allowIncomingCookies: checkBoolean(o.allowIncomingCookies, 'allowIncomingCookies') ?? SESSION_DEFAULTS.allowIncomingCookies,
     trustEnv: checkBoolean(o.trustEnv, 'trustEnv') ?? SESSION_DEFAULTS.trustEnv,
     tls: normalizeTls(o.verify, o.cert, o.trustEnv ?? SESSION_DEFAULTS.trustEnv),
+    ...normalizeProtocols(o),
   };
+}
+
+function normalizeProtocols(o: Partial<SessionOptions>): { http1: boolean; http2: boolean } {
+  const http1 = !checkBoolean(o.disableHttp1, 'disableHttp1');
+  const http2 = !checkBoolean(o.disableHttp2, 'disableHttp2');
+  checkBoolean(o.disableHttp3, 'disableHttp3');
+  if (!http1 && !http2) {
+    throw new InvalidOption('disableHttp1 and disableHttp2 together leave no protocol to speak (HTTP/3 is not available on this runtime)');
+  }
+  return { http1, http2 };
 }
 
 export interface NormalizedRequestOptions {

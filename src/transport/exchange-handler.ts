@@ -12,10 +12,11 @@
  * or raw (`r.raw`). So the decoder is set up then, not with the head.
  */
 import { BinaryWriter } from '../channel/binary.js';
-import { CreditFlag, FrameType, HttpVersionCode, RequestFlag, encodeError, encodeHeaderBlock, encodeResponseHead, type RequestHead } from '../channel/frames.js';
+import { CreditFlag, FrameType, RequestFlag, encodeError, encodeHeaderBlock, encodeResponseHead, type RequestHead } from '../channel/frames.js';
 import { type Decoder, createDecoder, DEFAULT_MAX_DECODED_BYTES } from './decoder.js';
 import { TransportError, classify } from './error-codes.js';
 import type { Outbox } from './outbox.js';
+import type { OriginPool } from './origin-pool.js';
 
 /** How far a streamed body may run ahead of its consumer before the socket is paused. */
 export const RESPONSE_WINDOW = 1 << 20;
@@ -30,6 +31,7 @@ export class ExchangeHandler {
   #windowed: boolean;
   readonly #raw: boolean;
   readonly #onDone: (stream: number) => void;
+  readonly #pool: OriginPool;
   #abort: ((err: Error) => void) | null = null;
   #resume: (() => void) | null = null;
   #paused = false;
@@ -48,8 +50,9 @@ export class ExchangeHandler {
   #earlyEnd: Array<Buffer | string> | null = null;
   #timer: NodeJS.Timeout | null = null;
 
-  constructor(stream: number, head: RequestHead, target: string, outbox: Outbox, onDone: (stream: number) => void) {
+  constructor(stream: number, head: RequestHead, target: string, pool: OriginPool, outbox: Outbox, onDone: (stream: number) => void) {
     this.stream = stream;
+    this.#pool = pool;
     this.#outbox = outbox;
     this.#target = target;
     this.#windowed = (head.flags & RequestFlag.WINDOWED) !== 0;
@@ -98,7 +101,7 @@ export class ExchangeHandler {
     if (statusCode < 200) {
       // Informational (103 Early Hints and the like): passed on, the real head follows.
       scratch.reset();
-      encodeResponseHead(scratch, { status: statusCode, httpVersion: HttpVersionCode['HTTP/1.1'], statusText, headers: rawHeaders });
+      encodeResponseHead(scratch, { status: statusCode, httpVersion: this.#pool.version, statusText, headers: rawHeaders });
       this.#outbox.sendWritten(FrameType.RESPONSE_INFO, 0, this.stream, 0, scratch);
       return true;
     }
@@ -109,7 +112,7 @@ export class ExchangeHandler {
       if (this.#encoding && !this.#awaitingMode) this.#setUpDecoder(this.#encoding);
     }
     scratch.reset();
-    encodeResponseHead(scratch, { status: statusCode, httpVersion: HttpVersionCode['HTTP/1.1'], statusText, headers: rawHeaders });
+    encodeResponseHead(scratch, { status: statusCode, httpVersion: this.#pool.version, statusText, headers: rawHeaders });
     this.#outbox.sendWritten(FrameType.RESPONSE_HEAD, 0, this.stream, 0, scratch);
     return !this.#shouldPause();
   }

@@ -107,7 +107,8 @@ export class TransportHost {
     const socketPath = url.protocol === 'http+unix:' ? decodeURIComponent(url.hostname) : null;
     const origin = socketPath === null ? url.origin : 'http://localhost';
     const target = socketPath === null ? origin : `http+unix://${socketPath}`;
-    const handler = new ExchangeHandler(stream, head, target, this.outbox, this.#onStreamDone);
+    const pool = session!.poolFor(origin, head.connectTimeout, head.tls, socketPath);
+    const handler = new ExchangeHandler(stream, head, target, pool, this.outbox, this.#onStreamDone);
     let body: Buffer | UploadSource | null = null;
     let upload: UploadSource | null = null;
     if (head.flags & RequestFlag.INLINE_BODY) {
@@ -117,7 +118,7 @@ export class TransportHost {
       body = upload;
     }
     this.#streams.set(stream, { handler, upload });
-    session!.dispatcherFor(origin, head.connectTimeout, head.tls, socketPath).dispatch(
+    pool.dispatch(
       {
         origin,
         path: url.pathname + url.search,

@@ -9,9 +9,8 @@
  * refused and nothing deadlocks. The queue is bounded by what the caller has in flight
  * (every queued request is a response someone is waiting for).
  */
-import { Pool, type Dispatcher } from 'undici';
 import type { TlsConfig } from '../session/tls.js';
-import { tlsConnector } from './connector.js';
+import { OriginPool } from './origin-pool.js';
 
 /** The part of a session's settings the transport needs; sent once per worker as JSON. */
 export interface TransportSessionConfig {
@@ -22,6 +21,14 @@ export interface TransportSessionConfig {
   /** Idle keep-alive sockets are closed after this long (ms). */
   keepAliveTimeout: number;
   tls: TlsConfig;
+  /** Protocols allowed (`disableHttp1`, `disableHttp2`); at least one is true. */
+  http1: boolean;
+  http2: boolean;
+  /**
+   * The session multiplexes: before a connection has said what it speaks, requests may
+   * queue on it as HTTP/2 streams rather than open one connection each.
+   */
+  multiplexed: boolean;
 }
 
 /** A pool's numbers, for `inspect` and tests. */
@@ -35,7 +42,7 @@ export interface PoolStats {
 export class SessionTransport {
   readonly config: TransportSessionConfig;
   /** In least-recently-used order: a use moves a pool to the end. */
-  readonly #pools = new Map<string, { origin: string; pool: Pool }>();
+  readonly #pools = new Map<string, OriginPool>();
 
   constructor(config: TransportSessionConfig) {
     this.config = config;
@@ -45,33 +52,33 @@ export class SessionTransport {
    * The pool for `origin`. `tls`: JSON of a request's own TLS profile, or '' for the
    * session's. `socketPath`: a unix socket to connect to instead of the origin's host.
    */
-  dispatcherFor(origin: string, connectTimeout: number, tls: string, socketPath: string | null): Dispatcher {
+  poolFor(origin: string, connectTimeout: number, tls: string, socketPath: string | null): OriginPool {
     const key = `${socketPath ?? origin}|${connectTimeout}|${tls}`;
     let entry = this.#pools.get(key);
     if (entry) {
       this.#pools.delete(key);
     } else {
-      entry = {
-        origin: socketPath === null ? origin : `http+unix://${socketPath}`,
-        pool: new Pool(origin, {
-          connections: this.config.poolMaxsize,
-          pipelining: 1,
-          keepAliveTimeout: this.config.keepAliveTimeout,
-          connect: tlsConnector(tls ? (JSON.parse(tls) as TlsConfig) : this.config.tls, connectTimeout, socketPath),
-          // The transport applies per-request read timeouts; these are only the fallbacks.
-          headersTimeout: 0,
-          bodyTimeout: 0,
-        }),
-      };
+      const { poolMaxsize, keepAliveTimeout, http1, http2, multiplexed } = this.config;
+      entry = new OriginPool({
+        origin,
+        socketPath,
+        connectTimeout,
+        tls: tls ? (JSON.parse(tls) as TlsConfig) : this.config.tls,
+        connections: poolMaxsize,
+        keepAliveTimeout,
+        http1,
+        http2,
+        multiplexed,
+      });
       this.#evictBeyond(this.config.poolConnections - 1);
     }
     this.#pools.set(key, entry);
-    return entry.pool;
+    return entry;
   }
 
   stats(): PoolStats[] {
-    return [...this.#pools.values()].map(({ origin, pool }) => ({
-      origin,
+    return [...this.#pools.values()].map(({ name, pool }) => ({
+      origin: name,
       connected: pool.stats.connected,
       running: pool.stats.running,
       pending: pool.stats.pending,

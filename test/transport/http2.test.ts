@@ -1,0 +1,75 @@
+import http2 from 'node:http2';
+import type { AddressInfo, Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AsyncSession, InvalidOption } from '../../dist/src/index.js';
+import { makePki, type TestPki } from '../helpers/certs.js';
+
+let pki: TestPki;
+let secure: http2.Http2SecureServer;
+let cleartext: http2.Http2Server;
+let secureUrl: string;
+let h2cUrl: string;
+const secureSockets = new Set<Socket>();
+const h2cSockets = new Set<Socket>();
+
+const handler = (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
+  const delay = Number(new URL(req.url, 'http://x').searchParams.get('delay') ?? 0);
+  setTimeout(() => res.end(`${req.httpVersion} ${req.url}`), delay);
+};
+
+beforeAll(async () => {
+  pki = makePki();
+  secure = http2.createSecureServer({ cert: pki.server.cert, key: pki.server.key, allowHTTP1: true }, handler);
+  secure.on('connection', (s: Socket) => secureSockets.add(s));
+  await new Promise<void>((r) => secure.listen(0, '127.0.0.1', r));
+  secureUrl = `https://127.0.0.1:${(secure.address() as AddressInfo).port}`;
+  cleartext = http2.createServer(handler);
+  cleartext.on('connection', (s: Socket) => h2cSockets.add(s));
+  await new Promise<void>((r) => cleartext.listen(0, '127.0.0.1', r));
+  h2cUrl = `http://127.0.0.1:${(cleartext.address() as AddressInfo).port}`;
+});
+afterAll(() => {
+  secure.close();
+  cleartext.close();
+  for (const s of [...secureSockets, ...h2cSockets]) s.destroy();
+});
+
+describe('HTTP/2', () => {
+  it('is negotiated by ALPN over https', async () => {
+    await using s = new AsyncSession({ verify: pki.caPath });
+    const r = await s.get(`${secureUrl}/a`);
+    expect(r.httpVersion).toBe('HTTP/2');
+    expect(r.text).toBe('2.0 /a');
+    expect(String(r)).toBe('<Response HTTP/2 [200]>');
+  });
+
+  it('disableHttp2 keeps to HTTP/1.1', async () => {
+    await using s = new AsyncSession({ verify: pki.caPath, disableHttp2: true });
+    const r = await s.get(`${secureUrl}/b`);
+    expect(r.httpVersion).toBe('HTTP/1.1');
+    expect(r.text).toBe('1.1 /b');
+  });
+
+  it('disableHttp1 on http:// speaks h2c with prior knowledge', async () => {
+    await using s = new AsyncSession({ disableHttp1: true });
+    const r = await s.get(`${h2cUrl}/c`);
+    expect(r.httpVersion).toBe('HTTP/2');
+    expect(r.text).toBe('2.0 /c');
+  });
+
+  it('disabling both is a clear error', () => {
+    expect(() => new AsyncSession({ disableHttp1: true, disableHttp2: true })).toThrow(InvalidOption);
+    expect(() => new AsyncSession({ disableHttp1: true, disableHttp2: true })).toThrow(/no protocol/);
+  });
+
+  it('a multiplexed session carries 100 concurrent requests as streams of one connection', async () => {
+    await using s = new AsyncSession({ verify: pki.caPath, multiplexed: true, workers: 1 });
+    const before = secureSockets.size;
+    const t0 = performance.now();
+    const rs = await Promise.all(Array.from({ length: 100 }, (_, i) => s.get(`${secureUrl}/m${i}?delay=200`)));
+    await s.gather(...rs);
+    expect(rs.map((r) => r.text)).toEqual(Array.from({ length: 100 }, (_, i) => `2.0 /m${i}?delay=200`));
+    expect(secureSockets.size - before).toBe(1);
+    expect(performance.now() - t0).toBeLessThan(2000); // concurrent, not 100 × 200 ms
+  });
+});
