@@ -92,6 +92,7 @@ export function httpVersionName(code: number): HttpVersion {
  * str16 method (latin1)   str32 url (utf8)
  * u32 count, then count × (str16 name, str32 value) (latin1)
  * str32 tls (JSON of a TlsConfig when it differs from the session's; empty otherwise)
+ * str32 proxy (the proxy URL to go through; empty: direct)
  * [inline body: the rest of the payload]
  * ```
  */
@@ -107,13 +108,15 @@ export interface RequestHead {
   headers: string[];
   /** JSON of this request's TlsConfig, or '' for the session's. */
   tls: string;
+  /** The proxy URL, or '' to go direct. */
+  proxy: string;
 }
 
 export function encodeRequestHead(w: BinaryWriter, h: RequestHead): void {
   w.f64(h.connectTimeout).f64(h.readTimeout).f64(h.totalTimeout).f64(h.bodyLength).u32(h.flags);
   w.str16(h.method, 'latin1').str32(h.url, 'utf8');
   encodeHeaderBlock(w, h.headers);
-  w.str32(h.tls, 'utf8');
+  w.str32(h.tls, 'utf8').str32(h.proxy, 'utf8');
 }
 
 export function decodeRequestHead(r: BinaryReader): RequestHead {
@@ -127,6 +130,7 @@ export function decodeRequestHead(r: BinaryReader): RequestHead {
     url: r.str32('utf8'),
     headers: decodeHeaderBlock(r),
     tls: r.str32('utf8'),
+    proxy: r.str32('utf8'),
   };
 }
 

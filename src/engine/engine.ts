@@ -60,6 +60,8 @@ export interface SendOptions {
   sync: boolean;
   /** JSON of the request's TlsConfig when it is not the session's; '' otherwise. */
   tls: string;
+  /** The proxy to go through, or ''. */
+  proxy: string;
 }
 
 const engines = new Map<number, Engine>();
@@ -216,6 +218,7 @@ export class Engine {
       url: request.url,
       headers: flattenHeaders(request),
       tls: opts.tls,
+      proxy: opts.proxy,
     });
     if (inline) w.raw(body);
     this.#exchanges.set(id, ex);

@@ -25,6 +25,7 @@ import {
   type SessionOptions,
 } from './options.js';
 import { FlowRunner } from './runner.js';
+import { selectProxy } from './proxies.js';
 import { normalizeTls, type CertInit, type TlsConfig, type VerifyInit } from './tls.js';
 
 /** The session's verify setting in the form `normalizeTls` takes, to combine with a request's cert. */
@@ -142,10 +143,13 @@ export abstract class BaseSession {
       tls: options.verify === undefined && options.cert === undefined
         ? ''
         : JSON.stringify(normalizeTls(options.verify ?? verifyOf(settings.tls), options.cert === undefined ? certOf(settings.tls) : options.cert, settings.trustEnv)),
+      proxy: '',
     };
     const host: FlowHost = {
       send: (request): InFlight => {
-        const exchange = engine.send(request, sendOptions);
+        // Chosen per hop: a redirect may lead to a host with other proxy rules.
+        const proxy = selectProxy(new URL(request.url), options.proxies, settings.proxies, settings.trustEnv) ?? '';
+        const exchange = engine.send(request, proxy ? { ...sendOptions, proxy } : sendOptions);
         return { exchange, request, source: new BodySource(engine, exchange) };
       },
       respond: (state, final) => this.respond(state, options, final),

@@ -11,6 +11,7 @@ import type { ParamsInit } from '../request/url.js';
 import { normalizeHooks, type Hooks, type HooksInit } from './hooks.js';
 import { normalizeRetries, type RetryInit, type RetryPolicy } from './retry.js';
 import { normalizeTls, type CertInit, type TlsConfig, type VerifyInit } from './tls.js';
+import { normalizeProxies, type ProxiesInit } from './proxies.js';
 
 /**
  * Credentials: `[user, password]` (Basic), a string (Bearer token), an `HTTPBasicAuth`,
@@ -82,6 +83,8 @@ export interface SessionOptions {
   disableHttp2?: boolean;
   /** Accepted for compatibility: HTTP/3 is not available on this runtime (Node has no QUIC client). */
   disableHttp3?: boolean;
+  /** Proxies by scheme or `scheme://host`; see {@link ProxiesInit}. Environment proxies apply under `trustEnv`. */
+  proxies?: ProxiesInit | null;
 }
 
 /** Settings of one request. */
@@ -113,6 +116,8 @@ export interface RequestOptions {
   verify?: VerifyInit;
   /** A client certificate for this request; see {@link SessionOptions.cert}. */
   cert?: CertInit | null;
+  /** Proxies for this request, over the session's; see {@link ProxiesInit}. */
+  proxies?: ProxiesInit | null;
   /** See {@link TimeoutInit}. Default 30 000 ms for GET, HEAD and OPTIONS, 120 000 ms for the rest. */
   timeout?: TimeoutInit;
   /**
@@ -149,6 +154,7 @@ export interface NormalizedSessionOptions {
   tls: TlsConfig;
   http1: boolean;
   http2: boolean;
+  proxies: Record<string, string | null>;
 }
 
 export const SESSION_DEFAULTS = {
@@ -190,6 +196,7 @@ const SESSION_KEYS: Record<keyof SessionOptions, true> = {
   disableHttp1: true,
   disableHttp2: true,
   disableHttp3: true,
+  proxies: true,
 };
 const REQUEST_KEYS: Record<keyof RequestOptions, true> = {
   params: true,
@@ -206,6 +213,7 @@ const REQUEST_KEYS: Record<keyof RequestOptions, true> = {
   signal: true,
   verify: true,
   cert: true,
+  proxies: true,
 };
 
 export function normalizeSessionOptions(opts: SessionOptions | undefined): NormalizedSessionOptions {
@@ -229,6 +237,7 @@ export function normalizeSessionOptions(opts: SessionOptions | undefined): Norma
     trustEnv: checkBoolean(o.trustEnv, 'trustEnv') ?? SESSION_DEFAULTS.trustEnv,
     tls: normalizeTls(o.verify, o.cert, o.trustEnv ?? SESSION_DEFAULTS.trustEnv),
     ...normalizeProtocols(o),
+    proxies: normalizeProxies(o.proxies),
   };
 }
 
@@ -260,6 +269,7 @@ export interface NormalizedRequestOptions {
   /** TLS for this request when it differs from the session's: `verify`/`cert` as given, normalised by the session. */
   verify: VerifyInit | undefined;
   cert: CertInit | null | undefined;
+  proxies: Record<string, string | null>;
 }
 
 const NO_OPTIONS: NormalizedRequestOptions = Object.freeze({
@@ -277,6 +287,7 @@ const NO_OPTIONS: NormalizedRequestOptions = Object.freeze({
   signal: null,
   verify: undefined,
   cert: undefined,
+  proxies: {},
 });
 
 export function normalizeRequestOptions(opts: RequestOptions | undefined): NormalizedRequestOptions {
@@ -298,6 +309,7 @@ export function normalizeRequestOptions(opts: RequestOptions | undefined): Norma
     signal: o.signal ?? null,
     verify: o.verify,
     cert: o.cert,
+    proxies: normalizeProxies(o.proxies),
   };
 }
 

@@ -23,8 +23,18 @@ const TLS_CODES = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_C
  * that broke mid-body (the body is cut short: ChunkedEncodingError) from one that broke
  * before any response (ConnectionError).
  */
-export function classify(err: unknown, target: string, bodyStarted: boolean): TransportFailure {
+export function classify(err: unknown, target: string, bodyStarted: boolean, proxy: string | null = null): TransportFailure {
   if (err instanceof TransportError) return { code: err.nqCode, message: err.message };
+  const failure = classifyDirect(err, target, bodyStarted);
+  // Through a proxy, what fails before a response is the proxy's doing (or its report of
+  // the target's): either way the user must look at the proxy.
+  if (proxy !== null && !bodyStarted && (failure.code === 'NQ_ERR_CONNECTION' || failure.code === 'NQ_ERR_CONNECT_TIMEOUT')) {
+    return { code: 'NQ_ERR_PROXY', message: `Proxy ${proxy} failed for ${target}: ${failure.message}` };
+  }
+  return failure;
+}
+
+function classifyDirect(err: unknown, target: string, bodyStarted: boolean): TransportFailure {
   const e = (err ?? {}) as { code?: string; message?: string; cause?: { code?: string; message?: string } };
   const code = e.code ?? '';
   const causeCode = e.cause?.code ?? '';

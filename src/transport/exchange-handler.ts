@@ -97,7 +97,8 @@ export class ExchangeHandler {
     if (this.#cancelReason) abort(this.#cancelReason);
   }
 
-  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText = ''): boolean {
+    // (undici's forward-proxy wrapper calls this without the status text.)
     if (statusCode < 200) {
       // Informational (103 Early Hints and the like): passed on, the real head follows.
       scratch.reset();
@@ -205,7 +206,7 @@ export class ExchangeHandler {
 
   #fail(err: unknown): void {
     if (this.#done) return;
-    const failure = classify(err, this.#target, this.#headSent);
+    const failure = classify(err, this.#target, this.#headSent, this.#pool.proxy);
     scratch.reset();
     encodeError(scratch, failure.code, failure.message);
     this.#outbox.sendWritten(FrameType.RESPONSE_ERROR, 0, this.stream, 0, scratch);

@@ -107,7 +107,7 @@ export class TransportHost {
     const socketPath = url.protocol === 'http+unix:' ? decodeURIComponent(url.hostname) : null;
     const origin = socketPath === null ? url.origin : 'http://localhost';
     const target = socketPath === null ? origin : `http+unix://${socketPath}`;
-    const pool = session!.poolFor(origin, head.connectTimeout, head.tls, socketPath);
+    const pool = session!.poolFor(origin, head.connectTimeout, head.tls, socketPath, head.proxy);
     const handler = new ExchangeHandler(stream, head, target, pool, this.outbox, this.#onStreamDone);
     let body: Buffer | UploadSource | null = null;
     let upload: UploadSource | null = null;

@@ -9,7 +9,7 @@
  * session's first connection to an origin is being made, further requests wait here; once
  * ALPN has answered they all go out, as streams of that connection if it speaks h2.
  */
-import { Client, Pool, type Dispatcher } from 'undici';
+import { Client, Pool, ProxyAgent, type Dispatcher } from 'undici';
 import { HttpVersionCode } from '../channel/frames.js';
 import type { TlsConfig } from '../session/tls.js';
 import { tlsConnector } from './connector.js';
@@ -27,20 +27,31 @@ export interface OriginPoolOptions {
   http1: boolean;
   http2: boolean;
   multiplexed: boolean;
+  /** A proxy to go through (http, https, socks5, socks5h), or null. */
+  proxy: string | null;
 }
 
 export class OriginPool {
   /** How the origin is named in messages and stats. */
   readonly name: string;
-  readonly pool: Pool;
+  /** Where requests go: the origin's pool, or a proxy agent. */
+  readonly pool: Dispatcher;
+  /** The proxy, named without its credentials, or null. */
+  readonly proxy: string | null;
   /** HttpVersionCode of the last connection made: what this origin speaks. */
   version: number = HttpVersionCode['HTTP/1.1'];
   /** Requests held until the first connection has said what it speaks; null once it has. */
-  #held: Array<() => void> | null;
+  #held: Array<() => void> | null = null;
   #probing = false;
 
   constructor(o: OriginPoolOptions) {
     this.name = o.socketPath === null ? o.origin : `http+unix://${o.socketPath}`;
+    this.proxy = o.proxy === null ? null : withoutCredentials(o.proxy);
+    if (o.proxy !== null) {
+      this.#held = null;
+      this.pool = proxyAgent(o);
+      return;
+    }
     // Cleartext HTTP/2 only with prior knowledge, when HTTP/1.1 is ruled out.
     const h2c = !o.http1 && o.origin.startsWith('http:');
     const mayBeH2 = o.http2 && (h2c || o.origin.startsWith('https:'));
@@ -73,6 +84,11 @@ export class OriginPool {
     });
   }
 
+  get stats(): { connected: number; running: number; pending: number } {
+    const s = this.pool instanceof Pool ? this.pool.stats : null;
+    return { connected: s?.connected ?? 0, running: s?.running ?? 0, pending: s?.pending ?? 0 };
+  }
+
   dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): void {
     if (this.#held === null) {
       this.pool.dispatch(options, handler);
@@ -90,4 +106,35 @@ export class OriginPool {
     this.#held = null;
     for (const go of held) go();
   }
+}
+
+/**
+ * undici's proxy agent: a forward proxy for http targets (absolute-form requests), a
+ * CONNECT tunnel for https, SOCKS5 for socks URLs (socks5 and socks5h alike resolve names at
+ * the proxy). Credentials in the proxy URL become Proxy-Authorization.
+ */
+function proxyAgent(o: OriginPoolOptions): Dispatcher {
+  const uri = o.proxy!.replace(/^socks5h:/, 'socks5:');
+  const { tls } = o;
+  return new ProxyAgent({
+    uri,
+    proxyTunnel: o.origin.startsWith('https:'),
+    connections: o.connections,
+    keepAliveTimeout: o.keepAliveTimeout,
+    headersTimeout: 0,
+    bodyTimeout: 0,
+    connectTimeout: o.connectTimeout,
+    requestTls: {
+      rejectUnauthorized: tls.verify,
+      ...(tls.ca !== null ? { ca: tls.ca } : {}),
+      ...(tls.cert !== null ? { cert: tls.cert, key: tls.key!, passphrase: tls.passphrase ?? undefined } : {}),
+    },
+  });
+}
+
+function withoutCredentials(url: string): string {
+  const u = new URL(url);
+  u.username = '';
+  u.password = '';
+  return u.href.replace(/\/$/, '');
 }

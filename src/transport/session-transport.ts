@@ -51,9 +51,10 @@ export class SessionTransport {
   /**
    * The pool for `origin`. `tls`: JSON of a request's own TLS profile, or '' for the
    * session's. `socketPath`: a unix socket to connect to instead of the origin's host.
+   * `proxy`: the proxy URL to go through, or ''.
    */
-  poolFor(origin: string, connectTimeout: number, tls: string, socketPath: string | null): OriginPool {
-    const key = `${socketPath ?? origin}|${connectTimeout}|${tls}`;
+  poolFor(origin: string, connectTimeout: number, tls: string, socketPath: string | null, proxy: string): OriginPool {
+    const key = `${socketPath ?? origin}|${connectTimeout}|${tls}|${proxy}`;
     let entry = this.#pools.get(key);
     if (entry) {
       this.#pools.delete(key);
@@ -69,6 +70,7 @@ export class SessionTransport {
         http1,
         http2,
         multiplexed,
+        proxy: proxy || null,
       });
       this.#evictBeyond(this.config.poolConnections - 1);
     }
@@ -77,12 +79,7 @@ export class SessionTransport {
   }
 
   stats(): PoolStats[] {
-    return [...this.#pools.values()].map(({ name, pool }) => ({
-      origin: name,
-      connected: pool.stats.connected,
-      running: pool.stats.running,
-      pending: pool.stats.pending,
-    }));
+    return [...this.#pools.values()].map(({ name, stats }) => ({ origin: name, ...stats }));
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,109 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { AsyncSession, ProxyError, ConnectionError, InvalidOption } from '../../dist/src/index.js';
+import { bypasses } from '../../dist/src/session/proxies.js';
+import { makePki, type TestPki } from '../helpers/certs.js';
+import { startHttpProxy, startSocks5Proxy, type TestProxy } from '../helpers/proxy-server.js';
+
+let target: http.Server;
+let secureTarget: https.Server;
+let plainUrl: string;
+let secureUrl: string;
+let proxy: TestProxy;
+let socks: TestProxy;
+let pki: TestPki;
+
+beforeAll(async () => {
+  pki = makePki();
+  target = http.createServer((req, res) => res.end(`target saw ${req.url} via=${req.headers.via ?? '-'}`));
+  await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+  plainUrl = `http://localhost:${(target.address() as AddressInfo).port}`;
+  secureTarget = https.createServer({ cert: pki.server.cert, key: pki.server.key }, (req, res) => res.end(`secure ${req.url}`));
+  await new Promise<void>((r) => secureTarget.listen(0, '127.0.0.1', r));
+  secureUrl = `https://localhost:${(secureTarget.address() as AddressInfo).port}`;
+  proxy = await startHttpProxy();
+  socks = await startSocks5Proxy();
+});
+afterAll(async () => {
+  target.close();
+  secureTarget.close();
+  await proxy.close();
+  await socks.close();
+});
+const saved = { ...process.env };
+afterEach(() => {
+  for (const k of ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'NO_PROXY', 'no_proxy', 'ALL_PROXY']) {
+    if (saved[k] === undefined) delete process.env[k];
+    else process.env[k] = saved[k];
+  }
+  proxy.seen.length = 0;
+  socks.seen.length = 0;
+});
+
+describe('proxies', () => {
+  it('sends http requests to a forward proxy in absolute form', async () => {
+    await using s = new AsyncSession({ proxies: { http: proxy.url } });
+    const r = await s.get(`${plainUrl}/a?b=1`);
+    expect(r.text).toBe('target saw /a?b=1 via=1.1 test-proxy');
+    expect(proxy.seen[0]!.line).toBe(`GET ${plainUrl}/a?b=1`);
+  });
+
+  it('tunnels https through CONNECT, and credentials become Proxy-Authorization', async () => {
+    const withCreds = proxy.url.replace('http://', 'http://user:p%40ss@');
+    await using s = new AsyncSession({ proxies: { https: withCreds }, verify: pki.caPath });
+    const r = await s.get(`${secureUrl}/s`);
+    expect(r.text).toBe('secure /s');
+    expect(proxy.seen[0]!.line).toBe(`CONNECT ${new URL(secureUrl).host}`);
+    expect(proxy.seen[0]!.auth).toBe(`Basic ${Buffer.from('user:p@ss').toString('base64')}`);
+  });
+
+  it('goes through a SOCKS5 proxy (socks5h: the proxy resolves the name)', async () => {
+    await using s = new AsyncSession({ proxies: { all: socks.url } });
+    expect((await s.get(`${plainUrl}/socks`)).text).toBe('target saw /socks via=-');
+    expect(socks.seen[0]!.line).toBe(`SOCKS5 CONNECT localhost:${new URL(plainUrl).port}`);
+  });
+
+  it('reads HTTP_PROXY and NO_PROXY under trustEnv, and ignores them without it', async () => {
+    process.env.HTTP_PROXY = proxy.url;
+    await using env = new AsyncSession();
+    expect((await env.get(`${plainUrl}/env`)).text).toContain('via=1.1 test-proxy');
+    process.env.NO_PROXY = 'example.test,localhost';
+    expect((await env.get(`${plainUrl}/bypass`)).text).toContain('via=-');
+    delete process.env.NO_PROXY;
+    await using off = new AsyncSession({ trustEnv: false });
+    expect((await off.get(`${plainUrl}/off`)).text).toContain('via=-');
+  });
+
+  it('a request can opt out with null for its scheme', async () => {
+    await using s = new AsyncSession({ proxies: { http: proxy.url } });
+    expect((await s.get(`${plainUrl}/direct`, { proxies: { http: null } })).text).toContain('via=-');
+  });
+
+  it('a proxy that is down is a ProxyError naming it', async () => {
+    await using s = new AsyncSession({ proxies: { http: 'http://127.0.0.1:1' } });
+    const e = await s.get(`${plainUrl}/x`).then(() => null, (err: Error) => err);
+    expect(e).toBeInstanceOf(ProxyError);
+    expect(e).toBeInstanceOf(ConnectionError);
+    expect(e!.message).toContain('http://127.0.0.1:1');
+  });
+
+  it('a bad proxy URL is an InvalidOption', () => {
+    expect(() => new AsyncSession({ proxies: { http: 'ftp://x' } })).toThrow(InvalidOption);
+  });
+
+  it('NO_PROXY matches domains, ports, IPv6 and CIDR ranges', () => {
+    const u = (s: string) => new URL(s);
+    expect(bypasses(u('http://a.example.com/'), 'example.com')).toBe(true);
+    expect(bypasses(u('http://a.example.com/'), '.example.com')).toBe(true);
+    expect(bypasses(u('http://example.org/'), 'example.com')).toBe(false);
+    expect(bypasses(u('http://h:8080/'), 'h:8080')).toBe(true);
+    expect(bypasses(u('http://h:8081/'), 'h:8080')).toBe(false);
+    expect(bypasses(u('http://[::1]:8080/'), '[::1]:8080')).toBe(true);
+    expect(bypasses(u('http://[::1]/'), '::1')).toBe(true);
+    expect(bypasses(u('http://10.1.2.3/'), '10.0.0.0/8')).toBe(true);
+    expect(bypasses(u('http://11.1.2.3/'), '10.0.0.0/8')).toBe(false);
+    expect(bypasses(u('http://anything/'), '*')).toBe(true);
+  });
+});
