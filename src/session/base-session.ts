@@ -25,6 +25,7 @@ import {
   type SessionOptions,
 } from './options.js';
 import { FlowRunner } from './runner.js';
+import { AltSvcCache } from './alt-svc.js';
 import { selectProxy } from './proxies.js';
 import { normalizeTls, type CertInit, type TlsConfig, type VerifyInit } from './tls.js';
 
@@ -41,6 +42,8 @@ export abstract class BaseSession {
   protected readonly settings: NormalizedSessionOptions;
   /** Lazy responses not yet resolved, for `gather()` without arguments. */
   protected readonly pending = new Map<BaseResponse, FlowRunner>();
+  /** Alternative services origins have announced (Alt-Svc), by origin. */
+  readonly altSvc = new AltSvcCache();
   #engine: Engine | null = null;
   #sessionId = 0;
   #closed = false;
@@ -129,6 +132,7 @@ export abstract class BaseSession {
       jar,
       sessionJar: settings.allowIncomingCookies && jar !== settings.cookies ? settings.cookies : null,
       auth: call.auth,
+      altSvc: this.altSvc,
     };
     const engine = this.#ensureEngine();
     const timeout = options.timeout ?? settings.timeout ?? defaultTimeouts(call.request.method);

@@ -20,6 +20,7 @@ import { runReplacing, type Hooks } from './hooks.js';
 import type { NormalizedRequestOptions } from './options.js';
 import { isRedirect, redirectRequest, redirectTarget } from './redirects.js';
 import { RetryState, type RetryPolicy } from './retry.js';
+import type { AltSvcCache } from './alt-svc.js';
 
 /** A request in flight, with what its response will need. */
 export interface InFlight {
@@ -48,6 +49,8 @@ export interface CallSettings {
   /** The session's jar, when this call's incoming cookies go there too. */
   sessionJar: CookieJar | null;
   auth: AuthBase | null;
+  /** Where this session remembers the alternative services origins announce. */
+  altSvc: AltSvcCache;
 }
 
 /** What a flow asks of its session. */
@@ -96,6 +99,8 @@ export function* requestFlow(call: CallSettings, prepared: PreparedRequest, host
     }
     const state: ResponseState = { source: flight.source, url: request.url, request, history: [...history], cookies, headers };
     const status = ex.head.status;
+    const altSvc = headers.get('alt-svc');
+    if (altSvc !== undefined) call.altSvc.remember(request.url, altSvc);
 
     // A Digest (or other challenge-answering) scheme gets one chance to answer a 401.
     if (status === 401 && !challenged && call.auth?.challengeResponse) {

@@ -73,3 +73,24 @@ describe('HTTP/2', () => {
     expect(performance.now() - t0).toBeLessThan(2000); // concurrent, not 100 × 200 ms
   });
 });
+
+describe('Alt-Svc', () => {
+  it('is parsed and remembered per origin', async () => {
+    const { createServer } = await import('node:http');
+    const srv = createServer((_req, res) => {
+      res.setHeader('alt-svc', 'h3=":4433"; ma=60, h2="alt.test:443"');
+      res.end('ok');
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const origin = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+    await using s = new AsyncSession();
+    await s.get(`${origin}/x`);
+    const services = s.altSvc.get(origin);
+    expect(services.map(({ protocol, host, port }) => ({ protocol, host, port }))).toEqual([
+      { protocol: 'h3', host: '', port: 4433 },
+      { protocol: 'h2', host: 'alt.test', port: 443 },
+    ]);
+    expect(services[0]!.expires - Date.now()).toBeLessThanOrEqual(60_000);
+    srv.close();
+  });
+});
