@@ -11,7 +11,7 @@
 import { JSONDecodeError } from '../errors.js';
 import { BaseResponse } from './base-response.js';
 import { LineSplitter, Rechunker } from './chunking.js';
-import { decodeBody } from './text.js';
+import { decodeBody, decodeJsonText } from './text.js';
 
 export class AsyncResponse extends BaseResponse {
   /** The whole body, decoded from its Content-Encoding. */
@@ -28,7 +28,7 @@ export class AsyncResponse extends BaseResponse {
   async json<T = unknown>(): Promise<T> {
     const body = await this.content();
     try {
-      return JSON.parse(decodeBody(body, this.encoding) ?? body.toString('utf8')) as T;
+      return JSON.parse(decodeJsonText(body)) as T;
     } catch (err) {
       throw new JSONDecodeError(`Response from ${this.url} is not valid JSON: ${(err as Error).message}`, { request: this.request, response: this, cause: err });
     }

@@ -5,7 +5,7 @@
 import { JSONDecodeError } from '../errors.js';
 import { BaseResponse } from './base-response.js';
 import { LineSplitter, Rechunker } from './chunking.js';
-import { decodeBody } from './text.js';
+import { decodeBody, decodeJsonText } from './text.js';
 
 export class Response extends BaseResponse {
   /** The body as bytes, decoded from its Content-Encoding. */
@@ -23,9 +23,8 @@ export class Response extends BaseResponse {
    * @throws JSONDecodeError when the body is empty or not JSON.
    */
   json<T = unknown>(): T {
-    const text = this.text ?? this.content.toString('utf8');
     try {
-      return JSON.parse(text) as T;
+      return JSON.parse(decodeJsonText(this.content)) as T;
     } catch (err) {
       throw new JSONDecodeError(`Response from ${this.url} is not valid JSON: ${(err as Error).message}`, {
         request: this.request,
