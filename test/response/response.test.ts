@@ -43,6 +43,11 @@ describe('Response', () => {
     expect(s.get(`${server.url}/json`).json()).toEqual({ ok: true, n: 42, s: 'héllo' });
   });
 
+  it('json() reads UTF-16 with a BOM and UTF-32 without one', () => {
+    expect(s.get(`${server.url}/json-utf16`).json()).toEqual({ k: 'välue' });
+    expect(s.get(`${server.url}/json-utf32`).json()).toEqual({ k: '\u{1F600}' });
+  });
+
   it('iterContent yields chunks of the asked size', () => {
     const r = s.get(`${server.url}/bytes/1000`, { stream: true });
     const sizes = [...r.iterContent(300)].map((c) => c.length);
