@@ -22,6 +22,8 @@ export const FrameType = {
   SESSION_CLOSE: 2,
   /** aux = session id. Payload: {@link RequestHead}, then the inline body if flagged. */
   REQUEST: 3,
+  /** aux = session id; stream = a reply id. Asks for the session's pool stats (POOL_STATS). */
+  STATS: 7,
   /** Payload: body bytes. Flag END_STREAM on the last one (which may be empty). */
   REQUEST_BODY: 4,
   /** Abort the stream; the worker answers with RESPONSE_ERROR unless it already ended. */
@@ -48,6 +50,8 @@ export const FrameType = {
   WORKER_EXIT: 21,
   /** An informational (1xx) response. Payload: {@link ResponseHead}. */
   RESPONSE_INFO: 22,
+  /** stream = the reply id of a STATS. Payload: JSON array of PoolStats. */
+  POOL_STATS: 23,
 } as const;
 
 export const FrameFlag = {

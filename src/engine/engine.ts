@@ -31,7 +31,7 @@ import { SlotState, SlotTable } from '../channel/slots.js';
 import { ConnectionError, SessionClosedError, errorFromCode, type RequestException } from '../errors.js';
 import type { PreparedRequest, StreamedBody } from '../request/prepared-request.js';
 import { RESPONSE_WINDOW } from '../transport/exchange-handler.js';
-import type { TransportSessionConfig } from '../transport/session-transport.js';
+import type { PoolStats, TransportSessionConfig } from '../transport/session-transport.js';
 import { UPLOAD_WINDOW } from '../transport/upload.js';
 import { Exchange } from './exchange.js';
 
@@ -93,6 +93,7 @@ export class Engine {
   readonly #watched = new WeakSet<Worker>();
   #users = 0;
   #drainingSlot = 0;
+  #statsReplies: { asked: Set<number>; replies: PoolStats[] } | null = null;
   #seq = 0;
   #nextStream = 1;
   #roundRobin = 0;
@@ -181,6 +182,27 @@ export class Engine {
       if (this.hasLiveWorker) return;
       await Promise.race([this.table.mainBell.waitAsync(seen), new Promise((r) => setTimeout(r, 20))]);
     }
+  }
+
+  /**
+   * The session's pools in every worker: origin, open connections, requests running and
+   * queued. Blocks briefly (each live worker answers from its own loop).
+   */
+  poolStats(sessionId: number): PoolStats[] {
+    const asked = new Set<number>();
+    for (const slot of this.table.slots) {
+      if (this.table.state(slot.index) !== SlotState.ALIVE || !this.#opened[slot.index]!.has(sessionId)) continue;
+      const id = this.#nextStream;
+      this.#nextStream = (this.#nextStream + 1) >>> 0 || 1;
+      asked.add(id);
+      this.#sendControl(slot.index, FrameType.STATS, id, sessionId);
+    }
+    const replies: PoolStats[] = [];
+    this.#statsReplies = { asked, replies };
+    const deadline = performance.now() + 1000;
+    this.waitUntil(() => asked.size === 0 || performance.now() > deadline, () => deadline);
+    this.#statsReplies = null;
+    return replies;
   }
 
   /** Number of requests in flight on this engine. */
@@ -307,6 +329,11 @@ export class Engine {
     if (type === FrameType.WORKER_EXIT) {
       // The slot is marked dead right after; remember why for the requests it takes down.
       this.#deathReasons[this.#drainingSlot] = bytes.toString('utf8', start, start + length);
+      return;
+    }
+    if (type === FrameType.POOL_STATS) {
+      const pending = this.#statsReplies;
+      if (pending?.asked.delete(stream)) pending.replies.push(...(JSON.parse(bytes.toString('utf8', start, start + length)) as PoolStats[]));
       return;
     }
     const ex = this.#exchanges.get(stream);

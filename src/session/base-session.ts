@@ -6,6 +6,7 @@
 import { normalizeAuth, type AuthBase } from '../auth.js';
 import { CookieJar } from '../cookies.js';
 import { Engine } from '../engine/engine.js';
+import type { PoolStats } from '../transport/session-transport.js';
 import { RequestAborted, SessionClosedError } from '../errors.js';
 import type { Headers } from '../headers.js';
 import { prepareCall } from '../request/prepare.js';
@@ -106,6 +107,21 @@ export abstract class BaseSession {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /**
+   * The session's connection pools, per worker: origin, open connections, requests running
+   * and queued. Shown by `util.inspect(session)`.
+   */
+  pools(): PoolStats[] {
+    return this.#engine && !this.#closed ? this.#engine.poolStats(this.#sessionId) : [];
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    const pools = this.pools()
+      .map((p) => `${p.origin} (${p.connected} open, ${p.running} running, ${p.pending} queued)`)
+      .join(', ');
+    return `<${this.constructor.name}${this.#closed ? ' closed' : ''} pools=[${pools}]>`;
   }
 
   /** Wraps a resolved state in the response class this session hands out. */

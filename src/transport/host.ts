@@ -82,6 +82,11 @@ export class TransportHost {
         this.#sessions.set(aux, new SessionTransport(config));
         break;
       }
+      case FrameType.STATS: {
+        const stats = this.#sessions.get(aux)?.stats() ?? [];
+        this.outbox.send(FrameType.POOL_STATS, 0, stream, aux, Buffer.from(JSON.stringify(stats)));
+        break;
+      }
       case FrameType.SESSION_CLOSE: {
         const session = this.#sessions.get(aux);
         this.#sessions.delete(aux);

@@ -51,3 +51,21 @@ describe('pools', () => {
     expect(b!.open.size).toBe(1);
   });
 });
+
+describe('inspecting a session', () => {
+  it('shows its pools: origins, open connections, in flight', async () => {
+    const { inspect } = await import('node:util');
+    const [slow, a] = servers;
+    await using s = new AsyncSession({ workers: 1, poolMaxsize: 2 });
+    await s.get(a!.url);
+    const inFlight = Promise.all([s.get(slow!.url), s.get(slow!.url), s.get(slow!.url)]);
+    await new Promise((r) => setTimeout(r, 50));
+    const pools = s.pools();
+    const slowPool = pools.find((p) => p.origin === new URL(slow!.url).origin)!;
+    expect(slowPool.running + slowPool.pending).toBe(3);
+    expect(slowPool.connected).toBe(2);
+    expect(pools.find((p) => p.origin === new URL(a!.url).origin)).toMatchObject({ connected: 1, running: 0, pending: 0 });
+    expect(inspect(s)).toMatch(/^<AsyncSession pools=\[.*127\.0\.0\.1.*\(2 open, \d running, \d queued\)/);
+    await inFlight;
+  });
+});
