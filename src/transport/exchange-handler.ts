@@ -166,7 +166,11 @@ export class ExchangeHandler {
       this.#decoderFull = false;
       this.#maybeResume();
     });
-    decoder.on('error', (err: Error) => this.cancel(new TransportError('NQ_ERR_CONTENT_DECODING', `${err.message} (from ${this.#target})`)));
+    decoder.on('error', (err: Error) => {
+      const failure = new TransportError('NQ_ERR_CONTENT_DECODING', `${err.message} (from ${this.#target})`);
+      this.cancel(failure); // stops the socket if the body is still coming
+      this.#fail(failure); // and ends the stream if it is not (a truncated body fails at its end)
+    });
     this.#decoder = decoder;
   }
 
@@ -178,6 +182,8 @@ export class ExchangeHandler {
       this.#outbox.send(FrameType.RESPONSE_BODY, 0, this.stream, 0, chunk, at, end);
     }
     if (this.#windowed) this.#unacked += chunk.length;
+    // A decoder can turn one socket read into megabytes: stop its output too, not just the socket.
+    if (this.#decoder && this.#shouldPause()) this.#decoder.pause();
   }
 
   #shouldPause(): boolean {
@@ -193,6 +199,7 @@ export class ExchangeHandler {
     if (!this.#paused || this.#done) return;
     this.#paused = false;
     if (this.#shouldPause()) return;
+    this.#decoder?.resume();
     this.#resume?.();
   }
 
