@@ -13,7 +13,7 @@ import { Headers } from '../headers.js';
 import type { PreparedRequest } from '../request/prepared-request.js';
 import type { BodySource } from './body-source.js';
 import { CookieJar } from '../cookies.js';
-import { encodingOf } from './text.js';
+import { apparentEncoding, charsetFromContentType, detectEncoding } from './charset.js';
 import { parseLinks, type Link } from './links.js';
 import { objectHeaders, type HeaderView } from './oheaders.js';
 
@@ -133,15 +133,36 @@ export abstract class BaseResponse {
     return ex.headAt - ex.startedAt;
   }
 
-  /** The encoding `text` uses: the Content-Type charset, else UTF-8. Settable. */
+  /**
+   * The encoding `text` uses: the Content-Type charset, else what the body shows (BOM,
+   * valid UTF-8, or a confident guess); null when it cannot be told. Settable. For a
+   * streamed body not read yet, only the header counts.
+   */
   get encoding(): string | null {
-    if (this.#encoding === undefined) this.#encoding = encodingOf(this.headers.get('content-type'));
-    return this.#encoding;
+    if (this.#encoding !== undefined) return this.#encoding;
+    const contentType = this.headers.get('content-type');
+    const body = this.bodyIfComplete();
+    if (body === null) return charsetFromContentType(contentType);
+    return (this.#encoding = detectEncoding(body, contentType));
   }
 
   set encoding(value: string | null) {
     this.#encoding = value;
   }
+
+  /** The encoding a detector guesses from the bytes alone (null when not confident). */
+  get apparentEncoding(): string | null {
+    const body = this.bodyIfComplete();
+    return body === null ? null : apparentEncoding(body);
+  }
+
+  /** @internal The whole body when it is already in (and not streamed away), else null. */
+  protected bodyIfComplete(): Buffer | null {
+    const source = this.s.source;
+    if (!source.exchange.ended || source.streamed) return null;
+    return source.readAllIfComplete();
+  }
+
 
   /**
    * Returns the response, or throws `HTTPError` for a 4xx or 5xx status.

@@ -83,6 +83,18 @@ export class BodySource {
     this.exchange.chunks.length = 0;
   }
 
+  /** Whether any of the body was handed to a stream reader. */
+  get streamed(): boolean {
+    return this.#streamed;
+  }
+
+  /** The whole body if it has all arrived and nothing was streamed; never waits. */
+  readAllIfComplete(): Buffer | null {
+    if (this.#content) return this.#content;
+    if (!this.exchange.ended || this.#streamed) return null;
+    return this.#collect();
+  }
+
   /** Whether the body is being read undecoded. */
   get raw(): boolean {
     return this.#raw;

@@ -2,17 +2,18 @@
  * Turning body bytes into text: which encoding, and the decoding itself.
  */
 import { TextDecoder } from 'node:util';
-
-/** The charset named by a Content-Type, else UTF-8. */
-export function encodingOf(contentType: string | undefined | null): string | null {
-  const m = /;\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(contentType ?? '');
-  return m ? m[1]!.toLowerCase() : 'utf-8';
-}
+import { InvalidOption } from '../errors.js';
 
 /** Decodes with `encoding` (any label TextDecoder knows); null when there is no encoding. */
 export function decodeBody(bytes: Uint8Array, encoding: string | null): string | null {
   if (encoding === null) return null;
-  return new TextDecoder(encoding).decode(bytes);
+  let decoder: TextDecoder;
+  try {
+    decoder = new TextDecoder(encoding);
+  } catch {
+    throw new InvalidOption(`Unknown encoding ${JSON.stringify(encoding)}: expected a label such as utf-8, iso-8859-1 or shift_jis`);
+  }
+  return decoder.decode(bytes);
 }
 
 /**

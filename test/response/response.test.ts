@@ -43,6 +43,20 @@ describe('Response', () => {
     expect(s.get(`${server.url}/json`).json()).toEqual({ ok: true, n: 42, s: 'héllo' });
   });
 
+  it('tells a legacy charset from the bytes, and gives no text for noise', () => {
+    const jp = s.get(`${server.url}/shift-jis`);
+    expect(jp.encoding).toBe('shift_jis');
+    expect(jp.text!.startsWith('これは日本語のテキストです。')).toBe(true);
+    expect(jp.apparentEncoding).toBe('shift_jis');
+    const noise = s.get(`${server.url}/noise`);
+    expect(noise.encoding).toBeNull();
+    expect(noise.text).toBeNull();
+    noise.encoding = 'latin1';
+    expect(noise.text).toHaveLength(4000);
+    noise.encoding = 'no-such-charset';
+    expect(() => noise.text).toThrow(/Unknown encoding "no-such-charset"/);
+  });
+
   it('json() reads UTF-16 with a BOM and UTF-32 without one', () => {
     expect(s.get(`${server.url}/json-utf16`).json()).toEqual({ k: 'välue' });
     expect(s.get(`${server.url}/json-utf32`).json()).toEqual({ k: '\u{1F600}' });
