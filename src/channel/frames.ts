@@ -36,7 +36,7 @@ export const FrameType = {
   CREDIT: 6,
 
   // ---- worker → main --------------------------------------------------------------
-  /** Payload: {@link ResponseHead}. */
+  /** Payload: {@link ResponseHead}. Flags: HeadFlag (so unremarkable heads need no parsing). */
   RESPONSE_HEAD: 16,
   /** Payload: decoded body bytes. */
   RESPONSE_BODY: 17,
@@ -57,6 +57,12 @@ export const FrameType = {
 export const FrameFlag = {
   /** REQUEST_BODY: the last chunk of the body. */
   END_STREAM: 1,
+} as const;
+
+/** RESPONSE_HEAD flag bits: what the main thread's policy must look at in the headers. */
+export const HeadFlag = {
+  SET_COOKIE: 1,
+  ALT_SVC: 2,
 } as const;
 
 /** CREDIT flag bits (read on the first CREDIT of a stream only). */

@@ -325,7 +325,7 @@ export class Engine {
     }
   }
 
-  readonly #onFrame = (type: number, _flags: number, stream: number, aux: number, bytes: Buffer, start: number, length: number): void => {
+  readonly #onFrame = (type: number, flags: number, stream: number, aux: number, bytes: Buffer, start: number, length: number): void => {
     if (type === FrameType.WORKER_EXIT) {
       // The slot is marked dead right after; remember why for the requests it takes down.
       this.#deathReasons[this.#drainingSlot] = bytes.toString('utf8', start, start + length);
@@ -342,7 +342,7 @@ export class Engine {
       case FrameType.RESPONSE_HEAD:
       case FrameType.RESPONSE_INFO: {
         const fixed = decodeResponseHeadFixed(this.#reader.at(bytes, start, start + length));
-        const head = { ...fixed, headerBlock: Buffer.from(bytes.subarray(this.#reader.pos, start + length)) };
+        const head = { ...fixed, flags, headerBlock: Buffer.from(bytes.subarray(this.#reader.pos, start + length)) };
         if (type === FrameType.RESPONSE_INFO) {
           ex.informational.push(head);
           this.#emit(ex, 'informational', 0);

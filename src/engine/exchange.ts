@@ -12,6 +12,8 @@ export interface ReceivedHead {
   statusText: string;
   /** The raw header block (frames.ts layout), parsed only when headers are read. */
   headerBlock: Buffer;
+  /** HeadFlag bits the worker set. */
+  flags: number;
 }
 
 export class Exchange {

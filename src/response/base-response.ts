@@ -23,7 +23,8 @@ export interface ResponseState {
   url: string;
   request: PreparedRequest;
   history: BaseResponse[];
-  headers: Headers;
+  /** Parsed from the head's header block on first use. */
+  headers: Headers | null;
   /** The cookies this response set (made on first read when it set none). */
   cookies: CookieJar | null;
 }
@@ -99,7 +100,8 @@ export abstract class BaseResponse {
 
   /** Case-insensitive; repeated fields joined with ', '; `getSetCookie()` keeps them apart. */
   get headers(): Headers {
-    return this.s.headers;
+    const s = this.s;
+    return (s.headers ??= headersFromBlock(s.source.exchange.head!.headerBlock));
   }
 
   /** The headers as an object: `oheaders.contentType.charset`, `oheaders.date` as a Date. */

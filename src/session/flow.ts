@@ -9,7 +9,9 @@
  * {@link FlowRunner} resumes it when that is there, by blocking or by awaiting.
  */
 import type { AuthBase } from '../auth.js';
+import { HeadFlag } from '../channel/frames.js';
 import { CookieJar } from '../cookies.js';
+import type { Headers } from '../headers.js';
 import type { Exchange } from '../engine/exchange.js';
 import { RetryError, TooManyRedirects, type RequestException } from '../errors.js';
 import { wireUrl } from '../request/url.js';
@@ -88,23 +90,23 @@ export function* requestFlow(call: CallSettings, prepared: PreparedRequest, host
       throw error;
     }
 
-    const headers = headersFromBlock(ex.head.headerBlock);
-    const setCookies = headers.getSetCookie();
-    let cookies: CookieJar | null = null;
-    if (setCookies.length > 0) {
-      cookies = new CookieJar();
-      cookies.setFromResponse(setCookies, request.url);
+    const status = ex.head.status;
+    // Parsed only when something here needs it: the worker flags the fields that matter,
+    // and most responses are a plain 2xx without cookies.
+    const state: ResponseState = { source: flight.source, url: request.url, request, history: [...history], cookies: null, headers: null };
+    const headers = (): Headers => (state.headers ??= headersFromBlock(ex.head!.headerBlock));
+    if (ex.head.flags & HeadFlag.SET_COOKIE) {
+      const setCookies = headers().getSetCookie();
+      state.cookies = new CookieJar();
+      state.cookies.setFromResponse(setCookies, request.url);
       call.jar.setFromResponse(setCookies, request.url);
       if (call.sessionJar && call.sessionJar !== call.jar) call.sessionJar.setFromResponse(setCookies, request.url);
     }
-    const state: ResponseState = { source: flight.source, url: request.url, request, history: [...history], cookies, headers };
-    const status = ex.head.status;
-    const altSvc = headers.get('alt-svc');
-    if (altSvc !== undefined) call.altSvc.remember(request.url, altSvc);
+    if (ex.head.flags & HeadFlag.ALT_SVC) call.altSvc.remember(request.url, headers().get('alt-svc')!);
 
     // A Digest (or other challenge-answering) scheme gets one chance to answer a 401.
     if (status === 401 && !challenged && call.auth?.challengeResponse) {
-      const answer = call.auth.challengeResponse({ method: request.method, url: request.url }, headers.get('www-authenticate') ?? '');
+      const answer = call.auth.challengeResponse({ method: request.method, url: request.url }, headers().get('www-authenticate') ?? '');
       if (answer !== null) {
         challenged = true;
         flight.source.unwindow();
@@ -121,12 +123,12 @@ export function* requestFlow(call: CallSettings, prepared: PreparedRequest, host
         if (retry.policy.total > 0) throw exhausted(null, request, retry, response);
       } else {
         flight.source.close();
-        yield { kind: 'sleep', until: performance.now() + retry.next(headers.get('retry-after')) };
+        yield { kind: 'sleep', until: performance.now() + retry.next(headers().get('retry-after')) };
         continue;
       }
     }
 
-    if (call.allowRedirects && isRedirect(status, headers)) {
+    if (call.allowRedirects && isRedirect(status) && headers().has('location')) {
       flight.source.unwindow();
       yield { kind: 'body', exchange: ex };
       const hop = host.respond(state, false);
@@ -134,7 +136,7 @@ export function* requestFlow(call: CallSettings, prepared: PreparedRequest, host
       if (history.length > call.maxRedirects) {
         throw new TooManyRedirects(`Exceeded ${call.maxRedirects} redirects; the last was ${status} from ${request.url}`, { request, response: hop });
       }
-      const next = redirectTarget(url, headers.get('location')!);
+      const next = redirectTarget(url, headers().get('location')!);
       request = withCookies(redirectRequest(request, status, url, next, wireUrl(next)), call.jar);
       url = next;
       continue;

@@ -9,8 +9,9 @@ import type { PreparedRequest } from '../request/prepared-request.js';
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const DEFAULT_PORTS: Record<string, string> = { 'http:': '80', 'https:': '443' };
 
-export function isRedirect(status: number, headers: Headers): boolean {
-  return REDIRECTS.has(status) && headers.has('location');
+/** A redirect status (the caller checks there is a Location to follow). */
+export function isRedirect(status: number): boolean {
+  return REDIRECTS.has(status);
 }
 
 /**

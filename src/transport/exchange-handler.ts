@@ -12,7 +12,7 @@
  * or raw (`r.raw`). So the decoder is set up then, not with the head.
  */
 import { BinaryWriter } from '../channel/binary.js';
-import { CreditFlag, FrameType, RequestFlag, encodeError, encodeHeaderBlock, encodeResponseHead, type RequestHead } from '../channel/frames.js';
+import { CreditFlag, FrameType, HeadFlag, RequestFlag, encodeError, encodeHeaderBlock, encodeResponseHead, type RequestHead } from '../channel/frames.js';
 import { type Decoder, createDecoder, DEFAULT_MAX_DECODED_BYTES } from './decoder.js';
 import { TransportError, classify } from './error-codes.js';
 import type { Outbox } from './outbox.js';
@@ -108,13 +108,14 @@ export class ExchangeHandler {
     }
     this.#resume = resume;
     this.#headSent = true;
+    const scan = scanHead(rawHeaders);
     if (!this.#raw) {
-      this.#encoding = contentEncodingOf(rawHeaders);
+      this.#encoding = scan.encoding;
       if (this.#encoding && !this.#awaitingMode) this.#setUpDecoder(this.#encoding);
     }
     scratch.reset();
     encodeResponseHead(scratch, { status: statusCode, httpVersion: this.#pool.version, statusText, headers: rawHeaders });
-    this.#outbox.sendWritten(FrameType.RESPONSE_HEAD, 0, this.stream, 0, scratch);
+    this.#outbox.sendWritten(FrameType.RESPONSE_HEAD, scan.flags, this.stream, 0, scratch);
     return !this.#shouldPause();
   }
 
@@ -228,15 +229,23 @@ export class ExchangeHandler {
   }
 }
 
-/** Every Content-Encoding field of a raw head, joined in order. */
-function contentEncodingOf(raw: Buffer[]): string | null {
+/**
+ * One pass over a raw head for what the transport and the policy act on: the
+ * Content-Encoding fields (joined in order) and whether Set-Cookie or Alt-Svc is there.
+ */
+function scanHead(raw: Array<Buffer | string>): { encoding: string | null; flags: number } {
   let encoding: string | null = null;
+  let flags = 0;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
-    if (name.length === 16 && name.toString('latin1').toLowerCase() === 'content-encoding') {
+    const n = name.length;
+    if (n !== 16 && n !== 10 && n !== 7) continue;
+    const lower = name.toString('latin1').toLowerCase();
+    if (lower === 'content-encoding') {
       const v = raw[i + 1]!.toString('latin1');
       encoding = encoding ? `${encoding}, ${v}` : v;
-    }
+    } else if (lower === 'set-cookie') flags |= HeadFlag.SET_COOKIE;
+    else if (lower === 'alt-svc') flags |= HeadFlag.ALT_SVC;
   }
-  return encoding;
+  return { encoding, flags };
 }
