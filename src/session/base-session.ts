@@ -168,7 +168,7 @@ export abstract class BaseSession {
     const host: FlowHost = {
       send: (request): InFlight => {
         // Chosen per hop: a redirect may lead to a host with other proxy rules.
-        const proxy = selectProxy(new URL(request.url), options.proxies, settings.proxies, settings.trustEnv) ?? '';
+        const proxy = selectProxy(new URL(request.url), options.proxies, settings.proxies, settings.envProxies) ?? '';
         const exchange = engine.send(request, proxy ? { ...sendOptions, proxy } : sendOptions);
         return { exchange, request, source: new BodySource(engine, exchange) };
       },

@@ -11,7 +11,7 @@ import type { ParamsInit } from '../request/url.js';
 import { normalizeHooks, type Hooks, type HooksInit } from './hooks.js';
 import { normalizeRetries, type RetryInit, type RetryPolicy } from './retry.js';
 import { normalizeTls, type CertInit, type TlsConfig, type VerifyInit } from './tls.js';
-import { normalizeProxies, type ProxiesInit } from './proxies.js';
+import { normalizeProxies, proxiesFromEnv, type ProxiesInit } from './proxies.js';
 
 /**
  * Credentials: `[user, password]` (Basic), a string (Bearer token), an `HTTPBasicAuth`,
@@ -155,6 +155,8 @@ export interface NormalizedSessionOptions {
   http1: boolean;
   http2: boolean;
   proxies: Record<string, string | null>;
+  /** Proxies from the environment, read when the session was made (empty without trustEnv). */
+  envProxies: Record<string, string | null>;
 }
 
 export const SESSION_DEFAULTS = {
@@ -238,6 +240,7 @@ export function normalizeSessionOptions(opts: SessionOptions | undefined): Norma
     tls: normalizeTls(o.verify, o.cert, o.trustEnv ?? SESSION_DEFAULTS.trustEnv),
     ...normalizeProtocols(o),
     proxies: normalizeProxies(o.proxies),
+    envProxies: (o.trustEnv ?? SESSION_DEFAULTS.trustEnv) ? proxiesFromEnv() : {},
   };
 }
 

@@ -1,8 +1,8 @@
 /**
  * Which proxy a request goes through: the `proxies` option (request over session), then,
  * under `trustEnv`, HTTP_PROXY / HTTPS_PROXY / ALL_PROXY and NO_PROXY in either case, as
- * Requests reads them. The chosen proxy's URL crosses to the worker; credentials in it
- * become `Proxy-Authorization` there.
+ * Requests reads them (read when the session is made). The chosen proxy's URL crosses to
+ * the worker; credentials in it become `Proxy-Authorization` there.
  *
  * @example
  * ```ts
@@ -49,19 +49,34 @@ export function normalizeProxies(init: ProxiesInit | null | undefined, option = 
   return out;
 }
 
-/** The proxy for `url`, or null to go direct. */
-export function selectProxy(url: URL, request: Record<string, string | null>, session: Record<string, string | null>, trustEnv: boolean, env: NodeJS.ProcessEnv = process.env): string | null {
+/**
+ * The proxy settings the environment gives (under `trustEnv`), in the same form as the
+ * `proxies` option. Read once, when a session is made: `process.env` is slow to read and a
+ * crawl would read it for every URL.
+ */
+export function proxiesFromEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string | null> {
+  const out: Record<string, string | null> = {};
+  for (const scheme of ['http', 'https', 'all']) {
+    const v = envVar(env, `${scheme}_proxy`);
+    if (v) Object.assign(out, normalizeProxies({ [scheme]: v }, `${scheme.toUpperCase()}_PROXY`));
+  }
+  const noProxy = envVar(env, 'no_proxy');
+  if (noProxy) out.noProxy = noProxy;
+  return out;
+}
+
+/** The proxy for `url` (request settings over session settings over environment), or null. */
+export function selectProxy(url: URL, ...layers: Array<Record<string, string | null>>): string | null {
   const scheme = url.protocol.slice(0, -1);
   const host = url.hostname;
   const keys = [`${scheme}://${host}`, scheme, `all://${host}`, 'all'];
-  const noProxy = request.noProxy ?? session.noProxy ?? (trustEnv ? envVar(env, 'no_proxy') : undefined);
+  let noProxy: string | null | undefined;
+  for (const layer of layers) noProxy ??= layer.noProxy;
   if (noProxy && bypasses(url, noProxy)) return null;
-  for (const given of [request, session]) {
-    for (const k of keys) if (k in given) return given[k]!;
+  for (const layer of layers) {
+    for (const k of keys) if (k in layer) return layer[k]!;
   }
-  if (!trustEnv) return null;
-  const fromEnv = envVar(env, `${scheme}_proxy`) ?? envVar(env, 'all_proxy');
-  return fromEnv ? normalizeProxies({ [scheme]: fromEnv }, `${scheme.toUpperCase()}_PROXY`)[scheme]! : null;
+  return null;
 }
 
 /** Lower case first, as curl and Requests prefer it. */

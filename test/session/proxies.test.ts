@@ -69,8 +69,11 @@ describe('proxies', () => {
     process.env.HTTP_PROXY = proxy.url;
     await using env = new AsyncSession();
     expect((await env.get(`${plainUrl}/env`)).text).toContain('via=1.1 test-proxy');
+    // The environment is read when a session is made.
     process.env.NO_PROXY = 'example.test,localhost';
-    expect((await env.get(`${plainUrl}/bypass`)).text).toContain('via=-');
+    expect((await env.get(`${plainUrl}/still-proxied`)).text).toContain('via=1.1 test-proxy');
+    await using bypassing = new AsyncSession();
+    expect((await bypassing.get(`${plainUrl}/bypass`)).text).toContain('via=-');
     delete process.env.NO_PROXY;
     await using off = new AsyncSession({ trustEnv: false });
     expect((await off.get(`${plainUrl}/off`)).text).toContain('via=-');
