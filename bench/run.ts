@@ -1,0 +1,58 @@
+/**
+ * `npm run bench`: runs the HTTP and channel suites, prints their markdown tables with the
+ * machine line, and writes them to bench/results/latest.md.
+ *
+ *   node dist/bench/run.js [--http] [--channel] [--quick] [--node-server]
+ *
+ * `--http` / `--channel` run one suite only; `--quick` shortens every phase (a smoke run,
+ * not a measurement); `--node-server` uses bench/server.ts even when nginx is installed.
+ * BENCH_ROUNDS and BENCH_SECONDS override the HTTP suite's rounds and seconds a row.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { runChannelSuite } from './channel-suite.js';
+import { runHttpSuite } from './http-suite.js';
+import { machineLine } from './machine.js';
+
+const args = new Set(process.argv.slice(2));
+const quick = args.has('--quick');
+const only = args.has('--http') || args.has('--channel');
+const log = (line: string): void => console.error(line);
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const machine = machineLine();
+  const sections = [`## nodequests benchmarks`, '', `Machine: ${machine}`, '', `Run: ${new Date().toISOString()}${quick ? ' (--quick: a smoke run, not a measurement)' : ''}`];
+  log(`machine: ${machine}`);
+
+  if (!only || args.has('--http')) {
+    const http = await runHttpSuite({
+      rounds: Number(process.env.BENCH_ROUNDS ?? (quick ? 2 : 5)),
+      seconds: Number(process.env.BENCH_SECONDS ?? (quick ? 0.5 : 2)),
+      warmupSeconds: quick ? 0.2 : 0.5,
+      nodeServer: args.has('--node-server'),
+      log,
+    });
+    sections.push('', http.markdown);
+  }
+  if (!only || args.has('--channel')) {
+    const channel = await runChannelSuite(quick ? { timeMs: 300, warmupMs: 50, log } : { log });
+    sections.push('', channel.markdown);
+  }
+  sections.push('', `Total bench time: ${Math.round((Date.now() - started) / 1000)} s.`, '');
+  const text = sections.join('\n');
+  console.log(text);
+  const dir = fileURLToPath(new URL('../../bench/results/', import.meta.url));
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(`${dir}latest.md`, text);
+  log(`written to ${dir}latest.md`);
+}
+
+main().then(
+  // Sessions and the consumer worker are closed by now; exit without waiting for idle sockets.
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs the loopback peers the interop tests use: Debian's nginx, and httpbin served by
+# gunicorn (scripts/interop/peers.mjs starts them). Idempotent and quiet; without root or
+# without apt-get it says so and exits 0, and the interop tests then skip, saying why.
+set -euo pipefail
+
+packages=(nginx python3-httpbin gunicorn)
+
+have_all() {
+  command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || return 1
+  [ -x /usr/bin/gunicorn ] || /usr/bin/python3 -c 'import gunicorn' >/dev/null 2>&1 || return 1
+  /usr/bin/python3 -c 'import httpbin' >/dev/null 2>&1 || return 1
+}
+
+if have_all; then
+  echo "interop: peers already installed (nginx, httpbin, gunicorn)"
+  exit 0
+fi
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "interop: apt-get is not available; cannot install ${packages[*]} (the interop tests will be skipped)"
+  exit 0
+fi
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1 && sudo -n true >/dev/null 2>&1; then
+    sudo=(sudo -n)
+  else
+    echo "interop: not running as root (and no passwordless sudo); cannot install ${packages[*]} (the interop tests will be skipped)"
+    exit 0
+  fi
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+echo "interop: installing ${packages[*]} with apt-get"
+if ! "${sudo[@]}" apt-get update -qq >/dev/null; then
+  echo "interop: apt-get update failed (the interop tests will be skipped)"
+  exit 0
+fi
+if ! "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null; then
+  echo "interop: apt-get install ${packages[*]} failed (the interop tests will be skipped)"
+  exit 0
+fi
+# Where an init system runs, Debian starts the packaged nginx on :80 right after installing it;
+# the tests start their own on free ports, so stop the one this install started.
+if [ -f /run/nginx.pid ]; then "${sudo[@]}" nginx -s stop >/dev/null 2>&1 || true; fi
+if have_all; then echo "interop: peers installed"; else echo "interop: installed, but some peer is still missing"; fi
