@@ -40,7 +40,7 @@ export const post = (url: string | URL, options?: RequestOptions): Response => r
 export const put = (url: string | URL, options?: RequestOptions): Response => request('PUT', url, options);
 export const patch = (url: string | URL, options?: RequestOptions): Response => request('PATCH', url, options);
 
-export function arequest(method: string, url: string | URL, options?: RequestOptions & { stream: true }): Promise<AsyncResponse>;
+export function arequest(method: string, url: string | URL, options: RequestOptions & { stream: true }): Promise<AsyncResponse>;
 export function arequest(method: string, url: string | URL, options?: RequestOptions): Promise<Response>;
 export function arequest(method: string, url: string | URL, options?: RequestOptions): Promise<Response | AsyncResponse> {
   return asyncSession().request(method, url, options);

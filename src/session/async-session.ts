@@ -21,7 +21,7 @@ import { pendingFlows, settleInOrder } from './session.js';
 export type AnyResponse = Response | AsyncResponse;
 
 export class AsyncSession extends BaseSession {
-  async request(method: string, url: string | URL, options?: RequestOptions & { stream: true }): Promise<AsyncResponse>;
+  async request(method: string, url: string | URL, options: RequestOptions & { stream: true }): Promise<AsyncResponse>;
   async request(method: string, url: string | URL, options?: RequestOptions): Promise<Response>;
   async request(method: string, url: string | URL, options?: RequestOptions): Promise<AnyResponse> {
     await this.whenTransportReady();
@@ -38,7 +38,7 @@ export class AsyncSession extends BaseSession {
     return r;
   }
 
-  get(url: string | URL, options?: RequestOptions & { stream: true }): Promise<AsyncResponse>;
+  get(url: string | URL, options: RequestOptions & { stream: true }): Promise<AsyncResponse>;
   get(url: string | URL, options?: RequestOptions): Promise<Response>;
   get(url: string | URL, options?: RequestOptions): Promise<AnyResponse> {
     return this.request('GET', url, options);

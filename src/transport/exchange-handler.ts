@@ -41,6 +41,7 @@ export class ExchangeHandler {
   #cancelReason: Error | null = null;
   #decoder: Decoder | null = null;
   #decoderFull = false;
+  #decoderPaused = false;
   /** Content-Encoding of the response, until the consumer's first read decides on decoding. */
   #encoding: string | null = null;
   /** A windowed stream whose consumer has not read yet: how to deliver is not known. */
@@ -184,11 +185,21 @@ export class ExchangeHandler {
     }
     if (this.#windowed) this.#unacked += chunk.length;
     // A decoder can turn one socket read into megabytes: stop its output too, not just the socket.
-    if (this.#decoder && this.#shouldPause()) this.#decoder.pause();
+    if (this.#decoder && this.#channelFull()) {
+      this.#decoder.pause();
+      this.#decoderPaused = true;
+      this.#shouldPause(); // registers the wake-up
+    }
   }
 
+  /** The channel cannot take more of this body now: the ring is full or the window is used. */
+  #channelFull(): boolean {
+    return this.#outbox.congested || (this.#windowed && this.#unacked >= RESPONSE_WINDOW);
+  }
+
+  /** Whether the socket read must pause; when it must, arranges to be asked again. */
   #shouldPause(): boolean {
-    const pause = this.#outbox.congested || this.#decoderFull || (this.#windowed && this.#unacked >= RESPONSE_WINDOW);
+    const pause = this.#channelFull() || this.#decoderFull;
     if (pause && !this.#paused) {
       this.#paused = true;
       if (this.#outbox.congested) this.#outbox.onceDrained(() => this.#maybeResume());
@@ -197,10 +208,15 @@ export class ExchangeHandler {
   }
 
   #maybeResume(): void {
-    if (!this.#paused || this.#done) return;
+    if (this.#done) return;
+    // The decoder's output waits only on the channel; its input (the socket) also on the decoder.
+    if (this.#decoderPaused && !this.#channelFull()) {
+      this.#decoderPaused = false;
+      this.#decoder!.resume();
+    }
+    if (!this.#paused) return;
     this.#paused = false;
     if (this.#shouldPause()) return;
-    this.#decoder?.resume();
     this.#resume?.();
   }
 

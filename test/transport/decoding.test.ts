@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { execFileSync } from 'node:child_process';
 import zlib from 'node:zlib';
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AsyncSession, ContentDecodingError } from '../../dist/src/index.js';
 
@@ -14,6 +15,8 @@ const bodies: Record<string, [string, Buffer]> = {
   zstd: ['zstd', execFileSync('zstd', ['-c', '-q'], { input: text })],
   stacked: ['gzip, br', zlib.brotliCompressSync(zlib.gzipSync(text))],
   corrupt: ['gzip', Buffer.from('definitely not gzip')],
+  // Hex text compresses about 2:1, so the compressed body arrives in many full socket reads.
+  big: ['gzip', zlib.gzipSync(Buffer.from(randomBytes(2 << 20).toString('hex')))],
 };
 let server: http.Server;
 let base: string;
@@ -47,6 +50,13 @@ describe('decoding in the worker', () => {
       expect(r.content.equals(text), name).toBe(true);
     }
     expect(acceptEncoding).toBe('gzip, deflate, br, zstd');
+  });
+
+  it('regression: a body whose decoder input fills up does not stall (4 MiB gzipped 2:1)', async () => {
+    // The decoder's output used to be paused whenever its input was full, so neither drained.
+    await using s = new AsyncSession();
+    const r = await s.get(`${base}/big`, { timeout: 5000 });
+    expect(r.content.length).toBe(4 << 20);
   });
 
   it('a corrupt body is a ContentDecodingError', async () => {

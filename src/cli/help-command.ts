@@ -1,0 +1,27 @@
+/** `nodequests help`: what this install can do, as JSON. */
+import { getCiphers } from 'node:crypto';
+import tls from 'node:tls';
+import { supportedEncodings } from '../transport/decoder.js';
+import { VERSION } from '../version.js';
+
+export function helpReport(): Record<string, unknown> {
+  return {
+    nodequests: VERSION,
+    runtime: { node: process.version, v8: process.versions.v8, platform: process.platform, arch: process.arch },
+    tls: {
+      openssl: process.versions.openssl,
+      minVersion: tls.DEFAULT_MIN_VERSION,
+      maxVersion: tls.DEFAULT_MAX_VERSION,
+      ciphers: getCiphers().length,
+    },
+    protocols: {
+      'HTTP/1.1': true,
+      'HTTP/2': true,
+      'HTTP/3': false,
+      'HTTP/3 note': 'HTTP/3 is not available on this runtime: Node has no QUIC client. Alt-Svc announcements are remembered, not used.',
+    },
+    decoders: supportedEncodings(),
+    zstd: typeof (process.versions as Record<string, string>).zstd === 'string' ? 'node' : 'fzstd (JavaScript)',
+    schemes: ['http', 'https', 'http+unix'],
+  };
+}
