@@ -57,6 +57,25 @@ describe('Response', () => {
     expect(() => noise.text).toThrow(/Unknown encoding "no-such-charset"/);
   });
 
+  it('oheaders: an object view with parameters and dates', () => {
+    const r = s.get(`${server.url}/described`);
+    const o = r.oheaders as Record<string, any>;
+    expect(o.contentType.mime).toBe('text/html');
+    expect(o.contentType.charset).toBe('UTF-8');
+    expect(String(o.contentType)).toBe('text/html; charset=UTF-8');
+    expect(o.date).toBeInstanceOf(Date);
+    expect(o.date.toISOString()).toBe('2026-11-24T12:00:00.000Z');
+    expect(o.xMany.map(String)).toEqual(['one', 'two']);
+    expect(o.notThere).toBeUndefined();
+    expect('contentType' in o).toBe(true);
+  });
+
+  it('links: the Link header by rel, resolved against the URL', () => {
+    const r = s.get(`${server.url}/described`);
+    expect(r.links.next!.url).toBe('https://api.example.test/items?page=2');
+    expect(r.links.last).toEqual({ url: `${server.url}/items?page=9`, rel: 'last' });
+  });
+
   it('json() reads UTF-16 with a BOM and UTF-32 without one', () => {
     expect(s.get(`${server.url}/json-utf16`).json()).toEqual({ k: 'välue' });
     expect(s.get(`${server.url}/json-utf32`).json()).toEqual({ k: '\u{1F600}' });
