@@ -44,10 +44,15 @@ describe('worker death', () => {
     expect((await s.get(`${server.url}/status/200`)).statusCode).toBe(200);
     const engine = Engine.acquire(1);
     try {
-      const inFlight = s.get(`${server.url}/delay/3000`);
+      const outcome = s.get(`${server.url}/delay/3000`).then(
+        () => null,
+        (e: unknown) => e as Error,
+      );
       await new Promise((r) => setTimeout(r, 100));
       await engine.pool.threads[0]!.terminate();
-      await expect(inFlight).rejects.toThrow(/exited with code 1/);
+      const err = await outcome;
+      expect(err).toBeInstanceOf(ConnectionError);
+      expect(err!.message).toMatch(/exited with code 1/);
       expect((await s.get(`${server.url}/status/202`)).statusCode).toBe(202);
     } finally {
       engine.release();
