@@ -1,13 +1,17 @@
 /**
- * How a worker opens connections for one TLS profile (and, for `http+unix`, one socket
- * path): undici's own connector, plus a
- * check of the server's leaf certificate against a pinned fingerprint. Node would only
- * consult `checkServerIdentity` after CA verification succeeded, which a pinned self-signed
- * certificate never does, so the pin is checked once the handshake is done instead.
+ * How a worker opens a connection: TCP (or a unix socket), then TLS with the profile's
+ * options, ALPN for HTTP/2, and a check against a pinned certificate. It is written here
+ * rather than taken from undici's `buildConnector` because it has to watch the socket from
+ * its first event: that is where `connInfo`'s timings (resolution, connection, TLS handshake)
+ * come from.
+ *
+ * The pin is checked once the handshake is done: Node consults `checkServerIdentity` only
+ * after CA verification succeeded, which a pinned self-signed certificate never does.
  */
 import { createHash } from 'node:crypto';
-import type { TLSSocket } from 'node:tls';
-import { buildConnector } from 'undici';
+import net from 'node:net';
+import tls, { type TLSSocket } from 'node:tls';
+import type { buildConnector } from 'undici';
 import type { TlsConfig } from '../session/tls.js';
 
 /** Which protocols a pool may speak; `h2c`: HTTP/2 with prior knowledge on a cleartext connection. */
@@ -17,38 +21,138 @@ export interface ProtocolChoice {
   h2c: boolean;
 }
 
+/** What `r.connInfo` tells about the connection a response came on. JSON-safe. */
+export interface ConnectionInfo {
+  /** 'TLSv1.3' and the like; null over cleartext. */
+  tlsVersion: string | null;
+  cipher: { name: string; standardName: string; version: string } | null;
+  peerCertificate: {
+    /** The leaf certificate, DER, base64. */
+    der: string;
+    subject: Record<string, string>;
+    issuer: Record<string, string>;
+    subjectAltName: string | null;
+    validFrom: string;
+    validTo: string;
+    serialNumber: string;
+    fingerprint256: string;
+  } | null;
+  destinationAddress: string | null;
+  destinationPort: number | null;
+  /** 'HTTP/1.1' or 'HTTP/2'. */
+  httpVersion: string;
+  /** When the connection was made, ms since the epoch; phases in ms. */
+  established: number;
+  timings: { resolution: number | null; connection: number; tlsHandshake: number | null };
+}
+
+/** Sockets this worker made, with what is known of them. */
+export const connectionInfo = new WeakMap<net.Socket, ConnectionInfo>();
+
+// TLS sessions by server name, so new connections to a known host resume instead of a full handshake.
+const sessions = new Map<string, Buffer>();
+const MAX_SESSIONS = 256;
+
 /**
  * `onProtocol` hears what each new connection speaks ('h2' or 'http/1.1'), so responses can
  * say which version carried them.
  */
 export function tlsConnector(
-  tls: TlsConfig,
+  profile: TlsConfig,
   timeout: number,
   socketPath: string | null,
   protocols: ProtocolChoice,
   onProtocol: (alpn: string) => void,
 ): buildConnector.connector {
-  const connect = buildConnector({
-    timeout,
-    allowH2: protocols.http2,
-    // Known to undici's connector, missing from its BuildOptions type.
-    ...({ useH2c: protocols.h2c } as object),
-    ...(socketPath !== null ? { socketPath } : {}),
-    rejectUnauthorized: tls.verify && tls.pin === null,
-    ...(tls.ca !== null ? { ca: tls.ca } : {}),
-    ...(tls.cert !== null ? { cert: tls.cert, key: tls.key!, passphrase: tls.passphrase ?? undefined } : {}),
-  });
+  const alpn = protocols.http2 ? (protocols.http1 ? ['h2', 'http/1.1'] : ['h2']) : ['http/1.1'];
   return (options, callback) => {
-    connect(options, (err, socket) => {
-      if (err || !socket) return callback(err as Error, null);
-      const failure = (options.protocol === 'https:' ? pinFailure(socket as TLSSocket, tls.pin) : null) ?? protocolFailure(socket as { alpnProtocol?: string | false | null }, protocols);
-      if (failure) {
+    const started = performance.now();
+    const timings: ConnectionInfo['timings'] = { resolution: null, connection: 0, tlsHandshake: null };
+    const port = Number(options.port) || (options.protocol === 'https:' ? 443 : 80);
+    const host = options.hostname;
+    const secure = options.protocol === 'https:';
+    let socket: net.Socket;
+    if (secure) {
+      const servername = options.servername || (net.isIP(host) ? undefined : host);
+      const sessionKey = servername ?? host;
+      socket = tls.connect({
+        ...(socketPath !== null ? { path: socketPath } : { host, port }),
+        servername,
+        ALPNProtocols: alpn,
+        session: sessions.get(sessionKey),
+        rejectUnauthorized: profile.verify && profile.pin === null,
+        ...(profile.ca !== null ? { ca: profile.ca } : {}),
+        ...(profile.cert !== null ? { cert: profile.cert, key: profile.key!, passphrase: profile.passphrase ?? undefined } : {}),
+      });
+      socket.on('session', (s: Buffer) => {
+        if (sessions.size >= MAX_SESSIONS) sessions.delete(sessions.keys().next().value!);
+        sessions.set(sessionKey, s);
+      });
+    } else {
+      socket = socketPath !== null ? net.connect({ path: socketPath }) : net.connect({ host, port });
+      // undici decides on HTTP/2 by this field; with prior knowledge there is no ALPN to set it.
+      if (protocols.h2c) (socket as unknown as { alpnProtocol: string }).alpnProtocol = 'h2';
+    }
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, 60_000);
+    socket.once('lookup', () => (timings.resolution = performance.now() - started));
+    socket.once('connect', () => (timings.connection = performance.now() - started));
+
+    let settled = false;
+    const settle = (err: Error | null): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.off('error', settle);
+      if (err) {
         socket.destroy();
-        return callback(failure, null);
+        callback(err, null);
+        return;
       }
-      onProtocol((socket as TLSSocket).alpnProtocol || 'http/1.1');
+      if (secure) timings.tlsHandshake = performance.now() - started - timings.connection;
+      const failure = (secure ? pinFailure(socket as TLSSocket, profile.pin) : null) ?? protocolFailure(socket as TLSSocket, protocols);
+      if (failure) return settleFailure(failure);
+      const negotiated = (socket as TLSSocket).alpnProtocol || 'http/1.1';
+      connectionInfo.set(socket, describe(socket, negotiated, timings));
+      onProtocol(negotiated);
       callback(null, socket);
-    });
+    };
+    const settleFailure = (failure: Error): void => {
+      socket.destroy();
+      callback(failure, null);
+    };
+    const timer = timeout > 0
+      ? setTimeout(() => settle(Object.assign(new Error(`Connect Timeout Error (attempted address: ${host}:${port}, timeout: ${timeout}ms)`), { code: 'UND_ERR_CONNECT_TIMEOUT' })), timeout)
+      : undefined;
+    socket.once(secure ? 'secureConnect' : 'connect', () => settle(null));
+    socket.on('error', settle);
+  };
+}
+
+function describe(socket: net.Socket, alpn: string, timings: ConnectionInfo['timings']): ConnectionInfo {
+  const t = socket as TLSSocket;
+  const secure = typeof t.getPeerCertificate === 'function';
+  const cert = secure ? t.getPeerCertificate(false) : null;
+  return {
+    tlsVersion: secure ? t.getProtocol() : null,
+    cipher: secure ? t.getCipher() : null,
+    peerCertificate: cert?.raw
+      ? {
+          der: cert.raw.toString('base64'),
+          subject: { ...cert.subject } as Record<string, string>,
+          issuer: { ...cert.issuer } as Record<string, string>,
+          subjectAltName: cert.subjectaltname ?? null,
+          validFrom: cert.valid_from,
+          validTo: cert.valid_to,
+          serialNumber: cert.serialNumber,
+          fingerprint256: cert.fingerprint256,
+        }
+      : null,
+    destinationAddress: socket.remoteAddress ?? null,
+    destinationPort: socket.remotePort ?? null,
+    httpVersion: alpn === 'h2' ? 'HTTP/2' : 'HTTP/1.1',
+    established: Date.now(),
+    timings: { ...timings },
   };
 }
 
