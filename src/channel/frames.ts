@@ -36,7 +36,10 @@ export const FrameType = {
   CREDIT: 6,
 
   // ---- worker → main --------------------------------------------------------------
-  /** Payload: {@link ResponseHead}. Flags: HeadFlag (so unremarkable heads need no parsing). */
+  /**
+   * Payload: {@link ResponseHead}. Flags: HeadFlag (so unremarkable heads need no parsing).
+   * aux = the id of the connection it came on (see CONNECTION), 0 when unknown.
+   */
   RESPONSE_HEAD: 16,
   /** Payload: decoded body bytes. */
   RESPONSE_BODY: 17,
@@ -52,6 +55,11 @@ export const FrameType = {
   RESPONSE_INFO: 22,
   /** stream = the reply id of a STATS. Payload: JSON array of PoolStats. */
   POOL_STATS: 23,
+  /**
+   * stream = a connection id (per worker), sent once, before the first head that came on it.
+   * Payload: JSON of a ConnectionInfo (transport/connector.ts).
+   */
+  CONNECTION: 24,
 } as const;
 
 export const FrameFlag = {
@@ -148,6 +156,7 @@ export function decodeRequestHead(r: BinaryReader): RequestHead {
  * RESPONSE_HEAD / RESPONSE_INFO payload:
  * ```
  * u16 status  u8 httpVersion (HttpVersionCode)  u8 0
+ * f64 requestSent  f64 firstByte   (ms after the worker started the request; -1: unknown)
  * str16 statusText (latin1)
  * u32 count, then count × (str16 name, str32 value) (latin1)   — the raw header block
  * ```
@@ -156,22 +165,26 @@ export function decodeRequestHead(r: BinaryReader): RequestHead {
 export interface ResponseHead {
   status: number;
   httpVersion: number;
+  requestSent: number;
+  firstByte: number;
   statusText: string;
   /** Flat [name, value, …] as received. */
   headers: Array<string | Buffer>;
 }
 
 export function encodeResponseHead(w: BinaryWriter, h: ResponseHead): void {
-  w.u16(h.status).u8(h.httpVersion).u8(0).str16(h.statusText, 'latin1');
+  w.u16(h.status).u8(h.httpVersion).u8(0).f64(h.requestSent).f64(h.firstByte).str16(h.statusText, 'latin1');
   encodeHeaderBlock(w, h.headers);
 }
 
-/** Reads the fixed part and returns the header block's position for lazy parsing. */
-export function decodeResponseHeadFixed(r: BinaryReader): { status: number; httpVersion: number; statusText: string } {
+/** Reads the fixed part; the header block that follows is kept as bytes and parsed lazily. */
+export function decodeResponseHeadFixed(r: BinaryReader): { status: number; httpVersion: number; requestSent: number; firstByte: number; statusText: string } {
   const status = r.u16();
   const httpVersion = r.u8();
   r.u8();
-  return { status, httpVersion, statusText: r.str16('latin1') };
+  const requestSent = r.f64();
+  const firstByte = r.f64();
+  return { status, httpVersion, requestSent, firstByte, statusText: r.str16('latin1') };
 }
 
 export function encodeHeaderBlock(w: BinaryWriter, flat: ReadonlyArray<string | Buffer>): void {

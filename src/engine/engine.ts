@@ -39,6 +39,8 @@ const TO_WORKER_BYTES = 1 << 20;
 const TO_MAIN_BYTES = 4 << 20;
 /** Bodies up to this size travel inside the REQUEST frame itself. */
 const INLINE_BODY_LIMIT = 64 * 1024;
+/** Connection descriptions kept for `connInfo`. */
+const MAX_CONNECTIONS = 4096;
 /** How long a blocked caller sleeps between checks for a silent (hard-killed) worker. */
 const SYNC_SLICE_MS = 250;
 /** How long a sync caller waits for a live worker before giving up. */
@@ -94,6 +96,8 @@ export class Engine {
   #users = 0;
   #drainingSlot = 0;
   #statsReplies: { asked: Set<number>; replies: PoolStats[] } | null = null;
+  /** ConnectionInfo JSON by `slot:id`, the most recent MAX_CONNECTIONS. */
+  readonly #connections = new Map<string, string>();
   #seq = 0;
   #nextStream = 1;
   #roundRobin = 0;
@@ -331,6 +335,12 @@ export class Engine {
       this.#deathReasons[this.#drainingSlot] = bytes.toString('utf8', start, start + length);
       return;
     }
+    if (type === FrameType.CONNECTION) {
+      // Kept while recent: a response names its connection only by id.
+      if (this.#connections.size >= MAX_CONNECTIONS) this.#connections.delete(this.#connections.keys().next().value!);
+      this.#connections.set(`${this.#drainingSlot}:${stream}`, bytes.toString('utf8', start, start + length));
+      return;
+    }
     if (type === FrameType.POOL_STATS) {
       const pending = this.#statsReplies;
       if (pending?.asked.delete(stream)) pending.replies.push(...(JSON.parse(bytes.toString('utf8', start, start + length)) as PoolStats[]));
@@ -342,7 +352,8 @@ export class Engine {
       case FrameType.RESPONSE_HEAD:
       case FrameType.RESPONSE_INFO: {
         const fixed = decodeResponseHeadFixed(this.#reader.at(bytes, start, start + length));
-        const head = { ...fixed, flags, headerBlock: Buffer.from(bytes.subarray(this.#reader.pos, start + length)) };
+        const connection = aux === 0 ? null : (this.#connections.get(`${this.#drainingSlot}:${aux}`) ?? null);
+        const head = { ...fixed, flags, connection, headerBlock: Buffer.from(bytes.subarray(this.#reader.pos, start + length)) };
         if (type === FrameType.RESPONSE_INFO) {
           ex.informational.push(head);
           this.#emit(ex, 'informational', 0);

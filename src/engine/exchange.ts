@@ -14,6 +14,11 @@ export interface ReceivedHead {
   headerBlock: Buffer;
   /** HeadFlag bits the worker set. */
   flags: number;
+  /** ms after the worker started the request: head sent, first response byte (-1: unknown). */
+  requestSent: number;
+  firstByte: number;
+  /** JSON of the connection's ConnectionInfo, when the worker told it. */
+  connection: string | null;
 }
 
 export class Exchange {

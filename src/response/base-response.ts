@@ -13,9 +13,16 @@ import { Headers } from '../headers.js';
 import type { PreparedRequest } from '../request/prepared-request.js';
 import type { BodySource } from './body-source.js';
 import { CookieJar } from '../cookies.js';
+import type { ConnectionInfo } from '../transport/connector.js';
 import { apparentEncoding, charsetFromContentType, detectEncoding } from './charset.js';
 import { parseLinks, type Link } from './links.js';
 import { objectHeaders, type HeaderView } from './oheaders.js';
+
+/** `r.connInfo`: what the connection was, and how long its phases took. */
+export interface ConnInfo extends Omit<ConnectionInfo, 'established' | 'timings'> {
+  established: Date;
+  timings: ConnectionInfo['timings'] & { requestSent: number | null; firstByte: number | null };
+}
 
 /** What a resolved response is made of. */
 export interface ResponseState {
@@ -102,6 +109,24 @@ export abstract class BaseResponse {
   get headers(): Headers {
     const s = this.s;
     return (s.headers ??= headersFromBlock(s.source.exchange.head!.headerBlock));
+  }
+
+  /**
+   * The connection this response came on: TLS version and cipher, the server's certificate
+   * (DER and parsed fields), address and port, HTTP version, and timings in ms (resolution,
+   * connection, TLS handshake for the connection; request sent and first byte for this
+   * request). null when the transport could not tell (through a proxy, for instance).
+   */
+  get connInfo(): ConnInfo | null {
+    const head = this.s.source.exchange.head!;
+    if (head.connection === null) return null;
+    const conn = JSON.parse(head.connection) as ConnectionInfo;
+    const { established, timings, ...rest } = conn;
+    return {
+      ...rest,
+      established: new Date(established),
+      timings: { ...timings, requestSent: head.requestSent < 0 ? null : head.requestSent, firstByte: head.firstByte < 0 ? null : head.firstByte },
+    };
   }
 
   /** The headers as an object: `oheaders.contentType.charset`, `oheaders.date` as a Date. */

@@ -43,7 +43,7 @@ export interface ConnectionInfo {
   httpVersion: string;
   /** When the connection was made, ms since the epoch; phases in ms. */
   established: number;
-  timings: { resolution: number | null; connection: number; tlsHandshake: number | null };
+  timings: { resolution: number | null; connection: number | null; tlsHandshake: number | null };
 }
 
 /** Sockets this worker made, with what is known of them. */
@@ -109,7 +109,7 @@ export function tlsConnector(
         callback(err, null);
         return;
       }
-      if (secure) timings.tlsHandshake = performance.now() - started - timings.connection;
+      if (secure) timings.tlsHandshake = performance.now() - started - (timings.connection ?? 0);
       const failure = (secure ? pinFailure(socket as TLSSocket, profile.pin) : null) ?? protocolFailure(socket as TLSSocket, protocols);
       if (failure) return settleFailure(failure);
       const negotiated = (socket as TLSSocket).alpnProtocol || 'http/1.1';
@@ -129,7 +129,8 @@ export function tlsConnector(
   };
 }
 
-function describe(socket: net.Socket, alpn: string, timings: ConnectionInfo['timings']): ConnectionInfo {
+/** What can be told of a connected socket; `timings` are known only for sockets this connector made. */
+export function describe(socket: net.Socket, alpn: string, timings: ConnectionInfo['timings']): ConnectionInfo {
   const t = socket as TLSSocket;
   const secure = typeof t.getPeerCertificate === 'function';
   const cert = secure ? t.getPeerCertificate(false) : null;

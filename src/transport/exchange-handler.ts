@@ -12,11 +12,13 @@
  * or raw (`r.raw`). So the decoder is set up then, not with the head.
  */
 import { BinaryWriter } from '../channel/binary.js';
-import { CreditFlag, FrameType, HeadFlag, RequestFlag, encodeError, encodeHeaderBlock, encodeResponseHead, type RequestHead } from '../channel/frames.js';
+import { CreditFlag, FrameType, HeadFlag, RequestFlag, encodeError, encodeHeaderBlock, encodeResponseHead, type RequestHead, type ResponseHead } from '../channel/frames.js';
 import { type Decoder, createDecoder, DEFAULT_MAX_DECODED_BYTES } from './decoder.js';
 import { TransportError, classify } from './error-codes.js';
 import type { Outbox } from './outbox.js';
 import type { OriginPool } from './origin-pool.js';
+import type { Connections } from './connections.js';
+import type { Socket } from 'node:net';
 
 /** How far a streamed body may run ahead of its consumer before the socket is paused. */
 export const RESPONSE_WINDOW = 1 << 20;
@@ -32,6 +34,7 @@ export class ExchangeHandler {
   readonly #raw: boolean;
   readonly #onDone: (stream: number) => void;
   readonly #pool: OriginPool;
+  readonly #connections: Connections;
   #abort: ((err: Error) => void) | null = null;
   #resume: (() => void) | null = null;
   #paused = false;
@@ -50,10 +53,14 @@ export class ExchangeHandler {
   #early: Buffer[] = [];
   #earlyEnd: Array<Buffer | string> | null = null;
   #timer: NodeJS.Timeout | null = null;
+  readonly #startedAt = performance.now();
+  #socket: Socket | null = null;
+  #requestSent = -1;
 
-  constructor(stream: number, head: RequestHead, target: string, pool: OriginPool, outbox: Outbox, onDone: (stream: number) => void) {
+  constructor(stream: number, head: RequestHead, target: string, pool: OriginPool, outbox: Outbox, connections: Connections, onDone: (stream: number) => void) {
     this.stream = stream;
     this.#pool = pool;
+    this.#connections = connections;
     this.#outbox = outbox;
     this.#target = target;
     this.#windowed = (head.flags & RequestFlag.WINDOWED) !== 0;
@@ -91,6 +98,12 @@ export class ExchangeHandler {
     this.#maybeResume();
   }
 
+  /** The request's head went out on `socket` (told by undici's diagnostics channel). */
+  onSocket(socket: Socket): void {
+    this.#socket = socket;
+    this.#requestSent = performance.now() - this.#startedAt;
+  }
+
   // ---- undici callbacks ----------------------------------------------------------------
 
   onConnect(abort: (err?: Error) => void): void {
@@ -103,7 +116,7 @@ export class ExchangeHandler {
     if (statusCode < 200) {
       // Informational (103 Early Hints and the like): passed on, the real head follows.
       scratch.reset();
-      encodeResponseHead(scratch, { status: statusCode, httpVersion: this.#pool.version, statusText, headers: rawHeaders });
+      encodeResponseHead(scratch, this.#head(statusCode, statusText, rawHeaders));
       this.#outbox.sendWritten(FrameType.RESPONSE_INFO, 0, this.stream, 0, scratch);
       return true;
     }
@@ -114,9 +127,10 @@ export class ExchangeHandler {
       this.#encoding = scan.encoding;
       if (this.#encoding && !this.#awaitingMode) this.#setUpDecoder(this.#encoding);
     }
+    const connection = this.#socket ? this.#connections.idOf(this.#socket) : 0;
     scratch.reset();
-    encodeResponseHead(scratch, { status: statusCode, httpVersion: this.#pool.version, statusText, headers: rawHeaders });
-    this.#outbox.sendWritten(FrameType.RESPONSE_HEAD, scan.flags, this.stream, 0, scratch);
+    encodeResponseHead(scratch, this.#head(statusCode, statusText, rawHeaders));
+    this.#outbox.sendWritten(FrameType.RESPONSE_HEAD, scan.flags, this.stream, connection, scratch);
     return !this.#shouldPause();
   }
 
@@ -145,6 +159,10 @@ export class ExchangeHandler {
   }
 
   // ---- internals -----------------------------------------------------------------------
+
+  #head(status: number, statusText: string, headers: Buffer[]): ResponseHead {
+    return { status, httpVersion: this.#pool.version, requestSent: this.#requestSent, firstByte: performance.now() - this.#startedAt, statusText, headers };
+  }
 
   #ingest(chunk: Buffer): void {
     if (this.#decoder) {

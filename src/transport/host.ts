@@ -9,6 +9,7 @@ import type { Bell } from '../channel/bell.js';
 import { BODY_NONE, FrameFlag, FrameType, RequestFlag, decodeRequestHead, encodeError } from '../channel/frames.js';
 import type { Slot } from '../channel/slots.js';
 import { TransportError } from './error-codes.js';
+import { Connections } from './connections.js';
 import { ExchangeHandler } from './exchange-handler.js';
 import { Outbox } from './outbox.js';
 import { SessionTransport, type TransportSessionConfig } from './session-transport.js';
@@ -27,12 +28,16 @@ export class TransportHost {
   readonly #streams = new Map<number, Stream>();
   readonly #reader = new BinaryReader(Buffer.alloc(0));
   readonly #writer = new BinaryWriter(256);
+  readonly #connections: Connections;
   #stopped = false;
 
   constructor(slot: Slot, mainBell: Bell) {
     this.#slot = slot;
     this.#bell = slot.workerBell;
     this.outbox = new Outbox(slot.toMain, mainBell);
+    this.#connections = new Connections(this.outbox, (handler, socket) => {
+      if (handler instanceof ExchangeHandler) handler.onSocket(socket);
+    });
   }
 
   /** Runs until {@link stop}. */
@@ -113,7 +118,7 @@ export class TransportHost {
     const origin = socketPath === null ? url.origin : 'http://localhost';
     const target = socketPath === null ? origin : `http+unix://${socketPath}`;
     const pool = session!.poolFor(origin, head.connectTimeout, head.tls, socketPath, head.proxy);
-    const handler = new ExchangeHandler(stream, head, target, pool, this.outbox, this.#onStreamDone);
+    const handler = new ExchangeHandler(stream, head, target, pool, this.outbox, this.#connections, this.#onStreamDone);
     let body: Buffer | UploadSource | null = null;
     let upload: UploadSource | null = null;
     if (head.flags & RequestFlag.INLINE_BODY) {

@@ -93,3 +93,25 @@ describe('TLS verification', () => {
     expect(() => new AsyncSession({ verify: '/nonexistent/ca.pem' })).toThrow(/verify.*\/nonexistent\/ca\.pem.*ENOENT/);
   });
 });
+
+describe('connInfo', () => {
+  it('tells the TLS version, cipher, certificate, address, protocol and timings', async () => {
+    await using s = new AsyncSession({ verify: pki.caPath });
+    const r = await s.get(good);
+    const info = r.connInfo!;
+    expect(info.tlsVersion).toMatch(/^TLSv1\.[23]$/);
+    expect(info.cipher!.name).toBeTruthy();
+    expect(info.peerCertificate!.subject.CN).toBe('localhost');
+    expect(info.peerCertificate!.subjectAltName).toContain('IP Address:127.0.0.1');
+    expect(Buffer.from(info.peerCertificate!.der, 'base64').length).toBeGreaterThan(500);
+    expect(info.destinationAddress).toBe('127.0.0.1');
+    expect(info.destinationPort).toBe(Number(new URL(good).port));
+    expect(info.httpVersion).toBe('HTTP/1.1');
+    expect(info.timings.connection).toBeGreaterThan(0);
+    expect(info.timings.tlsHandshake).toBeGreaterThan(0);
+    expect(info.timings.firstByte!).toBeGreaterThanOrEqual(info.timings.requestSent!);
+    // A second request on the same connection reports the same connection.
+    const again = (await s.get(good)).connInfo!;
+    expect(again.established.getTime()).toBe(info.established.getTime());
+  });
+});
