@@ -20,6 +20,11 @@ import type { OriginPool } from './origin-pool.js';
 import type { Connections } from './connections.js';
 import type { Socket } from 'node:net';
 
+/** Why a request may be sent again, and how: over HTTP/1.1, or as it was. */
+export type Replay = 'http1' | 'same';
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+
 /** How far a streamed body may run ahead of its consumer before the socket is paused. */
 export const RESPONSE_WINDOW = 1 << 20;
 
@@ -33,8 +38,11 @@ export class ExchangeHandler {
   #windowed: boolean;
   readonly #raw: boolean;
   readonly #onDone: (stream: number) => void;
-  readonly #pool: OriginPool;
+  /** The pool carrying the request (a replay may move it to another). */
+  #pool: OriginPool;
   readonly #connections: Connections;
+  #replay: ((reason: Replay) => OriginPool) | null;
+  readonly #method: string;
   #abort: ((err: Error) => void) | null = null;
   #resume: (() => void) | null = null;
   #paused = false;
@@ -57,8 +65,19 @@ export class ExchangeHandler {
   #socket: Socket | null = null;
   #requestSent = -1;
 
-  constructor(stream: number, head: RequestHead, target: string, pool: OriginPool, outbox: Outbox, connections: Connections, onDone: (stream: number) => void) {
+  constructor(
+    stream: number,
+    head: RequestHead,
+    target: string,
+    pool: OriginPool,
+    outbox: Outbox,
+    connections: Connections,
+    onDone: (stream: number) => void,
+    replay: ((reason: Replay) => OriginPool) | null,
+  ) {
     this.stream = stream;
+    this.#replay = replay;
+    this.#method = head.method;
     this.#pool = pool;
     this.#connections = connections;
     this.#outbox = outbox;
@@ -155,6 +174,14 @@ export class ExchangeHandler {
   }
 
   onError(err: Error): void {
+    const reason = this.#cancelReason === null && !this.#headSent ? replayReason(err, this.#method) : null;
+    if (reason !== null && this.#replay) {
+      const replay = this.#replay;
+      this.#replay = null; // once
+      this.#abort = null;
+      this.#pool = replay(reason);
+      return;
+    }
     this.#fail(this.#cancelReason ?? err);
   }
 
@@ -282,4 +309,12 @@ function scanHead(raw: Array<Buffer | string>): { encoding: string | null; flags
     else if (lower === 'alt-svc') flags |= HeadFlag.ALT_SVC;
   }
   return { encoding, flags };
+}
+
+/** Whether a failure proves the server did not process the request, and how to retry it. */
+function replayReason(err: Error, method: string): Replay | null {
+  const text = `${(err as { code?: string }).code ?? ''} ${err.message}`;
+  if (/HTTP_1_1_REQUIRED/.test(text)) return 'http1';
+  if (/GOAWAY/.test(text) && IDEMPOTENT.has(method)) return 'same';
+  return null;
 }

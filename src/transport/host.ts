@@ -10,7 +10,8 @@ import { BODY_NONE, FrameFlag, FrameType, RequestFlag, decodeRequestHead, encode
 import type { Slot } from '../channel/slots.js';
 import { TransportError } from './error-codes.js';
 import { Connections } from './connections.js';
-import { ExchangeHandler } from './exchange-handler.js';
+import type { OriginPool } from './origin-pool.js';
+import { ExchangeHandler, type Replay } from './exchange-handler.js';
 import { Outbox } from './outbox.js';
 import { SessionTransport, type TransportSessionConfig } from './session-transport.js';
 import { UploadSource } from './upload.js';
@@ -117,8 +118,7 @@ export class TransportHost {
     const socketPath = url.protocol === 'http+unix:' ? decodeURIComponent(url.hostname) : null;
     const origin = socketPath === null ? url.origin : 'http://localhost';
     const target = socketPath === null ? origin : `http+unix://${socketPath}`;
-    const pool = session!.poolFor(origin, head.connectTimeout, head.tls, socketPath, head.proxy);
-    const handler = new ExchangeHandler(stream, head, target, pool, this.outbox, this.#connections, this.#onStreamDone);
+    const pool = session!.poolFor(origin, head.connectTimeout, head.tls, socketPath, head.proxy, false);
     let body: Buffer | UploadSource | null = null;
     let upload: UploadSource | null = null;
     if (head.flags & RequestFlag.INLINE_BODY) {
@@ -127,21 +127,28 @@ export class TransportHost {
       upload = new UploadSource((n) => this.outbox.send(FrameType.UPLOAD_CREDIT, 0, stream, n));
       body = upload;
     }
+    const options: Dispatcher.DispatchOptions = {
+      origin,
+      path: url.pathname + url.search,
+      method: head.method,
+      headers: head.headers,
+      body: body as Buffer | null,
+      headersTimeout: head.readTimeout,
+      bodyTimeout: head.readTimeout,
+    };
+    // A request the server provably did not process may go again, once: a stream refused
+    // with HTTP_1_1_REQUIRED (over HTTP/1.1), or one cut by a GOAWAY (if idempotent).
+    // Only when its body can be sent again: none, or all in hand.
+    const replay = upload !== null ? null : (reason: Replay): OriginPool => {
+      const next = reason === 'http1' ? session!.poolFor(origin, head.connectTimeout, head.tls, socketPath, head.proxy, true) : pool;
+      next.dispatch(options, handler as unknown as Dispatcher.DispatchHandler);
+      return next;
+    };
+    const handler = new ExchangeHandler(stream, head, target, pool, this.outbox, this.#connections, this.#onStreamDone, replay);
     this.#streams.set(stream, { handler, upload });
-    pool.dispatch(
-      {
-        origin,
-        path: url.pathname + url.search,
-        method: head.method,
-        headers: head.headers,
-        body: body as Buffer | null,
-        headersTimeout: head.readTimeout,
-        bodyTimeout: head.readTimeout,
-      },
-      // The legacy callback shape (onHeaders with raw header buffers) skips undici's header
-      // parsing: the raw bytes go straight into the frame.
-      handler as unknown as Dispatcher.DispatchHandler,
-    );
+    // The legacy callback shape (onHeaders with raw header buffers) skips undici's header
+    // parsing: the raw bytes go straight into the frame.
+    pool.dispatch(options, handler as unknown as Dispatcher.DispatchHandler);
   }
 
   #failEarly(stream: number, err: unknown): void {

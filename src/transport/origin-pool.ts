@@ -62,6 +62,8 @@ export class OriginPool {
     this.pool = new Pool(o.origin, {
       connections: o.connections,
       keepAliveTimeout: o.keepAliveTimeout,
+      // HTTP/2 connections are kept warm with PINGs at the keep-alive delay (keepaliveDelay).
+      pingInterval: o.keepAliveTimeout,
       allowH2: o.http2,
       // The transport applies per-request read timeouts; these are only the fallbacks.
       headersTimeout: 0,

@@ -51,10 +51,11 @@ export class SessionTransport {
   /**
    * The pool for `origin`. `tls`: JSON of a request's own TLS profile, or '' for the
    * session's. `socketPath`: a unix socket to connect to instead of the origin's host.
-   * `proxy`: the proxy URL to go through, or ''.
+   * `proxy`: the proxy URL to go through, or ''. `http1Only`: a pool that never speaks
+   * HTTP/2, for requests an HTTP/2 server sent back with HTTP_1_1_REQUIRED.
    */
-  poolFor(origin: string, connectTimeout: number, tls: string, socketPath: string | null, proxy: string): OriginPool {
-    const key = `${socketPath ?? origin}|${connectTimeout}|${tls}|${proxy}`;
+  poolFor(origin: string, connectTimeout: number, tls: string, socketPath: string | null, proxy: string, http1Only: boolean): OriginPool {
+    const key = `${socketPath ?? origin}|${connectTimeout}|${tls}|${proxy}|${http1Only ? 1 : ''}`;
     let entry = this.#pools.get(key);
     if (entry) {
       this.#pools.delete(key);
@@ -67,8 +68,8 @@ export class SessionTransport {
         tls: tls ? (JSON.parse(tls) as TlsConfig) : this.config.tls,
         connections: poolMaxsize,
         keepAliveTimeout,
-        http1,
-        http2,
+        http1: http1 || http1Only,
+        http2: http2 && !http1Only,
         multiplexed,
         proxy: proxy || null,
       });

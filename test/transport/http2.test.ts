@@ -94,3 +94,52 @@ describe('Alt-Svc', () => {
     srv.close();
   });
 });
+
+describe('HTTP/2 refusals', () => {
+  it('a stream refused with HTTP_1_1_REQUIRED is sent again over HTTP/1.1', async () => {
+    const srv = http2.createSecureServer({ cert: pki.server.cert, key: pki.server.key, allowHTTP1: true }, (req, res) => {
+      if (req.httpVersion === '2.0') {
+        req.stream.on('error', () => {}); // closing with an error code is the point
+        req.stream.close(http2.constants.NGHTTP2_HTTP_1_1_REQUIRED);
+      } else res.end(`served over ${req.httpVersion}`);
+    });
+    srv.on('sessionError', () => {});
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    await using s = new AsyncSession({ verify: pki.caPath, workers: 1 });
+    const r = await s.get(`https://127.0.0.1:${(srv.address() as AddressInfo).port}/h1-only`);
+    expect(r.httpVersion).toBe('HTTP/1.1');
+    expect(r.text).toBe('served over 1.1');
+    srv.close();
+  });
+
+  it('requests cut by a GOAWAY are sent again on a new connection', async () => {
+    let sessions = 0;
+    const srv = http2.createSecureServer({ cert: pki.server.cert, key: pki.server.key });
+    srv.on('session', (session) => {
+      sessions++;
+      session.on('error', () => {});
+    });
+    srv.on('stream', (stream, headers) => {
+      stream.on('error', () => {});
+      // The first connection answers its first stream, then says it will take no more.
+      if (sessions === 1 && stream.id > 1) {
+        stream.session!.goaway(http2.constants.NGHTTP2_NO_ERROR, 1);
+        return;
+      }
+      setTimeout(() => {
+        // undici drops the whole connection on a GOAWAY, so even stream 1 may be gone (and retried).
+        if (stream.destroyed || stream.closed) return;
+        stream.respond({ ':status': 200 });
+        stream.end(`ok ${headers[':path']}`);
+      }, 20);
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const base = `https://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+    await using s = new AsyncSession({ verify: pki.caPath, workers: 1, multiplexed: true });
+    const rs = await Promise.all([1, 2, 3].map((i) => s.get(`${base}/g${i}`)));
+    await s.gather(...rs);
+    expect(rs.map((r) => r.text)).toEqual(['ok /g1', 'ok /g2', 'ok /g3']);
+    expect(sessions).toBeGreaterThanOrEqual(2);
+    srv.close();
+  });
+});
