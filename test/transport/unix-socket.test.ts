@@ -25,6 +25,19 @@ describe('http+unix', () => {
     expect((await s.post('items', { data: 'x' })).text).toBe('POST /api/items via unix');
   });
 
+  it('speaks h2c over a unix socket with disableHttp1', async () => {
+    const { default: http2 } = await import('node:http2');
+    const h2Path = join(mkdtempSync(join(tmpdir(), 'nq-sock-')), 'h2.sock');
+    const h2 = http2.createServer((req, res) => res.end(`${req.httpVersion} ${req.url}`));
+    await new Promise<void>((r) => h2.listen(h2Path, r));
+    const s = new AsyncSession({ disableHttp1: true });
+    const r = await s.get(`http+unix://${encodeURIComponent(h2Path)}/x`);
+    expect(r.httpVersion).toBe('HTTP/2');
+    expect(r.text).toBe('2.0 /x');
+    await s.close(); // the server's close waits for its sessions
+    await new Promise<void>((r) => h2.close(() => r()));
+  });
+
   it('schemes not served yet say so', async () => {
     await using s = new AsyncSession();
     await expect(s.get('ws://127.0.0.1:1/')).rejects.toBeInstanceOf(InvalidSchema);
