@@ -87,8 +87,6 @@ export const RequestFlag = {
   WINDOWED: 1,
   /** The whole body follows the head in the REQUEST payload. */
   INLINE_BODY: 2,
-  /** Deliver the body as received, without Content-Encoding decoding. */
-  RAW: 4,
 } as const;
 
 /** Body length sentinels for {@link RequestHead.bodyLength}. */

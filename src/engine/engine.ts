@@ -30,7 +30,6 @@ import {
 import { SlotState, SlotTable } from '../channel/slots.js';
 import { ConnectionError, SessionClosedError, errorFromCode, type RequestException } from '../errors.js';
 import type { PreparedRequest, StreamedBody } from '../request/prepared-request.js';
-import { RESPONSE_WINDOW } from '../transport/exchange-handler.js';
 import type { PoolStats, TransportSessionConfig } from '../transport/session-transport.js';
 import { UPLOAD_WINDOW } from '../transport/upload.js';
 import { Exchange } from './exchange.js';
@@ -56,8 +55,6 @@ export interface SendOptions {
   totalTimeout: number;
   /** The consumer streams the body (a window applies). */
   windowed: boolean;
-  /** Deliver the body undecoded. */
-  raw: boolean;
   /** The caller will block: uploads are pumped synchronously. */
   sync: boolean;
   /** JSON of the request's TlsConfig when it is not the session's; '' otherwise. */
@@ -196,8 +193,7 @@ export class Engine {
     const asked = new Set<number>();
     for (const slot of this.table.slots) {
       if (this.table.state(slot.index) !== SlotState.ALIVE || !this.#opened[slot.index]!.has(sessionId)) continue;
-      const id = this.#nextStream;
-      this.#nextStream = (this.#nextStream + 1) >>> 0 || 1;
+      const id = this.#newStreamId();
       asked.add(id);
       this.#sendControl(slot.index, FrameType.STATS, id, sessionId);
     }
@@ -225,21 +221,20 @@ export class Engine {
       this.#sendControl(slot, FrameType.SESSION_OPEN, 0, opts.sessionId, Buffer.from(JSON.stringify(config)));
       this.#opened[slot]!.add(opts.sessionId);
     }
-    const id = this.#nextStream;
-    this.#nextStream = (this.#nextStream + 1) >>> 0 || 1;
+    const id = this.#newStreamId();
     const stallLimit = opts.readTimeout > 0 ? opts.connectTimeout + opts.readTimeout + 5_000 : 0;
     const ex = new Exchange(id, slot, opts.sessionId, request, opts.windowed, stallLimit, UPLOAD_WINDOW);
     const body = request.body;
     ex.bodyLength = body === null ? 0 : body instanceof Uint8Array ? body.length : body.length;
     const inline = body instanceof Uint8Array && body.length <= INLINE_BODY_LIMIT;
-    const bodyLength = body === null ? BODY_NONE : body instanceof Uint8Array ? body.length : (body.length ?? BODY_UNKNOWN);
+    const bodyLength = body === null ? BODY_NONE : (ex.bodyLength ?? BODY_UNKNOWN);
     const w = this.#writer.reset();
     encodeRequestHead(w, {
       connectTimeout: opts.connectTimeout,
       readTimeout: opts.readTimeout,
       totalTimeout: opts.totalTimeout,
       bodyLength,
-      flags: (opts.windowed ? RequestFlag.WINDOWED : 0) | (inline ? RequestFlag.INLINE_BODY : 0) | (opts.raw ? RequestFlag.RAW : 0),
+      flags: (opts.windowed ? RequestFlag.WINDOWED : 0) | (inline ? RequestFlag.INLINE_BODY : 0),
       method: request.method,
       url: request.url,
       headers: flattenHeaders(request),
@@ -249,7 +244,7 @@ export class Engine {
     if (inline) w.raw(body);
     this.#exchanges.set(id, ex);
     if (this.#exchanges.size === 1) this.#keepAlive.ref();
-    this.#sendFrame(slot, FrameType.REQUEST, 0, id, opts.sessionId, w.buf, 0, w.pos, opts.sync);
+    this.#sendFrame(slot, FrameType.REQUEST, 0, id, opts.sessionId, w.buf, 0, w.pos);
 
     if (body !== null && !inline) {
       if (opts.sync) this.#uploadSync(ex, body);
@@ -271,7 +266,7 @@ export class Engine {
   /** Tells the worker a windowed consumer has taken `bytes`. */
   credit(ex: Exchange, bytes: number, flags = 0): void {
     if (!this.#exchanges.has(ex.id) || bytes <= 0) return;
-    this.#sendFrame(ex.slot, FrameType.CREDIT, flags, ex.id, bytes, undefined, 0, 0, true);
+    this.#sendFrame(ex.slot, FrameType.CREDIT, flags, ex.id, bytes, undefined, 0, 0);
     this.#scheduleBells();
   }
 
@@ -496,14 +491,14 @@ export class Engine {
   }
 
   #sendControl(slot: number, type: number, stream: number, aux: number, payload?: Buffer): void {
-    this.#sendFrame(slot, type, 0, stream, aux, payload, 0, payload?.length ?? 0, true);
+    this.#sendFrame(slot, type, 0, stream, aux, payload, 0, payload?.length ?? 0);
   }
 
   /**
    * Writes a frame to a worker. A full ring means the worker is behind; the main thread
    * then waits for room (blocking, which is brief: the worker drains eagerly).
    */
-  #sendFrame(slot: number, type: number, flags: number, stream: number, aux: number, payload: Uint8Array | undefined, start: number, end: number, _sync: boolean): void {
+  #sendFrame(slot: number, type: number, flags: number, stream: number, aux: number, payload: Uint8Array | undefined, start: number, end: number): void {
     const ring = this.table.slots[slot]!.toWorker;
     while (!ring.write(type, flags, stream, aux, payload, start, end)) {
       if (this.table.state(slot) !== SlotState.ALIVE) return; // its requests are failed by #buryWorker
@@ -545,7 +540,7 @@ export class Engine {
       const n = Math.min(max, body.length - at, ex.uploadCredit);
       if (n > 0 || at === body.length) {
         const last = at + n === body.length;
-        this.#sendFrame(ex.slot, FrameType.REQUEST_BODY, last ? FrameFlag.END_STREAM : 0, ex.id, 0, body, at, at + n, true);
+        this.#sendFrame(ex.slot, FrameType.REQUEST_BODY, last ? FrameFlag.END_STREAM : 0, ex.id, 0, body, at, at + n);
         ex.uploadCredit -= n;
         at += n;
         if (last) break;
@@ -565,17 +560,23 @@ export class Engine {
           while (ex.uploadCredit <= 0 && !ex.done) await ex.changed();
           if (ex.done) return;
           const n = Math.min(max, chunk.length - at, ex.uploadCredit);
-          this.#sendFrame(ex.slot, FrameType.REQUEST_BODY, 0, ex.id, 0, chunk, at, at + n, false);
+          this.#sendFrame(ex.slot, FrameType.REQUEST_BODY, 0, ex.id, 0, chunk, at, at + n);
           ex.uploadCredit -= n;
           at += n;
           this.#scheduleBells();
         }
       }
-      if (!ex.done) this.#sendFrame(ex.slot, FrameType.REQUEST_BODY, FrameFlag.END_STREAM, ex.id, 0, undefined, 0, 0, false);
+      if (!ex.done) this.#sendFrame(ex.slot, FrameType.REQUEST_BODY, FrameFlag.END_STREAM, ex.id, 0, undefined, 0, 0);
     } catch (err) {
       if (!ex.done) this.#fail(ex, new ConnectionError(`Reading the request body failed: ${(err as Error).message}`, { request: ex.request, cause: err }), true);
     }
     this.#scheduleBells();
+  }
+
+  #newStreamId(): number {
+    const id = this.#nextStream;
+    this.#nextStream = (this.#nextStream + 1) >>> 0 || 1;
+    return id;
   }
 
   #assertOpen(): void {
@@ -589,4 +590,3 @@ function flattenHeaders(request: PreparedRequest): string[] {
   return flat;
 }
 
-export { RESPONSE_WINDOW };

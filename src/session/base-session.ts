@@ -158,7 +158,6 @@ export abstract class BaseSession {
       readTimeout: timeout.read,
       totalTimeout: timeout.total,
       windowed: options.stream,
-      raw: false,
       sync,
       tls: options.verify === undefined && options.cert === undefined
         ? ''

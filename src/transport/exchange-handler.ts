@@ -36,7 +36,6 @@ export class ExchangeHandler {
   readonly #outbox: Outbox;
   readonly #target: string;
   #windowed: boolean;
-  readonly #raw: boolean;
   readonly #onDone: (stream: number) => void;
   /** The pool carrying the request (a replay may move it to another). */
   #pool: OriginPool;
@@ -83,7 +82,6 @@ export class ExchangeHandler {
     this.#outbox = outbox;
     this.#target = target;
     this.#windowed = (head.flags & RequestFlag.WINDOWED) !== 0;
-    this.#raw = (head.flags & RequestFlag.RAW) !== 0;
     this.#awaitingMode = this.#windowed;
     // Shut until the first CREDIT opens it.
     if (this.#windowed) this.#unacked = RESPONSE_WINDOW;
@@ -108,7 +106,7 @@ export class ExchangeHandler {
   credit(bytes: number, flags: number): void {
     if (this.#awaitingMode) {
       this.#awaitingMode = false;
-      if ((flags & CreditFlag.RAW) === 0 && !this.#raw && this.#encoding) this.#setUpDecoder(this.#encoding);
+      if ((flags & CreditFlag.RAW) === 0 && this.#encoding) this.#setUpDecoder(this.#encoding);
       for (const chunk of this.#early.splice(0)) this.#ingest(chunk);
       if (this.#earlyEnd) this.onComplete(this.#earlyEnd);
     }
@@ -142,10 +140,8 @@ export class ExchangeHandler {
     this.#resume = resume;
     this.#headSent = true;
     const scan = scanHead(rawHeaders);
-    if (!this.#raw) {
-      this.#encoding = scan.encoding;
-      if (this.#encoding && !this.#awaitingMode) this.#setUpDecoder(this.#encoding);
-    }
+    this.#encoding = scan.encoding;
+    if (this.#encoding && !this.#awaitingMode) this.#setUpDecoder(this.#encoding);
     const connection = this.#socket ? this.#connections.idOf(this.#socket) : 0;
     scratch.reset();
     encodeResponseHead(scratch, this.#head(statusCode, statusText, rawHeaders));
