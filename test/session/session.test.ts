@@ -81,6 +81,34 @@ describe('Session (sync)', () => {
   });
 });
 
+describe('Session (sync) policy', () => {
+  it('follows redirects, keeps the hop cookies, and retries, blocking', () => {
+    const t = new Session({ retries: 2 });
+    try {
+      const r = t.post(`${server.url}/redirect-to?url=/echo&status=303`, { data: 'x' });
+      expect(r.history.map((h) => h.statusCode)).toEqual([303]);
+      const echo = r.json() as { method: string; headers: Record<string, string> };
+      expect(echo.method).toBe('GET');
+      expect(echo.headers.cookie).toBe('hop=1');
+      expect(t.cookies.get('hop')).toBe('1');
+    } finally {
+      t.close();
+    }
+  });
+
+  it('a lazy multiplexed response follows its redirects when resolved', () => {
+    const m = new Session({ multiplexed: true });
+    try {
+      const r = m.get(`${server.url}/redirect-to?url=/status/201`);
+      expect(r.lazy).toBe(true);
+      expect(r.statusCode).toBe(201);
+      expect(r.history).toHaveLength(1);
+    } finally {
+      m.close();
+    }
+  });
+});
+
 describe('Session (multiplexed)', () => {
   it('returns lazy responses at once and resolves one on first access', () => {
     const m = new Session({ multiplexed: true });
