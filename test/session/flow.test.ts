@@ -190,6 +190,26 @@ describe('auth', () => {
     expect(inUrl.headers.authorization).toBe(`Basic ${Buffer.from('u@x:p:w').toString('base64')}`);
   });
 
+  it('.netrc (NETRC) supplies credentials under trustEnv, and not without it', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const file = join(mkdtempSync(join(tmpdir(), 'nq-netrc-')), 'netrc');
+    writeFileSync(file, 'machine 127.0.0.1 login nu password np\n');
+    const saved = process.env.NETRC;
+    process.env.NETRC = file;
+    try {
+      await using s = new AsyncSession();
+      const echo = (await s.get(`${base}/anything`)).json() as Echo;
+      expect(echo.headers.authorization).toBe(`Basic ${Buffer.from('nu:np').toString('base64')}`);
+      await using off = new AsyncSession({ trustEnv: false });
+      expect(((await off.get(`${base}/anything`)).json() as Echo).headers.authorization).toBeUndefined();
+    } finally {
+      if (saved === undefined) delete process.env.NETRC;
+      else process.env.NETRC = saved;
+    }
+  });
+
   it('Digest answers the server challenge', async () => {
     await using s = new AsyncSession();
     expect((await s.get(`${base}/digest`)).statusCode).toBe(401);
