@@ -107,10 +107,13 @@ describe('errors', () => {
     expect(ok.raiseForStatus()).toBe(ok);
   });
 
-  it('JSONDecodeError for a body that is not JSON', () => {
+  it('JSONDecodeError for a body that is not JSON, or empty', () => {
     const e = caught(() => s.get(`${server.url}/not-json`).json());
     expect(e).toBeInstanceOf(JSONDecodeError);
     expect(e).toBeInstanceOf(RequestException);
+    const empty = s.get(`${server.url}/status/204`);
+    expect(empty.content.length).toBe(0);
+    expect(caught(() => empty.json())).toBeInstanceOf(JSONDecodeError);
   });
 
   it('ChunkedEncodingError for a truncated chunked body', () => {
