@@ -200,6 +200,10 @@ export abstract class BaseSession {
         http1: this.settings.http1,
         http2: this.settings.http2,
         multiplexed: this.settings.multiplexed,
+        resolver: this.settings.resolver,
+        happyEyeballs: this.settings.happyEyeballs,
+        ipv4: this.settings.ipv4,
+        ipv6: this.settings.ipv6,
       });
     }
     return this.#engine;

@@ -12,6 +12,7 @@ import { normalizeHooks, type Hooks, type HooksInit } from './hooks.js';
 import { normalizeRetries, type RetryInit, type RetryPolicy } from './retry.js';
 import { normalizeTls, type CertInit, type TlsConfig, type VerifyInit } from './tls.js';
 import { normalizeProxies, proxiesFromEnv, type ProxiesInit } from './proxies.js';
+import { normalizeResolver, type ResolverSpec } from '../dns/resolver-spec.js';
 
 /**
  * Credentials: `[user, password]` (Basic), a string (Bearer token), an `HTTPBasicAuth`,
@@ -85,6 +86,20 @@ export interface SessionOptions {
   disableHttp3?: boolean;
   /** Proxies by scheme or `scheme://host`; see {@link ProxiesInit}. Environment proxies apply under `trustEnv`. */
   proxies?: ProxiesInit | null;
+  /**
+   * Name resolution: a resolver URL or a list tried in order (`system://`, `in-memory://…?hosts=`,
+   * `null://`); `NODEQUESTS_DNS_URL` under `trustEnv`. Default: the system's.
+   */
+  resolver?: string | readonly string[] | null;
+  /**
+   * Connect to a host's addresses several at once (IPv6 and IPv4 interleaved), the first to
+   * answer wins: `true` (2 at once) or how many. Default: one after another.
+   */
+  happyEyeballs?: boolean | number;
+  /** Never connect over IPv4. */
+  disableIpv4?: boolean;
+  /** Never connect over IPv6. */
+  disableIpv6?: boolean;
 }
 
 /** Settings of one request. */
@@ -157,6 +172,10 @@ export interface NormalizedSessionOptions {
   proxies: Record<string, string | null>;
   /** Proxies from the environment, read when the session was made (empty without trustEnv). */
   envProxies: Record<string, string | null>;
+  resolver: ResolverSpec[];
+  happyEyeballs: number;
+  ipv4: boolean;
+  ipv6: boolean;
 }
 
 export const SESSION_DEFAULTS = {
@@ -199,6 +218,10 @@ const SESSION_KEYS: Record<keyof SessionOptions, true> = {
   disableHttp2: true,
   disableHttp3: true,
   proxies: true,
+  resolver: true,
+  happyEyeballs: true,
+  disableIpv4: true,
+  disableIpv6: true,
 };
 const REQUEST_KEYS: Record<keyof RequestOptions, true> = {
   params: true,
@@ -241,7 +264,20 @@ export function normalizeSessionOptions(opts: SessionOptions | undefined): Norma
     ...normalizeProtocols(o),
     proxies: normalizeProxies(o.proxies),
     envProxies: (o.trustEnv ?? SESSION_DEFAULTS.trustEnv) ? proxiesFromEnv() : {},
+    resolver: normalizeResolver(o.resolver, process.env, o.trustEnv ?? SESSION_DEFAULTS.trustEnv),
+    ...normalizeAddressing(o),
   };
+}
+
+function normalizeAddressing(o: Partial<SessionOptions>): { happyEyeballs: number; ipv4: boolean; ipv6: boolean } {
+  const ipv4 = !checkBoolean(o.disableIpv4, 'disableIpv4');
+  const ipv6 = !checkBoolean(o.disableIpv6, 'disableIpv6');
+  if (!ipv4 && !ipv6) throw new InvalidOption('disableIpv4 and disableIpv6 together leave no address family to connect over');
+  const he = o.happyEyeballs;
+  if (he !== undefined && typeof he !== 'boolean' && (typeof he !== 'number' || !Number.isInteger(he) || he < 1)) {
+    throw new InvalidOption(`Invalid option happyEyeballs: ${describe(he)}; expected true, false or a whole number >= 1`);
+  }
+  return { happyEyeballs: he === true ? 2 : he === false || he === undefined ? 0 : he, ipv4, ipv6 };
 }
 
 function normalizeProtocols(o: Partial<SessionOptions>): { http1: boolean; http2: boolean } {

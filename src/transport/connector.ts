@@ -1,9 +1,9 @@
 /**
- * How a worker opens a connection: TCP (or a unix socket), then TLS with the profile's
- * options, ALPN for HTTP/2, and a check against a pinned certificate. It is written here
- * rather than taken from undici's `buildConnector` because it has to watch the socket from
- * its first event: that is where `connInfo`'s timings (resolution, connection, TLS handshake)
- * come from.
+ * How a worker opens a connection: resolve the name (the session's resolvers), reach one of
+ * its addresses (in turn, or several at once with happy eyeballs), then TLS with the
+ * profile's options, ALPN for HTTP/2, and a check against a pinned certificate. It is written
+ * here rather than taken from undici's `buildConnector` because each phase is ours to time
+ * (`connInfo`) and to choose.
  *
  * The pin is checked once the handshake is done: Node consults `checkServerIdentity` only
  * after CA verification succeeded, which a pinned self-signed certificate never does.
@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import net from 'node:net';
 import tls, { type TLSSocket } from 'node:tls';
 import type { buildConnector } from 'undici';
+import type { Address, Resolve } from '../dns/resolve.js';
 import type { TlsConfig } from '../session/tls.js';
 
 /** Which protocols a pool may speak; `h2c`: HTTP/2 with prior knowledge on a cleartext connection. */
@@ -53,80 +54,171 @@ export const connectionInfo = new WeakMap<net.Socket, ConnectionInfo>();
 const sessions = new Map<string, Buffer>();
 const MAX_SESSIONS = 256;
 
-/**
- * `onProtocol` hears what each new connection speaks ('h2' or 'http/1.1'), so responses can
- * say which version carried them.
- */
-export function tlsConnector(
-  profile: TlsConfig,
-  timeout: number,
-  socketPath: string | null,
-  protocols: ProtocolChoice,
-  onProtocol: (alpn: string) => void,
-): buildConnector.connector {
-  const alpn = protocols.http2 ? (protocols.http1 ? ['h2', 'http/1.1'] : ['h2']) : ['http/1.1'];
-  return (options, callback) => {
-    const started = performance.now();
-    const timings: ConnectionInfo['timings'] = { resolution: null, connection: 0, tlsHandshake: null };
-    const port = Number(options.port) || (options.protocol === 'https:' ? 443 : 80);
-    const host = options.hostname;
-    const secure = options.protocol === 'https:';
-    let socket: net.Socket;
-    if (secure) {
-      const servername = options.servername || (net.isIP(host) ? undefined : host);
-      const sessionKey = servername ?? host;
-      socket = tls.connect({
-        ...(socketPath !== null ? { path: socketPath } : { host, port }),
-        servername,
-        ALPNProtocols: alpn,
-        session: sessions.get(sessionKey),
-        rejectUnauthorized: profile.verify && profile.pin === null,
-        ...(profile.ca !== null ? { ca: profile.ca } : {}),
-        ...(profile.cert !== null ? { cert: profile.cert, key: profile.key!, passphrase: profile.passphrase ?? undefined } : {}),
-      });
-      socket.on('session', (s: Buffer) => {
-        if (sessions.size >= MAX_SESSIONS) sessions.delete(sessions.keys().next().value!);
-        sessions.set(sessionKey, s);
-      });
-    } else {
-      socket = socketPath !== null ? net.connect({ path: socketPath }) : net.connect({ host, port });
-      // undici decides on HTTP/2 by this field; with prior knowledge there is no ALPN to set it.
-      if (protocols.h2c) (socket as unknown as { alpnProtocol: string }).alpnProtocol = 'h2';
-    }
-    socket.setNoDelay(true);
-    socket.setKeepAlive(true, 60_000);
-    socket.once('lookup', () => (timings.resolution = performance.now() - started));
-    socket.once('connect', () => (timings.connection = performance.now() - started));
+/** How a connection finds and reaches its host. */
+export interface Dialing {
+  resolve: Resolve;
+  /** Attempts at once across the host's addresses; 0 tries them one after another. */
+  happyEyeballs: number;
+}
 
-    let settled = false;
-    const settle = (err: Error | null): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.off('error', settle);
-      if (err) {
-        socket.destroy();
-        callback(err, null);
-        return;
-      }
-      if (secure) timings.tlsHandshake = performance.now() - started - (timings.connection ?? 0);
-      const failure = (secure ? pinFailure(socket as TLSSocket, profile.pin) : null) ?? protocolFailure(socket as TLSSocket, protocols);
-      if (failure) return settleFailure(failure);
-      const negotiated = (socket as TLSSocket).alpnProtocol || 'http/1.1';
-      connectionInfo.set(socket, describe(socket, negotiated, timings));
-      onProtocol(negotiated);
-      callback(null, socket);
-    };
-    const settleFailure = (failure: Error): void => {
-      socket.destroy();
-      callback(failure, null);
-    };
-    const timer = timeout > 0
-      ? setTimeout(() => settle(Object.assign(new Error(`Connect Timeout Error (attempted address: ${host}:${port}, timeout: ${timeout}ms)`), { code: 'UND_ERR_CONNECT_TIMEOUT' })), timeout)
-      : undefined;
-    socket.once(secure ? 'secureConnect' : 'connect', () => settle(null));
-    socket.on('error', settle);
+export interface ConnectorOptions {
+  tls: TlsConfig;
+  /** Per attempt, ms (0: none). */
+  timeout: number;
+  socketPath: string | null;
+  protocols: ProtocolChoice;
+  dialing: Dialing;
+  /** Hears what each new connection speaks ('h2' or 'http/1.1'). */
+  onProtocol: (alpn: string) => void;
+}
+
+export function tlsConnector(o: ConnectorOptions): buildConnector.connector {
+  return (options, callback) => {
+    open(o, options).then(
+      (socket) => callback(null, socket),
+      (err: Error) => callback(err, null),
+    );
   };
+}
+
+async function open(o: ConnectorOptions, options: buildConnector.Options): Promise<net.Socket> {
+  const started = performance.now();
+  const timings: ConnectionInfo['timings'] = { resolution: null, connection: null, tlsHandshake: null };
+  const secure = options.protocol === 'https:';
+  const port = Number(options.port) || (secure ? 443 : 80);
+  const host = options.hostname;
+  let socket: net.Socket;
+  if (o.socketPath !== null) {
+    socket = await attempt({ path: o.socketPath }, o.timeout, o.socketPath);
+  } else {
+    const family = net.isIP(host);
+    const addresses = family ? [{ address: host, family: family as 4 | 6 }] : await o.dialing.resolve(host);
+    if (!family) timings.resolution = performance.now() - started;
+    socket = o.dialing.happyEyeballs > 0 ? await race(addresses, port, o.timeout, o.dialing.happyEyeballs) : await inTurn(addresses, port, o.timeout);
+  }
+  timings.connection = performance.now() - started;
+  socket.setNoDelay(true);
+  socket.setKeepAlive(true, 60_000);
+  if (secure) {
+    socket = await handshake(socket, o, options.servername || (net.isIP(host) ? undefined : host), host);
+    timings.tlsHandshake = performance.now() - started - timings.connection;
+  } else if (o.protocols.h2c) {
+    // undici decides on HTTP/2 by this field; with prior knowledge there is no ALPN to set it.
+    (socket as unknown as { alpnProtocol: string }).alpnProtocol = 'h2';
+  }
+  const failure = (secure ? pinFailure(socket as TLSSocket, o.tls.pin) : null) ?? protocolFailure(socket as TLSSocket, o.protocols);
+  if (failure) {
+    socket.destroy();
+    throw failure;
+  }
+  const negotiated = (socket as TLSSocket).alpnProtocol || 'http/1.1';
+  connectionInfo.set(socket, describe(socket, negotiated, timings));
+  o.onProtocol(negotiated);
+  return socket;
+}
+
+/** One TCP (or unix socket) connection attempt, bounded by the connect timeout. */
+function attempt(target: net.NetConnectOpts, timeout: number, name: string): Promise<net.Socket> & { cancel(): void } {
+  const socket = net.connect(target);
+  let timer: NodeJS.Timeout | undefined;
+  const p = new Promise<net.Socket>((resolve, reject) => {
+    const fail = (err: Error): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(err);
+    };
+    if (timeout > 0) {
+      timer = setTimeout(() => fail(Object.assign(new Error(`Connect Timeout Error (attempted address: ${name}, timeout: ${timeout}ms)`), { code: 'UND_ERR_CONNECT_TIMEOUT' })), timeout);
+    }
+    socket.once('error', fail);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.off('error', fail);
+      resolve(socket);
+    });
+  });
+  return Object.assign(p, { cancel: () => (clearTimeout(timer), socket.destroy()) });
+}
+
+/** Without happy eyeballs: each address in turn, each with the full connect timeout. */
+async function inTurn(addresses: Address[], port: number, timeout: number): Promise<net.Socket> {
+  let last: unknown;
+  for (const a of addresses) {
+    try {
+      return await attempt({ host: a.address, port, family: a.family }, timeout, `${a.address}:${port}`);
+    } catch (err) {
+      last = err;
+    }
+  }
+  throw last;
+}
+
+/** Happy eyeballs: up to `width` attempts at once, the next when one fails; the first to connect wins. */
+function race(addresses: Address[], port: number, timeout: number, width: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const running = new Set<ReturnType<typeof attempt>>();
+    let next = 0;
+    let won = false;
+    let last: unknown;
+    const launch = (): void => {
+      while (!won && running.size < width && next < addresses.length) {
+        const a = addresses[next++]!;
+        const p = attempt({ host: a.address, port, family: a.family }, timeout, `${a.address}:${port}`);
+        running.add(p);
+        p.then(
+          (socket) => {
+            running.delete(p);
+            if (won) return void socket.destroy();
+            won = true;
+            for (const other of running) other.cancel();
+            resolve(socket);
+          },
+          (err: unknown) => {
+            running.delete(p);
+            last = err;
+            if (won) return;
+            launch();
+            if (running.size === 0) reject(last);
+          },
+        );
+      }
+    };
+    launch();
+  });
+}
+
+/** TLS over a connected socket, with the profile's options and ALPN. */
+function handshake(tcp: net.Socket, o: ConnectorOptions, servername: string | undefined, host: string): Promise<TLSSocket> {
+  const { tls: profile, protocols } = o;
+  const sessionKey = servername ?? host;
+  const socket = tls.connect({
+    socket: tcp,
+    servername,
+    ALPNProtocols: protocols.http2 ? (protocols.http1 ? ['h2', 'http/1.1'] : ['h2']) : ['http/1.1'],
+    session: sessions.get(sessionKey),
+    rejectUnauthorized: profile.verify && profile.pin === null,
+    ...(profile.ca !== null ? { ca: profile.ca } : {}),
+    ...(profile.cert !== null ? { cert: profile.cert, key: profile.key!, passphrase: profile.passphrase ?? undefined } : {}),
+  });
+  socket.on('session', (s: Buffer) => {
+    if (sessions.size >= MAX_SESSIONS) sessions.delete(sessions.keys().next().value!);
+    sessions.set(sessionKey, s);
+  });
+  return new Promise((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const fail = (err: Error): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(err);
+    };
+    if (o.timeout > 0) timer = setTimeout(() => fail(Object.assign(new Error(`Connect Timeout Error (TLS handshake with ${host}, timeout: ${o.timeout}ms)`), { code: 'UND_ERR_CONNECT_TIMEOUT' })), o.timeout);
+    socket.once('error', fail);
+    socket.once('secureConnect', () => {
+      clearTimeout(timer);
+      socket.off('error', fail);
+      resolve(socket);
+    });
+  });
 }
 
 /** What can be told of a connected socket; `timings` are known only for sockets this connector made. */

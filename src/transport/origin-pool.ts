@@ -12,7 +12,7 @@
 import { Client, Pool, ProxyAgent, type Dispatcher } from 'undici';
 import { HttpVersionCode } from '../channel/frames.js';
 import type { TlsConfig } from '../session/tls.js';
-import { tlsConnector } from './connector.js';
+import { tlsConnector, type Dialing } from './connector.js';
 
 /** Requests one HTTP/2 connection carries at once (undici's default stream limit). */
 const H2_STREAMS = 100;
@@ -29,6 +29,7 @@ export interface OriginPoolOptions {
   multiplexed: boolean;
   /** A proxy to go through (http, https, socks5, socks5h), or null. */
   proxy: string | null;
+  dialing: Dialing;
 }
 
 export class OriginPool {
@@ -56,8 +57,15 @@ export class OriginPool {
     const h2c = !o.http1 && o.origin.startsWith('http:');
     const mayBeH2 = o.http2 && (h2c || o.origin.startsWith('https:'));
     this.#held = o.multiplexed && mayBeH2 ? [] : null;
-    const connect = tlsConnector(o.tls, o.connectTimeout, o.socketPath, { http1: o.http1, http2: o.http2, h2c }, (alpn) => {
-      this.version = alpn === 'h2' ? HttpVersionCode['HTTP/2'] : HttpVersionCode['HTTP/1.1'];
+    const connect = tlsConnector({
+      tls: o.tls,
+      timeout: o.connectTimeout,
+      socketPath: o.socketPath,
+      protocols: { http1: o.http1, http2: o.http2, h2c },
+      dialing: o.dialing,
+      onProtocol: (alpn) => {
+        this.version = alpn === 'h2' ? HttpVersionCode['HTTP/2'] : HttpVersionCode['HTTP/1.1'];
+      },
     });
     this.pool = new Pool(o.origin, {
       connections: o.connections,

@@ -11,6 +11,9 @@
  */
 import type { TlsConfig } from '../session/tls.js';
 import { OriginPool } from './origin-pool.js';
+import type { Dialing } from './connector.js';
+import { createResolver } from '../dns/resolve.js';
+import type { ResolverSpec } from '../dns/resolver-spec.js';
 
 /** The part of a session's settings the transport needs; sent once per worker as JSON. */
 export interface TransportSessionConfig {
@@ -29,6 +32,12 @@ export interface TransportSessionConfig {
    * queue on it as HTTP/2 streams rather than open one connection each.
    */
   multiplexed: boolean;
+  /** Name resolution, tried in order (dns/resolver-spec.ts). */
+  resolver: ResolverSpec[];
+  /** Connection attempts at once across a host's addresses; 0: one after another. */
+  happyEyeballs: number;
+  ipv4: boolean;
+  ipv6: boolean;
 }
 
 /** A pool's numbers, for `inspect` and tests. */
@@ -44,8 +53,11 @@ export class SessionTransport {
   /** In least-recently-used order: a use moves a pool to the end. */
   readonly #pools = new Map<string, OriginPool>();
 
+  readonly #dialing: Dialing;
+
   constructor(config: TransportSessionConfig) {
     this.config = config;
+    this.#dialing = { resolve: createResolver(config.resolver, config), happyEyeballs: config.happyEyeballs };
   }
 
   /**
@@ -72,6 +84,7 @@ export class SessionTransport {
         http2: http2 && !http1Only,
         multiplexed,
         proxy: proxy || null,
+        dialing: this.#dialing,
       });
       this.#evictBeyond(this.config.poolConnections - 1);
     }
