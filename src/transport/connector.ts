@@ -50,7 +50,9 @@ export interface ConnectionInfo {
 /** Sockets this worker made, with what is known of them. */
 export const connectionInfo = new WeakMap<net.Socket, ConnectionInfo>();
 
-// TLS sessions by server name, so new connections to a known host resume instead of a full handshake.
+// TLS sessions by TLS profile and server name, so new connections to a known host resume
+// instead of a full handshake. The profile is part of the key: a session verified under one
+// profile's trust must never let another profile skip its own verification.
 const sessions = new Map<string, Buffer>();
 const MAX_SESSIONS = 256;
 
@@ -73,15 +75,16 @@ export interface ConnectorOptions {
 }
 
 export function tlsConnector(o: ConnectorOptions): buildConnector.connector {
+  const profileKey = createHash('sha256').update(JSON.stringify(o.tls)).digest('hex').slice(0, 16);
   return (options, callback) => {
-    open(o, options).then(
+    open(o, options, profileKey).then(
       (socket) => callback(null, socket),
       (err: Error) => callback(err, null),
     );
   };
 }
 
-async function open(o: ConnectorOptions, options: buildConnector.Options): Promise<net.Socket> {
+async function open(o: ConnectorOptions, options: buildConnector.Options, profileKey: string): Promise<net.Socket> {
   const started = performance.now();
   const timings: ConnectionInfo['timings'] = { resolution: null, connection: null, tlsHandshake: null };
   const secure = options.protocol === 'https:';
@@ -100,7 +103,7 @@ async function open(o: ConnectorOptions, options: buildConnector.Options): Promi
   socket.setNoDelay(true);
   socket.setKeepAlive(true, 60_000);
   if (secure) {
-    socket = await handshake(socket, o, options.servername || (net.isIP(host) ? undefined : host), host);
+    socket = await handshake(socket, o, options.servername || (net.isIP(host) ? undefined : host), `${profileKey}|${host}`, host);
     timings.tlsHandshake = performance.now() - started - timings.connection;
   } else if (o.protocols.h2c) {
     // undici decides on HTTP/2 by this field; with prior knowledge there is no ALPN to set it.
@@ -188,9 +191,8 @@ function race(addresses: Address[], port: number, timeout: number, width: number
 }
 
 /** TLS over a connected socket, with the profile's options and ALPN. */
-function handshake(tcp: net.Socket, o: ConnectorOptions, servername: string | undefined, host: string): Promise<TLSSocket> {
+function handshake(tcp: net.Socket, o: ConnectorOptions, servername: string | undefined, sessionKey: string, host: string): Promise<TLSSocket> {
   const { tls: profile, protocols } = o;
-  const sessionKey = servername ?? host;
   const socket = tls.connect({
     socket: tcp,
     servername,

@@ -116,3 +116,28 @@ describe('connInfo', () => {
     expect(again.established.getTime()).toBe(info.established.getTime());
   });
 });
+
+describe('CA bundles from the environment', () => {
+  it('REQUESTS_CA_BUNDLE (or CURL_CA_BUNDLE) is trusted under trustEnv, and not without it', async () => {
+    const saved = process.env.REQUESTS_CA_BUNDLE;
+    process.env.REQUESTS_CA_BUNDLE = pki.caPath;
+    try {
+      await using trusting = new AsyncSession();
+      expect((await trusting.get(good)).text).toBe('hello tls');
+      await using strict = new AsyncSession({ trustEnv: false });
+      expect(await fails(strict.get(good))).toBeInstanceOf(SSLError);
+    } finally {
+      if (saved === undefined) delete process.env.REQUESTS_CA_BUNDLE;
+      else process.env.REQUESTS_CA_BUNDLE = saved;
+    }
+  });
+});
+
+describe('regression: TLS session resumption', () => {
+  it('a session resumed under one trust setting does not let a stricter one skip verification', async () => {
+    await using lenient = new AsyncSession({ verify: pki.caPath, workers: 1 });
+    expect((await lenient.get(good)).text).toBe('hello tls');
+    await using strict = new AsyncSession({ workers: 1 }); // same worker, system CAs only
+    expect(await fails(strict.get(good))).toBeInstanceOf(SSLError);
+  });
+});

@@ -143,3 +143,18 @@ describe('HTTP/2 refusals', () => {
     srv.close();
   });
 });
+
+describe('HTTP/2 keep-alive', () => {
+  it('an idle connection is kept warm with PINGs at keepaliveDelay', async () => {
+    let pings = 0;
+    const srv = http2.createSecureServer({ cert: pki.server.cert, key: pki.server.key }, (_req, res) => res.end('ok'));
+    srv.on('session', (session) => session.on('ping', () => pings++));
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const s = new AsyncSession({ verify: pki.caPath, workers: 1, keepaliveDelay: 150 });
+    await s.get(`https://127.0.0.1:${(srv.address() as AddressInfo).port}/`);
+    await new Promise((r) => setTimeout(r, 700));
+    expect(pings).toBeGreaterThanOrEqual(2);
+    await s.close();
+    srv.close();
+  });
+});
