@@ -164,10 +164,11 @@ export abstract class BaseSession {
         : JSON.stringify(normalizeTls(options.verify ?? verifyOf(settings.tls), options.cert === undefined ? certOf(settings.tls) : options.cert, settings.trustEnv)),
       proxy: '',
     };
+    const anyProxies = hasEntries(options.proxies) || hasEntries(settings.proxies) || hasEntries(settings.envProxies);
     const host: FlowHost = {
       send: (request): InFlight => {
         // Chosen per hop: a redirect may lead to a host with other proxy rules.
-        const proxy = selectProxy(new URL(request.url), options.proxies, settings.proxies, settings.envProxies) ?? '';
+        const proxy = anyProxies ? (selectProxy(new URL(request.url), options.proxies, settings.proxies, settings.envProxies) ?? '') : '';
         const exchange = engine.send(request, proxy ? { ...sendOptions, proxy } : sendOptions);
         return { exchange, request, source: new BodySource(engine, exchange) };
       },
@@ -235,6 +236,11 @@ function watchSignal(signal: AbortSignal, runner: FlowRunner, engine: Engine): v
   };
   if (signal.aborted) abort();
   else signal.addEventListener('abort', abort, { once: true });
+}
+
+function hasEntries(o: object): boolean {
+  for (const _ in o) return true;
+  return false;
 }
 
 /** Splits `gather(...responses, { maxFetch })` arguments. */
