@@ -3,7 +3,6 @@
  * come along. Requests' `SessionRedirectMixin`, as pure functions.
  */
 import { StreamConsumedError } from '../errors.js';
-import type { Headers } from '../headers.js';
 import type { PreparedRequest } from '../request/prepared-request.js';
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);

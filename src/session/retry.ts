@@ -36,7 +36,6 @@ export interface RetryPolicy {
 }
 
 export const IDEMPOTENT_METHODS = ['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE'];
-export const NO_RETRIES: RetryPolicy = normalizeRetries(0);
 
 export function normalizeRetries(init: number | boolean | RetryInit | null | undefined, option = 'retries'): RetryPolicy {
   if (init === undefined || init === null || init === false) init = 0;
