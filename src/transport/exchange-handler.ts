@@ -311,6 +311,7 @@ function scanHead(raw: Array<Buffer | string>): { encoding: string | null; flags
 function replayReason(err: Error, method: string): Replay | null {
   const text = `${(err as { code?: string }).code ?? ''} ${err.message}`;
   if (/HTTP_1_1_REQUIRED/.test(text)) return 'http1';
+  if (/REFUSED_STREAM/.test(text)) return 'same'; // refused before processing: safe for any method
   if (/GOAWAY/.test(text) && IDEMPOTENT.has(method)) return 'same';
   return null;
 }

@@ -12,7 +12,10 @@
 import { Client, Pool, ProxyAgent, type Dispatcher } from 'undici';
 import { HttpVersionCode } from '../channel/frames.js';
 import type { TlsConfig } from '../session/tls.js';
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { tlsConnector, type Dialing } from './connector.js';
+import { NativeH2Pool, type LegacyHandler } from './native-h2.js';
 
 /** Requests one HTTP/2 connection carries at once (undici's default stream limit). */
 const H2_STREAMS = 100;
@@ -41,22 +44,26 @@ export class OriginPool {
   readonly proxy: string | null;
   /** HttpVersionCode of the last connection made: what this origin speaks. */
   version: number = HttpVersionCode['HTTP/1.1'];
-  /** Requests held until the first connection has said what it speaks; null once it has. */
-  #held: Array<() => void> | null = null;
-  #probing = false;
+  /**
+   * How requests are carried: undici (HTTP/1.1, proxies, unix sockets), node:http2 (an
+   * origin that negotiated h2), or not known yet: the first connection is being made and
+   * requests wait for its answer (undici would open one connection per request meanwhile).
+   */
+  #mode: 'undici' | 'native' | 'probe' | 'probing' = 'undici';
+  #held: Array<() => void> = [];
+  #native: NativeH2Pool | null = null;
+  #probe: (() => Promise<Socket>) | null = null;
 
   constructor(o: OriginPoolOptions) {
     this.name = o.socketPath === null ? o.origin : `http+unix://${o.socketPath}`;
     this.proxy = o.proxy === null ? null : withoutCredentials(o.proxy);
     if (o.proxy !== null) {
-      this.#held = null;
       this.pool = proxyAgent(o);
       return;
     }
     // Cleartext HTTP/2 only with prior knowledge, when HTTP/1.1 is ruled out.
     const h2c = !o.http1 && o.origin.startsWith('http:');
     const mayBeH2 = o.http2 && (h2c || o.origin.startsWith('https:'));
-    this.#held = o.multiplexed && mayBeH2 ? [] : null;
     const connect = tlsConnector({
       tls: o.tls,
       timeout: o.connectTimeout,
@@ -67,6 +74,18 @@ export class OriginPool {
         this.version = alpn === 'h2' ? HttpVersionCode['HTTP/2'] : HttpVersionCode['HTTP/1.1'];
       },
     });
+    if (mayBeH2 && o.socketPath === null) {
+      const [host, port] = hostAndPort(o.origin);
+      const raw = (): Promise<Socket> =>
+        new Promise((resolve, reject) =>
+          connect({ protocol: new URL(o.origin).protocol, hostname: host, port, servername: undefined as unknown as string }, (err, socket) =>
+            err || !socket ? reject(err) : resolve(socket as Socket),
+          ),
+        );
+      this.#mode = 'probe';
+      this.#probe = raw;
+      this.#native = new NativeH2Pool(o.origin, raw, o.connections, o.keepAliveTimeout);
+    }
     this.pool = new Pool(o.origin, {
       connections: o.connections,
       keepAliveTimeout: o.keepAliveTimeout,
@@ -86,7 +105,6 @@ export class OriginPool {
             connect(options, (err, socket) => {
               if (socket) client.pipelining = (socket as { alpnProtocol?: string }).alpnProtocol === 'h2' ? H2_STREAMS : 1;
               callback(err as Error, socket as null);
-              this.#release();
             }),
         });
         return client;
@@ -95,25 +113,69 @@ export class OriginPool {
   }
 
   get stats(): { connected: number; running: number; pending: number } {
+    if (this.#native) return this.#native.stats;
     const s = this.pool instanceof Pool ? this.pool.stats : null;
     return { connected: s?.connected ?? 0, running: s?.running ?? 0, pending: s?.pending ?? 0 };
   }
 
   dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): void {
-    if (this.#held === null) {
-      this.pool.dispatch(options, handler);
-    } else if (!this.#probing) {
-      this.#probing = true; // this one opens the connection; the rest wait for its answer
-      this.pool.dispatch(options, handler);
-    } else {
-      this.#held.push(() => this.pool.dispatch(options, handler));
+    switch (this.#mode) {
+      case 'undici':
+        this.pool.dispatch(options, handler);
+        return;
+      case 'native':
+        this.#native!.dispatch(
+          {
+            path: options.path,
+            method: options.method,
+            headers: options.headers as string[],
+            body: (options.body ?? null) as Buffer | AsyncIterable<Buffer> | null,
+            headersTimeout: options.headersTimeout ?? 0,
+            bodyTimeout: options.bodyTimeout ?? 0,
+          },
+          handler as unknown as LegacyHandler,
+        );
+        return;
+      case 'probing':
+        this.#held.push(() => this.dispatch(options, handler));
+        return;
+      case 'probe':
+        this.#mode = 'probing';
+        this.#held.push(() => this.dispatch(options, handler));
+        this.#probe!().then(
+          (socket) => {
+            if ((socket as TLSSocket).alpnProtocol === 'h2') {
+              this.#native!.adopt(socket);
+              this.#decide('native');
+            } else {
+              // It speaks HTTP/1.1: undici takes it from here (on its own connection).
+              socket.destroy();
+              this.#decide('undici');
+            }
+          },
+          // undici will try again and report the failure in its own words.
+          () => this.#decide('undici'),
+        );
+        return;
     }
   }
 
-  #release(): void {
+  /** Stops taking requests; those in flight finish first. */
+  close(): Promise<void> {
+    this.#native?.close();
+    return this.pool.close();
+  }
+
+  /** Ends everything now: requests in flight fail. */
+  destroy(): Promise<void> {
+    this.#native?.destroy();
+    return this.pool.destroy();
+  }
+
+  #decide(mode: 'undici' | 'native'): void {
+    this.#mode = mode;
     const held = this.#held;
-    if (held === null) return;
-    this.#held = null;
+    this.#held = [];
     for (const go of held) go();
   }
 }
@@ -140,6 +202,11 @@ function proxyAgent(o: OriginPoolOptions): Dispatcher {
       ...(tls.cert !== null ? { cert: tls.cert, key: tls.key!, passphrase: tls.passphrase ?? undefined } : {}),
     },
   });
+}
+
+function hostAndPort(origin: string): [string, string] {
+  const u = new URL(origin);
+  return [u.hostname.replace(/^\[|\]$/g, ''), u.port || (u.protocol === 'https:' ? '443' : '80')];
 }
 
 function withoutCredentials(url: string): string {

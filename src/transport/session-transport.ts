@@ -99,12 +99,12 @@ export class SessionTransport {
   async close(): Promise<void> {
     const pools = [...this.#pools.values()];
     this.#pools.clear();
-    await Promise.allSettled(pools.map(({ pool }) => pool.destroy()));
+    await Promise.allSettled(pools.map((p) => p.destroy()));
   }
 
   /** Closes the least recently used pools until at most `keep` remain; their requests finish first. */
   #evictBeyond(keep: number): void {
-    for (const [key, { pool }] of this.#pools) {
+    for (const [key, pool] of this.#pools) {
       if (this.#pools.size <= keep) break;
       this.#pools.delete(key);
       void pool.close().catch(() => {});
