@@ -165,8 +165,8 @@ export class NativeH2Pool {
         return;
       }
       headed = true;
-      if (r.bodyTimeout !== r.headersTimeout) stream.setTimeout(r.bodyTimeout);
-      if (!handler.onHeaders(status, raw, () => stream.resume(), '')) stream.pause();
+      stream.setTimeout(r.bodyTimeout);
+      if (!handler.onHeaders(status, raw, resume, '')) pause();
     });
     stream.on('headers', (h) => {
       // 1xx before the final head (103 Early Hints).
@@ -177,8 +177,18 @@ export class NativeH2Pool {
         handler.onHeaders(status, raw, () => {}, '');
       }
     });
+    // While the consumer holds the stream back, the silence is ours, not the server's: the
+    // read timeout waits (as undici's does for a paused socket).
+    const pause = (): void => {
+      stream.setTimeout(0);
+      stream.pause();
+    };
+    const resume = (): void => {
+      stream.setTimeout(r.bodyTimeout);
+      stream.resume();
+    };
     stream.on('data', (chunk: Buffer) => {
-      if (!handler.onData(chunk)) stream.pause();
+      if (!handler.onData(chunk)) pause();
     });
     let trailers: Buffer[] | null = null;
     stream.on('trailers', (h) => {

@@ -158,3 +158,48 @@ describe('HTTP/2 keep-alive', () => {
     srv.close();
   });
 });
+
+describe('HTTP/2 bodies', () => {
+  it('streams a large upload and a large download, with backpressure, over one h2 connection', async () => {
+    const { createHash } = await import('node:crypto');
+    const srv = http2.createSecureServer({ cert: pki.server.cert, key: pki.server.key }, (req, res) => {
+      if (req.method === 'POST') {
+        const h = createHash('sha256');
+        req.on('data', (c) => h.update(c));
+        req.on('end', () => res.end(h.digest('hex')));
+        return;
+      }
+      const block = Buffer.alloc(64 * 1024, 7);
+      let sent = 0;
+      const pump = (): void => {
+        while (sent < 8 << 20) {
+          sent += block.length;
+          if (!res.write(block)) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      pump();
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const base = `https://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+    const s = new AsyncSession({ verify: pki.caPath, workers: 1 });
+    const chunk = Buffer.alloc(256 * 1024, 3);
+    async function* body() {
+      for (let i = 0; i < 8; i++) yield chunk;
+    }
+    const expected = createHash('sha256');
+    for (let i = 0; i < 8; i++) expected.update(chunk);
+    const up = await s.post(`${base}/up`, { data: body() });
+    expect(up.httpVersion).toBe('HTTP/2');
+    expect(up.text).toBe(expected.digest('hex'));
+    const down = await s.get(`${base}/down`, { stream: true });
+    let n = 0;
+    for await (const c of down.iterContent(null)) {
+      n += c.length;
+      if (n < 1 << 20) await new Promise((r) => setTimeout(r, 1)); // a slow start
+    }
+    expect(n).toBe(8 << 20);
+    await s.close();
+    srv.close();
+  });
+});
