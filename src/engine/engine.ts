@@ -357,8 +357,8 @@ export class Engine {
           ex.headAt = performance.now();
           ex.headSeq = ++this.#seq;
           // A response means the whole body was sent (or is no longer wanted).
-          if (ex.bodyLength !== null && ex.uploaded < ex.bodyLength) {
-            ex.uploaded = ex.bodyLength;
+          if (ex.bodyLength === null || ex.uploaded < ex.bodyLength) {
+            if (ex.bodyLength !== null) ex.uploaded = ex.bodyLength;
             this.#emit(ex, 'upload', ex.uploaded);
           }
         }

@@ -149,6 +149,7 @@ export abstract class BaseSession {
       sessionJar: settings.allowIncomingCookies && jar !== settings.cookies ? settings.cookies : null,
       auth: call.auth,
       altSvc: this.altSvc,
+      userCookie: call.request.headers.has('cookie'),
     };
     const engine = this.#ensureEngine();
     const timeout = options.timeout ?? settings.timeout ?? defaultTimeouts(call.request.method);

@@ -13,7 +13,7 @@ import { HeadFlag } from '../channel/frames.js';
 import { CookieJar } from '../cookies.js';
 import type { Headers } from '../headers.js';
 import type { Exchange } from '../engine/exchange.js';
-import { RetryError, TooManyRedirects, type RequestException } from '../errors.js';
+import { RetryError, StreamConsumedError, TooManyRedirects, type RequestException } from '../errors.js';
 import { wireUrl } from '../request/url.js';
 import type { PreparedRequest } from '../request/prepared-request.js';
 import { headersFromBlock, type BaseResponse, type ResponseState } from '../response/base-response.js';
@@ -53,6 +53,8 @@ export interface CallSettings {
   auth: AuthBase | null;
   /** Where this session remembers the alternative services origins announce. */
   altSvc: AltSvcCache;
+  /** The user gave a Cookie header: it wins over the jar on the first request. */
+  userCookie: boolean;
 }
 
 /** What a flow asks of its session. */
@@ -80,7 +82,7 @@ export function* requestFlow(call: CallSettings, prepared: PreparedRequest, host
 
     if (ex.head === null) {
       const error = ex.error!;
-      if (retry.retriesError(error, request.method)) {
+      if (canResend(request) && retry.retriesError(error, request.method)) {
         if (!retry.exhausted) {
           yield { kind: 'sleep', until: performance.now() + retry.next(undefined) };
           continue;
@@ -109,16 +111,26 @@ export function* requestFlow(call: CallSettings, prepared: PreparedRequest, host
     if (status === 401 && !challenged && call.auth?.challengeResponse) {
       const answer = call.auth.challengeResponse({ method: request.method, url: request.url }, headers().get('www-authenticate') ?? '');
       if (answer !== null) {
+        if (!canResend(request)) {
+          throw new StreamConsumedError(
+            `Cannot answer the 401 authentication challenge from ${request.url}: it must resend the request body, which was a one-shot stream. Pass bytes, a string or a Blob to allow it.`,
+            { request },
+          );
+        }
         challenged = true;
         flight.source.unwindow();
         yield { kind: 'body', exchange: ex };
         request = withHeader(request, 'Authorization', answer);
-        request = withCookies(request, call.jar);
+        // A cookie the challenge set goes back with the answer (unless the user set Cookie).
+        if (!call.userCookie) {
+          request.headers.delete('cookie');
+          request = withCookies(request, call.jar);
+        }
         continue;
       }
     }
 
-    if (retry.retriesStatus(status, request.method)) {
+    if (canResend(request) && retry.retriesStatus(status, request.method)) {
       const response = host.respond(state, false);
       if (retry.exhausted) {
         if (retry.policy.total > 0) throw exhausted(null, request, retry, response);
@@ -149,13 +161,21 @@ export function* requestFlow(call: CallSettings, prepared: PreparedRequest, host
   }
 }
 
-/** Sets (or replaces) the Cookie header from a jar, for the request's URL. */
+/**
+ * Adds the jar's Cookie header for the request's URL. A Cookie header the user gave wins, as
+ * in Requests; a redirect hop has had it removed, so there the jar speaks alone.
+ */
 export function withCookies(request: PreparedRequest, jar: CookieJar): PreparedRequest {
-  if (jar.empty) return request;
+  if (jar.empty || request.headers.has('cookie')) return request;
   const header = jar.cookieHeaderFor(request.url);
   if (header) request.headers.set('Cookie', header);
-  else request.headers.delete('cookie');
   return request;
+}
+
+/** Whether the request can go again (a retry, a challenge): its body is bytes or replayable. */
+function canResend(request: PreparedRequest): boolean {
+  const body = request.body;
+  return body === null || body instanceof Uint8Array || body.replayable;
 }
 
 function withHeader(request: PreparedRequest, name: string, value: string): PreparedRequest {
@@ -177,11 +197,17 @@ function watchProgress(flight: InFlight, hooks: Hooks): void {
   const body = request.body;
   const uploadTotal = body === null ? 0 : body instanceof Uint8Array ? body.length : body.length;
   let downloadTotal: number | null | undefined;
+  let uploadDone = false;
   flight.exchange.onEvent = (event, bytes) => {
     switch (event) {
-      case 'upload':
-        for (const h of onUpload) h({ bytes, total: uploadTotal, done: uploadTotal !== null && bytes >= uploadTotal }, request);
+      case 'upload': {
+        if (uploadDone) break;
+        // A response means the body is all sent (or no longer wanted): that is the end for
+        // a body of unknown length.
+        uploadDone = flight.exchange.head !== null || (uploadTotal !== null && bytes >= uploadTotal);
+        for (const h of onUpload) h({ bytes, total: uploadTotal, done: uploadDone }, request);
         break;
+      }
       case 'download': {
         const ex = flight.exchange;
         if (downloadTotal === undefined) {

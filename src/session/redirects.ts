@@ -2,7 +2,7 @@
  * Following a redirect: where to, with which method and body, and which credentials may
  * come along. Requests' `SessionRedirectMixin`, as pure functions.
  */
-import { StreamConsumedError } from '../errors.js';
+import { InvalidSchema, InvalidURL, StreamConsumedError } from '../errors.js';
 import type { PreparedRequest } from '../request/prepared-request.js';
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -20,10 +20,22 @@ export function isRedirect(status: number): boolean {
 export function redirectTarget(current: URL, location: string): URL {
   // Servers send raw UTF-8 in Location; reading it as latin1 (as headers are) would mangle it.
   const decoded = Buffer.from(location, 'latin1').toString('utf8');
-  const next = new URL(decoded.includes('\ufffd') ? location : decoded, current);
+  const text = decoded.includes('\ufffd') ? location : decoded;
+  let next: URL;
+  try {
+    next = new URL(text, current);
+  } catch {
+    throw new InvalidURL(`The redirect from ${current.href} points to ${JSON.stringify(text)}, which is not a URL`);
+  }
+  if (!FOLLOWABLE.has(next.protocol)) {
+    throw new InvalidSchema(`The redirect from ${current.href} points to ${JSON.stringify(next.href)}: scheme ${JSON.stringify(next.protocol.slice(0, -1))} is not one nodequests follows`);
+  }
   if (!next.hash && current.hash) next.hash = current.hash;
   return next;
 }
+
+/** Where a redirect may lead (a redirect never switches to a unix socket). */
+const FOLLOWABLE = new Set(['http:', 'https:']);
 
 /** The method of the next hop: 303 (and 301/302 after a POST) become GET, as browsers do. */
 export function redirectMethod(status: number, method: string): string {

@@ -118,7 +118,15 @@ export class TransportHost {
     const socketPath = url.protocol === 'http+unix:' ? decodeURIComponent(url.hostname) : null;
     const origin = socketPath === null ? url.origin : 'http://localhost';
     const target = socketPath === null ? origin : `http+unix://${socketPath}`;
-    const pool = session!.poolFor(origin, head.connectTimeout, head.tls, socketPath, head.proxy, false);
+    let pool: OriginPool;
+    try {
+      pool = session!.poolFor(origin, head.connectTimeout, head.tls, socketPath, head.proxy, false);
+    } catch (err) {
+      // A target undici refuses (it should not get here: the main thread checks schemes)
+      // fails this request only, never the worker.
+      this.#failEarly(stream, new TransportError('NQ_ERR_INVALID_URL', `Cannot send to ${target}: ${(err as Error).message}`));
+      return;
+    }
     let body: Buffer | UploadSource | null = null;
     let upload: UploadSource | null = null;
     if (head.flags & RequestFlag.INLINE_BODY) {
