@@ -13,7 +13,7 @@ import { supportedEncodings } from '../transport/decoder.js';
 import { VERSION } from '../version.js';
 import { encodeBody } from './body.js';
 import type { PreparedRequest } from './prepared-request.js';
-import { encodeParams, prepareUrl, wireUrl } from './url.js';
+import { encodeParams, prepareUrl, wireUrl, type ParamsInit } from './url.js';
 
 export const DEFAULT_USER_AGENT = `nodequests/${VERSION}`;
 const METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -61,11 +61,17 @@ function prepareMethod(method: string): string {
 
 /** The URL with the session's params, then the request's, merged into its query. */
 function prepareTarget(target: string | URL, opts: NormalizedRequestOptions, session: NormalizedSessionOptions): URL {
-  const url = prepareUrl(target, session.params, session.baseUrl);
+  // Two records merge key by key, as Requests' merge_setting does (the request's value wins,
+  // null drops the key); any other form of request params is appended after the session's.
+  const merged = isRecord(session.params) && isRecord(opts.params);
+  const base = merged
+    ? (Object.fromEntries(Object.entries({ ...(session.params as Record<string, unknown>), ...(opts.params as Record<string, unknown>) }).filter(([, v]) => v !== null && v !== undefined)) as ParamsInit)
+    : session.params;
+  const url = prepareUrl(target, base, session.baseUrl);
   if (!TRANSPORT_SCHEMES.has(url.protocol)) {
     throw new InvalidSchema(`Scheme ${JSON.stringify(url.protocol.slice(0, -1))} of ${JSON.stringify(url.href)} is not served by this version of nodequests yet (it speaks http, https and http+unix)`);
   }
-  const extra = encodeParams(opts.params);
+  const extra = merged ? '' : encodeParams(opts.params);
   if (extra) url.search = url.search.length > 1 ? `${url.search.slice(1)}&${extra}` : extra;
   return url;
 }
@@ -88,4 +94,8 @@ function netrc(url: URL, session: NormalizedSessionOptions): AuthBase | null {
   }
   const entry = file?.machines.get(url.hostname.toLowerCase()) ?? file?.default;
   return entry ? new HTTPBasicAuth(entry.login || entry.account, entry.password) : null;
+}
+
+function isRecord(p: ParamsInit | null): p is ParamsInit & Record<string, unknown> {
+  return p !== null && typeof p === 'object' && !(p instanceof URLSearchParams) && !(Symbol.iterator in p);
 }

@@ -17,6 +17,8 @@ export class FlowRunner {
   #error: unknown = null;
   #done = false;
   #running: Promise<BaseResponse> | null = null;
+  /** Cuts a pause short (abort). */
+  #wake: (() => void) | null = null;
   /** Order of completion among all flows, by when their last frame arrived. */
   seq = 0;
 
@@ -65,12 +67,13 @@ export class FlowRunner {
     return this.#result!;
   }
 
-  /** Ends the flow with `error` (an aborted signal). */
+  /** Ends the flow with `error` (an aborted signal), even in the middle of a pause. */
   abort(error: Error): void {
     if (this.#done) return;
     this.#error = error;
     this.#finish();
     this.#gen.return(undefined as never);
+    this.#wake?.();
   }
 
   runSync(engine: Engine): BaseResponse {
@@ -87,8 +90,13 @@ export class FlowRunner {
   async #runAsync(): Promise<BaseResponse> {
     while (!this.poll()) {
       const e = this.#effect!;
-      if (e.kind === 'sleep') await new Promise((r) => setTimeout(r, Math.max(0, e.until - performance.now())));
-      else await e.exchange.changed();
+      if (e.kind === 'sleep') {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.max(0, e.until - performance.now()));
+          this.#wake = () => (clearTimeout(timer), resolve());
+        });
+        this.#wake = null;
+      } else await e.exchange.changed();
     }
     return this.outcome();
   }
