@@ -63,6 +63,8 @@ export class ExchangeHandler {
   readonly #startedAt = performance.now();
   #socket: Socket | null = null;
   #requestSent = -1;
+  readonly #readTimeout: number;
+  #readTimer: NodeJS.Timeout | null = null;
 
   constructor(
     stream: number,
@@ -77,6 +79,7 @@ export class ExchangeHandler {
     this.stream = stream;
     this.#replay = replay;
     this.#method = head.method;
+    this.#readTimeout = head.readTimeout;
     this.#pool = pool;
     this.#connections = connections;
     this.#outbox = outbox;
@@ -119,6 +122,28 @@ export class ExchangeHandler {
   onSocket(socket: Socket): void {
     this.#socket = socket;
     this.#requestSent = performance.now() - this.#startedAt;
+    this.#armReadTimer();
+  }
+
+  /**
+   * The read timeout: silence from the server for longer than this fails the request. Kept
+   * here rather than left to undici, whose timers are coarse (a 300 ms timeout fired after
+   * a second), and stopped while we hold the socket back: that silence is ours.
+   */
+  #armReadTimer(): void {
+    if (this.#readTimeout <= 0 || this.#done) return;
+    if (this.#readTimer) this.#readTimer.refresh();
+    else {
+      this.#readTimer = setTimeout(() => {
+        const what = this.#headSent ? 'no body bytes' : 'no response head';
+        this.cancel(new TransportError('NQ_ERR_READ_TIMEOUT', `Read timed out: ${what} from ${this.#target} within ${this.#readTimeout} ms`));
+      }, this.#readTimeout);
+    }
+  }
+
+  #stopReadTimer(): void {
+    if (this.#readTimer) clearTimeout(this.#readTimer);
+    this.#readTimer = null;
   }
 
   // ---- undici callbacks ----------------------------------------------------------------
@@ -139,6 +164,7 @@ export class ExchangeHandler {
     }
     this.#resume = resume;
     this.#headSent = true;
+    this.#armReadTimer();
     const scan = scanHead(rawHeaders);
     this.#encoding = scan.encoding;
     if (this.#encoding && !this.#awaitingMode) this.#setUpDecoder(this.#encoding);
@@ -150,6 +176,7 @@ export class ExchangeHandler {
   }
 
   onData(chunk: Buffer): boolean {
+    this.#armReadTimer();
     if (this.#awaitingMode) this.#early.push(chunk);
     else this.#ingest(chunk);
     return !this.#shouldPause();
@@ -243,6 +270,7 @@ export class ExchangeHandler {
     const pause = this.#channelFull() || this.#decoderFull;
     if (pause && !this.#paused) {
       this.#paused = true;
+      this.#stopReadTimer();
       if (this.#outbox.congested) this.#outbox.onceDrained(() => this.#maybeResume());
     }
     return pause;
@@ -258,6 +286,7 @@ export class ExchangeHandler {
     if (!this.#paused) return;
     this.#paused = false;
     if (this.#shouldPause()) return;
+    this.#armReadTimer();
     this.#resume?.();
   }
 
@@ -281,6 +310,7 @@ export class ExchangeHandler {
   #finish(): void {
     this.#done = true;
     if (this.#timer) clearTimeout(this.#timer);
+    this.#stopReadTimer();
     this.#decoder?.destroy();
     this.#onDone(this.stream);
   }

@@ -141,8 +141,9 @@ export class TransportHost {
       method: head.method,
       headers: head.headers,
       body: body as Buffer | null,
-      headersTimeout: head.readTimeout,
-      bodyTimeout: head.readTimeout,
+      // The handler keeps the read timeout itself (exchange-handler.ts).
+      headersTimeout: 0,
+      bodyTimeout: 0,
     };
     // A request the server provably did not process may go again, once: a stream refused
     // with HTTP_1_1_REQUIRED (over HTTP/1.1), or one cut by a GOAWAY (if idempotent).
