@@ -80,7 +80,7 @@ function prepareTarget(target: string | URL, opts: NormalizedRequestOptions, ses
 // for every URL.
 const netrcBySession = new WeakMap<NormalizedSessionOptions, Netrc | null>();
 
-function netrc(url: URL, session: NormalizedSessionOptions): AuthBase | null {
+export function netrc(url: URL, session: NormalizedSessionOptions): AuthBase | null {
   if (!session.trustEnv) return null;
   let file = netrcBySession.get(session);
   if (file === undefined) {

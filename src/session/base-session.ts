@@ -9,7 +9,7 @@ import { Engine } from '../engine/engine.js';
 import type { PoolStats } from '../transport/session-transport.js';
 import { RequestAborted, SessionClosedError } from '../errors.js';
 import type { Headers } from '../headers.js';
-import { prepareCall } from '../request/prepare.js';
+import { netrc, prepareCall } from '../request/prepare.js';
 import type { ParamsInit } from '../request/url.js';
 import type { BaseResponse, ResponseState } from '../response/base-response.js';
 import { BodySource } from '../response/body-source.js';
@@ -150,6 +150,12 @@ export abstract class BaseSession {
       auth: call.auth,
       altSvc: this.altSvc,
       userCookie: call.request.headers.has('cookie'),
+      // Only when nobody chose the credentials: explicit auth is not swapped for .netrc.
+      rebuildAuth: (target, request) => {
+        if (options.auth !== undefined || settings.auth !== null) return request;
+        const found = netrc(target, settings);
+        return found ? found.apply(request) : request;
+      },
     };
     const engine = this.#ensureEngine();
     const timeout = options.timeout ?? settings.timeout ?? defaultTimeouts(call.request.method);

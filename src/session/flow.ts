@@ -55,6 +55,8 @@ export interface CallSettings {
   altSvc: AltSvcCache;
   /** The user gave a Cookie header: it wins over the jar on the first request. */
   userCookie: boolean;
+  /** Credentials for a redirect's new host when the old ones were dropped (.netrc under trustEnv). */
+  rebuildAuth: (url: URL, request: PreparedRequest) => PreparedRequest;
 }
 
 /** What a flow asks of its session. */
@@ -75,6 +77,8 @@ export function* requestFlow(call: CallSettings, prepared: PreparedRequest, host
 
   for (;;) {
     request = runReplacing(hooks.preSend, request);
+    // A hook may have pointed the request elsewhere: responses and redirects start from there.
+    if (request.url !== wireUrl(url)) url = new URL(request.url);
     const flight = host.send(request);
     watchProgress(flight, hooks);
     yield { kind: 'head', exchange: flight.exchange };
@@ -151,6 +155,9 @@ export function* requestFlow(call: CallSettings, prepared: PreparedRequest, host
       }
       const next = redirectTarget(url, headers().get('location')!);
       request = withCookies(redirectRequest(request, status, url, next, wireUrl(next)), call.jar);
+      // Credentials dropped for a new host may be replaced by that host's own (.netrc), as in
+      // Requests' rebuild_auth.
+      if (!request.headers.has('authorization')) request = call.rebuildAuth(next, request);
       url = next;
       continue;
     }
@@ -211,7 +218,9 @@ function watchProgress(flight: InFlight, hooks: Hooks): void {
       case 'download': {
         const ex = flight.exchange;
         if (downloadTotal === undefined) {
-          const length = Number(headersFromBlock(ex.head!.headerBlock).get('content-length') ?? NaN);
+          // Progress counts decoded bytes; a Content-Length of an encoded body is another unit.
+          const h = headersFromBlock(ex.head!.headerBlock);
+          const length = h.has('content-encoding') ? NaN : Number(h.get('content-length') ?? NaN);
           downloadTotal = Number.isNaN(length) ? null : length;
         }
         for (const h of onDownload) h({ bytes, total: downloadTotal, done: ex.ended }, request);
