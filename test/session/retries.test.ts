@@ -1,0 +1,196 @@
+// Retries as a user sees them, against real servers that fail on purpose a given number
+// of times: how many attempts, how long between them, what is retried and what is not.
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  AsyncSession, ConnectionError, ReadTimeout, RequestAborted, RetryError, StreamConsumedError, type Response,
+} from '../../dist/src/index.js';
+import { echoOf, rejection, startSemanticsServer, uid, withClient, type Kind, type SemanticsServer } from '../helpers/semantics-server.js';
+
+let srv: SemanticsServer;
+beforeAll(async () => {
+  srv = await startSemanticsServer();
+});
+afterAll(async () => {
+  await srv.close();
+});
+
+const on503 = { total: 3, statusForcelist: [503] };
+
+describe.each(['sync', 'async'] as Kind[])('retries (%s)', (kind) => {
+  it('a listed status is retried until it succeeds; each attempt reaches the server', async () => {
+    await withClient(kind, { retries: on503 }, async (c) => {
+      const id = uid('flaky');
+      const r = await c.get(`${srv.base}/flaky?id=${id}&fail=2`);
+      expect(r.statusCode).toBe(200);
+      expect(echoOf(r).attempt).toBe(3);
+      expect(await srv.count(id)).toBe(3);
+      expect(r.history).toEqual([]); // retries are not redirects
+    });
+  });
+
+  it('Retry-After is waited for (loosely measured); respectRetryAfter: false and backoffMax cut the wait', async () => {
+    await withClient(kind, { retries: { total: 1, statusForcelist: [503] } }, async (c) => {
+      const t0 = performance.now();
+      expect((await c.get(`${srv.base}/flaky?id=${uid('ra')}&fail=1&retry_after=1`)).statusCode).toBe(200);
+      expect(performance.now() - t0).toBeGreaterThanOrEqual(900);
+    });
+    await withClient(kind, { retries: { total: 1, statusForcelist: [503], respectRetryAfter: false } }, async (c) => {
+      const t0 = performance.now();
+      expect((await c.get(`${srv.base}/flaky?id=${uid('ra')}&fail=1&retry_after=5`)).statusCode).toBe(200);
+      expect(performance.now() - t0).toBeLessThan(2500);
+    });
+    await withClient(kind, { retries: { total: 1, statusForcelist: [503], backoffMax: 100 } }, async (c) => {
+      const t0 = performance.now();
+      expect((await c.get(`${srv.base}/flaky?id=${uid('ra')}&fail=1&retry_after=30`)).statusCode).toBe(200);
+      expect(performance.now() - t0).toBeLessThan(2500);
+    });
+  });
+
+  it('backs off between attempts by backoffFactor (loosely measured)', async () => {
+    await withClient(kind, { retries: { total: 3, statusForcelist: [503], backoffFactor: 200 } }, async (c) => {
+      const t0 = performance.now();
+      // No wait before the first retry, then 200 ms, then 400 ms.
+      expect((await c.get(`${srv.base}/flaky?id=${uid('bo')}&fail=3`)).statusCode).toBe(200);
+      expect(performance.now() - t0).toBeGreaterThanOrEqual(550);
+    });
+  });
+
+  it('exhausted: RetryError carrying the last response, which can still be read', async () => {
+    await withClient(kind, { retries: { total: 2, statusForcelist: [503] } }, async (c) => {
+      const id = uid('exhaust');
+      const e = await rejection(c.get(`${srv.base}/flaky?id=${id}&fail=10`));
+      expect(e).toBeInstanceOf(RetryError);
+      expect(e.message).toContain('Max retries (2)');
+      expect(e.message).toContain(`/flaky?id=${id}`);
+      const last = e.response as Response;
+      expect(last.statusCode).toBe(503);
+      expect(last.headers.get('x-attempt')).toBe('3');
+      expect(last.text).toBe('failure 3');
+      expect(await srv.count(id)).toBe(3);
+    });
+  });
+
+  it('a status not listed is the response, at once', async () => {
+    await withClient(kind, { retries: on503 }, async (c) => {
+      const id = uid('500');
+      const r = await c.get(`${srv.base}/flaky?id=${id}&fail=1&status=500`);
+      expect(r.statusCode).toBe(500);
+      expect(await srv.count(id)).toBe(1);
+    });
+  });
+
+  it('POST is not retried by default; allowedMethods can allow it, and the body goes again', async () => {
+    await withClient(kind, { retries: on503 }, async (c) => {
+      const id = uid('post');
+      const r = await c.post(`${srv.base}/flaky?id=${id}&fail=1`, { data: 'payload' });
+      expect(r.statusCode).toBe(503);
+      expect(await srv.count(id)).toBe(1);
+    });
+    await withClient(kind, { retries: { ...on503, allowedMethods: ['POST'] } }, async (c) => {
+      const id = uid('post');
+      const r = await c.post(`${srv.base}/flaky?id=${id}&fail=2`, { data: 'payload' });
+      expect([r.statusCode, echoOf(r).body, echoOf(r).attempt]).toEqual([200, 'payload', 3]);
+    });
+  });
+
+  it('PUT and DELETE are idempotent, so retried by default', async () => {
+    await withClient(kind, { retries: on503 }, async (c) => {
+      for (const method of ['PUT', 'DELETE']) {
+        const r = await c.request(method, `${srv.base}/flaky?id=${uid(method)}&fail=1`, { data: 'x' });
+        expect([method, r.statusCode, echoOf(r).body]).toEqual([method, 200, 'x']);
+      }
+    });
+  });
+
+  it('a connection reset is retried for GET', async () => {
+    await withClient(kind, { retries: 2 }, async (c) => {
+      const id = uid('reset');
+      const r = await c.get(`${srv.base}/reset?id=${id}&fail=2`);
+      expect([r.statusCode, echoOf(r).attempt]).toEqual([200, 3]);
+    });
+  });
+
+  it('without retries a reset is a ConnectionError; POST is not retried; exhaustion wraps the cause', async () => {
+    await withClient(kind, undefined, async (c) => {
+      const id = uid('reset');
+      expect(await rejection(c.get(`${srv.base}/reset?id=${id}&fail=1`))).toBeInstanceOf(ConnectionError);
+      expect(await srv.count(id)).toBe(1);
+    });
+    await withClient(kind, { retries: 2 }, async (c) => {
+      const post = uid('reset-post');
+      const e = await rejection(c.post(`${srv.base}/reset?id=${post}&fail=1`, { data: 'x' }));
+      expect(e).toBeInstanceOf(ConnectionError);
+      expect(await srv.count(post)).toBe(1);
+      const get = uid('reset-get');
+      const ex = await rejection(c.get(`${srv.base}/reset?id=${get}&fail=5`));
+      expect(ex).toBeInstanceOf(RetryError);
+      expect(ex.cause).toBeInstanceOf(ConnectionError);
+      expect(await srv.count(get)).toBe(3);
+    });
+  });
+
+  it('retries: true means 3 retries', async () => {
+    await withClient(kind, { retries: true }, async (c) => {
+      expect((await c.get(`${srv.base}/reset?id=${uid('t')}&fail=3`)).statusCode).toBe(200);
+      expect(await rejection(c.get(`${srv.base}/reset?id=${uid('t')}&fail=4`))).toBeInstanceOf(RetryError);
+    });
+  });
+
+  it('a read timeout is retried for GET', async () => {
+    await withClient(kind, { retries: 1 }, async (c) => {
+      const id = uid('slow');
+      const r = await c.get(`${srv.base}/slow-once?id=${id}&fail=1&ms=3000`, { timeout: 300 });
+      expect([r.statusCode, echoOf(r).attempt]).toEqual([200, 2]);
+    });
+    await withClient(kind, undefined, async (c) => {
+      expect(await rejection(c.get(`${srv.base}/slow-once?id=${uid('slow')}&fail=1&ms=3000`, { timeout: 300 }))).toBeInstanceOf(ReadTimeout);
+    });
+  });
+
+  it('a redirect hop can be retried too', async () => {
+    await withClient(kind, { retries: on503 }, async (c) => {
+      const id = uid('hop');
+      const r = await c.get(`${srv.base}/redirect-to?url=${encodeURIComponent(`/flaky?id=${id}&fail=1`)}`);
+      expect([r.statusCode, r.history.length, echoOf(r).attempt]).toEqual([200, 1, 2]);
+    });
+  });
+});
+
+describe('retries (async only)', () => {
+  it('a retried PUT with a one-shot stream body is never resent empty', async () => {
+    await using s = new AsyncSession({ retries: on503 });
+    for (const make of [() => Readable.from([Buffer.from('stream body')]), async function* () { yield Buffer.from('stream body'); }]) {
+      const id = uid('stream');
+      const outcome = await s.put(`${srv.base}/flaky?id=${id}&fail=1`, { data: make() }).then((r) => r, (e: Error) => e);
+      if (outcome instanceof Error) {
+        // Telling the user it could not be sent again is fine ...
+        expect(outcome).toBeInstanceOf(StreamConsumedError);
+      } else if (outcome.statusCode === 200) {
+        // ... sending it whole is fine; an empty body with Content-Length: 0 is not.
+        expect({ body: echoOf(outcome).body, length: echoOf(outcome).headers['content-length'] }).toEqual({ body: 'stream body', length: undefined });
+      } else {
+        // ... and so is not retrying (the 503 is the response).
+        expect(outcome.statusCode).toBe(503);
+        expect(await srv.count(id)).toBe(1);
+      }
+    }
+  });
+
+  it('an abort while waiting out Retry-After ends the call at once with RequestAborted', async () => {
+    await using s = new AsyncSession({ retries: on503 });
+    const controller = new AbortController();
+    const t0 = performance.now();
+    setTimeout(() => controller.abort(), 200);
+    const e = await rejection(s.get(`${srv.base}/flaky?id=${uid('abort')}&fail=5&retry_after=5`, { signal: controller.signal }));
+    expect(e).toBeInstanceOf(RequestAborted);
+    expect(performance.now() - t0).toBeLessThan(2000);
+  });
+
+  it('concurrent calls keep their own attempt counts', async () => {
+    await using s = new AsyncSession({ retries: on503 });
+    const ids = [uid('c'), uid('c'), uid('c')];
+    const rs = await Promise.all(ids.map((id, i) => s.get(`${srv.base}/flaky?id=${id}&fail=${i}`)));
+    expect(rs.map((r) => echoOf(r).attempt)).toEqual([1, 2, 3]);
+  });
+});
