@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AsyncSession, InvalidHeader, InvalidOption, ReadTimeout, RequestAborted, RequestException, Session, Timeout, VERSION,
+  type PreparedRequest,
 } from '../../dist/src/index.js';
 import { supportedEncodings } from '../../dist/src/transport/decoder.js';
 import { echoOf, rejection, startSemanticsServer, uid, withClient, type Echo, type Kind, type SemanticsServer } from '../helpers/semantics-server.js';
@@ -58,6 +59,12 @@ describe.each(['sync', 'async'] as Kind[])('params on the wire (%s)', (kind) => 
       expect(echoOf(await c.get(`${srv.base}/anything`, { params: [['k', 'v1'], ['k', 'v2']] })).url).toBe('/anything?k=v1&k=v2');
       expect(echoOf(await c.get(`${srv.base}/anything`, { params: new URLSearchParams({ a: '1 2' }) })).url).toBe('/anything?a=1+2');
       expect(echoOf(await c.get(`${srv.base}/anything?z=0`, { params: '?raw=%41%20b' })).url).toBe('/anything?z=0&raw=%41%20b');
+    });
+  });
+
+  it('a param already in the URL is kept next to the same param given in params, as in Requests', async () => {
+    await withClient(kind, undefined, async (c) => {
+      expect(echoOf(await c.get(`${srv.base}/anything?page=1`, { params: { page: 2 } })).url).toBe('/anything?page=1&page=2');
     });
   });
 
@@ -320,6 +327,21 @@ describe.each(['sync', 'async'] as Kind[])('headers (%s)', (kind) => {
     });
   });
 
+  it('a Host header given is sent as given; list values are joined, numbers are text', async () => {
+    await withClient(kind, undefined, async (c) => {
+      expect(echoOf(await c.get(`${srv.base}/anything`, { headers: { Host: 'virtual.test' } })).headers.host).toBe('virtual.test');
+      const h = echoOf(await c.get(`${srv.base}/anything`, { headers: { 'X-Multi': ['a', 'b'], 'X-Num': 5 } })).headers;
+      expect([h['x-multi'], h['x-num']]).toEqual(['a, b', '5']);
+    });
+  });
+
+  it('a Host header given is not carried to the next host of a redirect', async () => {
+    await withClient(kind, undefined, async (c) => {
+      const r = await c.get(`${srv.base}/redirect-to?url=${encodeURIComponent(`${srv.otherPort}/anything`)}`, { headers: { Host: 'virtual.test' } });
+      expect(echoOf(r).headers.host).toBe(new URL(srv.otherPort).host);
+    });
+  });
+
   it('session headers can change between requests', async () => {
     await withClient(kind, undefined, async (c) => {
       c.session.headers.set('X-Later', '1');
@@ -360,7 +382,7 @@ describe.each(['sync', 'async'] as Kind[])('timeouts (%s)', (kind) => {
       await c.get(`${srv.base}/get`); // warm up the connection
       const t0 = performance.now();
       expect(await rejection(c.get(`${srv.base}/delay/3000`, { timeout: 150 }))).toBeInstanceOf(ReadTimeout);
-      expect(performance.now() - t0).toBeLessThan(750);
+      expect(performance.now() - t0).toBeLessThan(850);
     });
   });
 
@@ -444,6 +466,23 @@ describe('signal', () => {
     const t0 = performance.now();
     expect(await rejection(s.post(`${srv.base}/anything`, { data: slow(), signal: controller.signal }))).toBeInstanceOf(RequestAborted);
     expect(performance.now() - t0).toBeLessThan(2000);
+  });
+
+  it('aborting while a later redirect hop is in flight ends the call at once (async)', async () => {
+    await using s = new AsyncSession();
+    const controller = new AbortController();
+    const seen: string[] = [];
+    let abortedAt = 0;
+    const preSend = (r: PreparedRequest): void => {
+      const path = new URL(r.url).pathname;
+      seen.push(path);
+      // Abort once the second hop is on its way.
+      if (path === '/delay/5000') setTimeout(() => ((abortedAt = performance.now()), controller.abort()), 100);
+    };
+    const e = await rejection(s.get(`${srv.base}/redirect-to?url=${encodeURIComponent('/delay/5000')}`, { signal: controller.signal, hooks: { preSend } }));
+    expect(e).toBeInstanceOf(RequestAborted);
+    expect(seen).toEqual(['/redirect-to', '/delay/5000']);
+    expect(performance.now() - abortedAt).toBeLessThan(2000);
   });
 
   it('aborting after the response is complete changes nothing (async)', async () => {

@@ -47,6 +47,16 @@ describe.each(['sync', 'async'] as Kind[])('retries (%s)', (kind) => {
     });
   });
 
+  it('Retry-After as an HTTP date is waited for too (loosely measured)', async () => {
+    await withClient(kind, { retries: { total: 1, statusForcelist: [503] } }, async (c) => {
+      const at = new Date(Date.now() + 2500).toUTCString(); // whole seconds: between 1.5 and 2.5 s away
+      const t0 = performance.now();
+      const r = await c.get(`${srv.base}/flaky?id=${uid('date')}&fail=1&retry_after=${encodeURIComponent(at)}`);
+      expect(r.statusCode).toBe(200);
+      expect(performance.now() - t0).toBeGreaterThanOrEqual(1000);
+    });
+  });
+
   it('backs off between attempts by backoffFactor (loosely measured)', async () => {
     await withClient(kind, { retries: { total: 3, statusForcelist: [503], backoffFactor: 200 } }, async (c) => {
       const t0 = performance.now();
