@@ -4,16 +4,18 @@
 # without apt-get it says so and exits 0, and the interop tests then skip, saying why.
 set -euo pipefail
 
-packages=(nginx python3-httpbin gunicorn)
+packages=(nginx python3-httpbin gunicorn tinyproxy dante-server)
 
 have_all() {
   command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || return 1
   [ -x /usr/bin/gunicorn ] || /usr/bin/python3 -c 'import gunicorn' >/dev/null 2>&1 || return 1
   /usr/bin/python3 -c 'import httpbin' >/dev/null 2>&1 || return 1
+  [ -x /usr/bin/tinyproxy ] || return 1
+  [ -x /usr/sbin/danted ] || return 1
 }
 
 if have_all; then
-  echo "interop: peers already installed (nginx, httpbin, gunicorn)"
+  echo "interop: peers already installed (nginx, httpbin, gunicorn, tinyproxy, dante)"
   exit 0
 fi
 if ! command -v apt-get >/dev/null 2>&1; then
