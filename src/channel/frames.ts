@@ -24,6 +24,8 @@ export const FrameType = {
   REQUEST: 3,
   /** aux = session id; stream = a reply id. Asks for the session's pool stats (POOL_STATS). */
   STATS: 7,
+  /** The engine is shutting down: the host leaves its wait loop before the thread is ended. */
+  SHUTDOWN: 8,
   /** Payload: body bytes. Flag END_STREAM on the last one (which may be empty). */
   REQUEST_BODY: 4,
   /** Abort the stream; the worker answers with RESPONSE_ERROR unless it already ended. */

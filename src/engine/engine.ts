@@ -160,7 +160,13 @@ export class Engine {
     this.#destroyed = true;
     if (engines.get(this.size) === this) engines.delete(this.size);
     clearInterval(this.#keepAlive);
-    void this.pool.destroy().catch(() => {});
+    // Hosts leave their Atomics.waitAsync loops first: ending a thread with a wait pending
+    // is what the workers should not be put through.
+    for (const slot of this.table.slots) {
+      if (this.table.state(slot.index) === SlotState.ALIVE) this.#sendControl(slot.index, FrameType.SHUTDOWN, 0, 0);
+    }
+    this.#ringBells();
+    setTimeout(() => void this.pool.destroy().catch(() => {}), 50).unref();
   }
 
   /** Whether some worker has attached and can take requests now. */

@@ -46,6 +46,7 @@ export class TransportHost {
     while (!this.#stopped) {
       const seen = this.#bell.sample();
       this.#slot.toWorker.drain(this.#onFrame);
+      if (this.#stopped) break;
       await this.#bell.waitAsync(seen);
     }
   }
@@ -88,6 +89,9 @@ export class TransportHost {
         this.#sessions.set(aux, new SessionTransport(config));
         break;
       }
+      case FrameType.SHUTDOWN:
+        this.#stopped = true;
+        break;
       case FrameType.STATS: {
         const stats = this.#sessions.get(aux)?.stats() ?? [];
         this.outbox.send(FrameType.POOL_STATS, 0, stream, aux, Buffer.from(JSON.stringify(stats)));
