@@ -14,6 +14,8 @@ import { LineSplitter, Rechunker } from './chunking.js';
 import { decodeBody, decodeJsonText } from './text.js';
 
 export class AsyncResponse extends BaseResponse {
+  #raw: { read(n?: number): Promise<Buffer> } | null = null;
+
   /** The whole body, decoded from its Content-Encoding. */
   async content(): Promise<Buffer> {
     return this.s.source.readAll();
@@ -44,9 +46,11 @@ export class AsyncResponse extends BaseResponse {
 
   /** The body as received, undecoded; `await r.raw.read(n)`. See {@link Response.raw}. */
   get raw(): { read(n?: number): Promise<Buffer> } {
+    // One reader per response: its leftover bytes must survive between reads.
+    if (this.#raw) return this.#raw;
     const source = this.s.source;
     let pending: Buffer = Buffer.alloc(0);
-    return {
+    return (this.#raw = {
       async read(n = Infinity): Promise<Buffer> {
         while (pending.length < n) {
           const chunk = await source.nextChunk(true);
@@ -57,7 +61,7 @@ export class AsyncResponse extends BaseResponse {
         pending = pending.subarray(out.length);
         return out;
       },
-    };
+    });
   }
 
   /** The body line by line. */

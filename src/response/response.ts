@@ -8,6 +8,8 @@ import { LineSplitter, Rechunker } from './chunking.js';
 import { decodeBody, decodeJsonText } from './text.js';
 
 export class Response extends BaseResponse {
+  #raw: { read(n?: number): Buffer } | null = null;
+
   /** The body as bytes, decoded from its Content-Encoding. */
   get content(): Buffer {
     return this.s.source.readAllSync();
@@ -51,9 +53,11 @@ export class Response extends BaseResponse {
    * has not been read otherwise. `read(n)` blocks for up to `n` bytes; an empty Buffer at the end.
    */
   get raw(): { read(n?: number): Buffer } {
+    // One reader per response: its leftover bytes must survive between reads.
+    if (this.#raw) return this.#raw;
     const source = this.s.source;
     let pending: Buffer = Buffer.alloc(0);
-    return {
+    return (this.#raw = {
       read(n = Infinity): Buffer {
         while (pending.length < n) {
           const chunk = source.nextChunkSync(true);
@@ -64,7 +68,7 @@ export class Response extends BaseResponse {
         pending = pending.subarray(out.length);
         return out;
       },
-    };
+    });
   }
 
   /** The body line by line (with `stream: true`); lines split across chunks are joined. */
