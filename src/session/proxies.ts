@@ -19,7 +19,7 @@ import { InvalidOption, describe } from '../errors.js';
  */
 export type ProxiesInit = Readonly<Record<string, string | null>>;
 
-const PROXY_SCHEMES = new Set(['http:', 'https:', 'socks5:', 'socks5h:', 'socks:']);
+const PROXY_SCHEMES = new Set(['http:', 'https:', 'socks5:', 'socks5h:']);
 
 export function normalizeProxies(init: ProxiesInit | null | undefined, option = 'proxies'): Record<string, string | null> {
   if (init === undefined || init === null) return {};

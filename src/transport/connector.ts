@@ -1,6 +1,7 @@
 /**
  * How a worker opens a connection: resolve the name (the session's resolvers), reach one of
- * its addresses (in turn, or several at once with happy eyeballs), then TLS with the
+ * its addresses (in turn, or several at once with happy eyeballs) or tunnel through a SOCKS5
+ * proxy, then TLS with the
  * profile's options, ALPN for HTTP/2, and a check against a pinned certificate. It is written
  * here rather than taken from undici's `buildConnector` because each phase is ours to time
  * (`connInfo`) and to choose.
@@ -14,6 +15,7 @@ import tls, { type TLSSocket } from 'node:tls';
 import type { buildConnector } from 'undici';
 import type { Address, Resolve } from '../dns/resolve.js';
 import type { TlsConfig } from '../session/tls.js';
+import { socksTunnel, type SocksProxy } from './socks.js';
 
 /** Which protocols a pool may speak; `h2c`: HTTP/2 with prior knowledge on a cleartext connection. */
 export interface ProtocolChoice {
@@ -70,6 +72,8 @@ export interface ConnectorOptions {
   socketPath: string | null;
   protocols: ProtocolChoice;
   dialing: Dialing;
+  /** A SOCKS5 proxy to tunnel through, or null for a direct connection. */
+  socks: SocksProxy | null;
   /** Hears what each new connection speaks ('h2' or 'http/1.1'). */
   onProtocol: (alpn: string) => void;
 }
@@ -93,11 +97,16 @@ async function open(o: ConnectorOptions, options: buildConnector.Options, profil
   let socket: net.Socket;
   if (o.socketPath !== null) {
     socket = await attempt({ path: o.socketPath }, o.timeout, o.socketPath);
+  } else if (o.socks !== null) {
+    const proxyPort = o.socks.port;
+    const tunnel = await socksTunnel(o.socks, host, port, { resolve: o.dialing.resolve, timeout: o.timeout, dial: (addresses) => reach(addresses, proxyPort, o) });
+    socket = tunnel.socket;
+    timings.resolution = tunnel.resolution;
   } else {
     const family = net.isIP(host);
     const addresses = family ? [{ address: host, family: family as 4 | 6 }] : await o.dialing.resolve(host);
     if (!family) timings.resolution = performance.now() - started;
-    socket = o.dialing.happyEyeballs > 0 ? await race(addresses, port, o.timeout, o.dialing.happyEyeballs) : await inTurn(addresses, port, o.timeout);
+    socket = await reach(addresses, port, o);
   }
   timings.connection = performance.now() - started;
   socket.setNoDelay(true);
@@ -118,6 +127,11 @@ async function open(o: ConnectorOptions, options: buildConnector.Options, profil
   connectionInfo.set(socket, describe(socket, negotiated, timings));
   o.onProtocol(negotiated);
   return socket;
+}
+
+/** A TCP connection to one of the addresses, as the session's dialing says. */
+function reach(addresses: Address[], port: number, o: ConnectorOptions): Promise<net.Socket> {
+  return o.dialing.happyEyeballs > 0 ? race(addresses, port, o.timeout, o.dialing.happyEyeballs) : inTurn(addresses, port, o.timeout);
 }
 
 /** One TCP (or unix socket) connection attempt, bounded by the connect timeout. */

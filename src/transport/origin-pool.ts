@@ -16,6 +16,7 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { tlsConnector, type Dialing } from './connector.js';
 import { NativeH2Pool, type LegacyHandler } from './native-h2.js';
+import { isSocksProxy, parseSocksProxy } from './socks.js';
 
 /** Requests one HTTP/2 connection carries at once (undici's default stream limit). */
 const H2_STREAMS = 100;
@@ -57,7 +58,10 @@ export class OriginPool {
   constructor(o: OriginPoolOptions) {
     this.name = o.socketPath === null ? o.origin : `http+unix://${o.socketPath}`;
     this.proxy = o.proxy === null ? null : withoutCredentials(o.proxy);
-    if (o.proxy !== null) {
+    // HTTP proxies are undici's ProxyAgent; a SOCKS5 proxy is a way of connecting, so its
+    // tunnels are ordinary connections of this pool (TLS options, HTTP/2, connInfo alike).
+    const socks = o.proxy !== null && isSocksProxy(o.proxy) ? parseSocksProxy(o.proxy) : null;
+    if (o.proxy !== null && socks === null) {
       this.pool = proxyAgent(o);
       return;
     }
@@ -70,6 +74,7 @@ export class OriginPool {
       socketPath: o.socketPath,
       protocols: { http1: o.http1, http2: o.http2, h2c },
       dialing: o.dialing,
+      socks,
       onProtocol: (alpn) => {
         this.version = alpn === 'h2' ? HttpVersionCode['HTTP/2'] : HttpVersionCode['HTTP/1.1'];
       },
@@ -182,14 +187,12 @@ export class OriginPool {
 
 /**
  * undici's proxy agent: a forward proxy for http targets (absolute-form requests), a
- * CONNECT tunnel for https, SOCKS5 for socks URLs (socks5 and socks5h alike resolve names at
- * the proxy). Credentials in the proxy URL become Proxy-Authorization.
+ * CONNECT tunnel for https. Credentials in the proxy URL become Proxy-Authorization.
  */
 function proxyAgent(o: OriginPoolOptions): Dispatcher {
-  const uri = o.proxy!.replace(/^socks5h:/, 'socks5:');
   const { tls } = o;
   return new ProxyAgent({
-    uri,
+    uri: o.proxy!,
     proxyTunnel: o.origin.startsWith('https:'),
     connections: o.connections,
     keepAliveTimeout: o.keepAliveTimeout,

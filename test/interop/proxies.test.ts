@@ -72,4 +72,11 @@ describe.skipIf(missing.dante !== null)('through Debian dante (SOCKS5)', () => {
     expect((await s.get(`${plainUrl}/d`)).text).toBe('via=- /d');
     expect((await s.get(`${secureUrl}/ds`)).text).toBe('secure /ds');
   });
+
+  it('socks5 resolves the name here: a name only the session knows reaches its server through dante', async () => {
+    const port = new URL(plainUrl).port;
+    const resolver = 'in-memory://default/?hosts=only-here.test:127.0.0.1';
+    await using s = new AsyncSession({ proxies: { all: dante!.url.replace('socks5h:', 'socks5:') }, resolver, timeout: 5000 });
+    expect((await s.get(`http://only-here.test:${port}/local`)).text).toBe('via=- /local');
+  });
 });

@@ -1,8 +1,9 @@
 import http from 'node:http';
+import http2 from 'node:http2';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AsyncSession, ProxyError, ConnectionError, InvalidOption } from '../../dist/src/index.js';
+import { AsyncSession, ProxyError, ConnectionError, InvalidOption, SSLError } from '../../dist/src/index.js';
 import { bypasses } from '../../dist/src/session/proxies.js';
 import { makePki, type TestPki } from '../helpers/certs.js';
 import { startHttpProxy, startSocks5Proxy, type TestProxy } from '../helpers/proxy-server.js';
@@ -59,10 +60,65 @@ describe('proxies', () => {
     expect(proxy.seen[0]!.auth).toBe(`Basic ${Buffer.from('user:p@ss').toString('base64')}`);
   });
 
-  it('goes through a SOCKS5 proxy (socks5h: the proxy resolves the name)', async () => {
+  it('socks5h hands the name to the proxy', async () => {
     await using s = new AsyncSession({ proxies: { all: socks.url } });
     expect((await s.get(`${plainUrl}/socks`)).text).toBe('target saw /socks via=-');
     expect(socks.seen[0]!.line).toBe(`SOCKS5 CONNECT localhost:${new URL(plainUrl).port}`);
+  });
+
+  it('socks5 resolves the name here, with the session\'s resolver, and asks the proxy for the address', async () => {
+    const port = new URL(plainUrl).port;
+    const local = socks.url.replace('socks5h:', 'socks5:');
+    // A name only this session's resolver knows: the proxy could not resolve it.
+    const resolver = 'in-memory://default/?hosts=only-here.test:127.0.0.1';
+    await using s = new AsyncSession({ proxies: { all: local }, resolver });
+    expect((await s.get(`http://only-here.test:${port}/local`)).text).toBe('target saw /local via=-');
+    expect(socks.seen.map((x) => x.line)).toEqual([`SOCKS5 CONNECT 127.0.0.1:${port}`]);
+
+    await using remote = new AsyncSession({ proxies: { all: socks.url }, resolver });
+    const e = await remote.get(`http://only-here.test:${port}/remote`).then(() => null, (err: Error) => err);
+    expect(e).toBeInstanceOf(ProxyError);
+    expect(e!.message).toContain(socks.url.replace(/\/$/, ''));
+    expect(socks.seen[1]!.line).toBe(`SOCKS5 CONNECT only-here.test:${port}`);
+  });
+
+  it('socks5 credentials are sent as username/password; wrong ones are a ProxyError', async () => {
+    const guarded = await startSocks5Proxy({ username: 'ann', password: 's3cr@t' });
+    try {
+      await using s = new AsyncSession({ proxies: { all: guarded.url } });
+      expect((await s.get(`${plainUrl}/auth`)).text).toBe('target saw /auth via=-');
+      expect(guarded.seen[0]!.auth).toBe('ann:s3cr@t');
+      await using wrong = new AsyncSession({ proxies: { all: guarded.url.replace('s3cr%40t', 'nope') } });
+      await expect(wrong.get(`${plainUrl}/auth`)).rejects.toBeInstanceOf(ProxyError);
+      await using none = new AsyncSession({ proxies: { all: guarded.url.replace(/ann:[^@]+@/, '') } });
+      await expect(none.get(`${plainUrl}/auth`)).rejects.toBeInstanceOf(ProxyError);
+    } finally {
+      await guarded.close();
+    }
+  });
+
+  it('https through SOCKS5 verifies the target\'s certificate and negotiates HTTP/2', async () => {
+    const h2 = http2.createSecureServer({ cert: pki.server.cert, key: pki.server.key }, (req, res) => res.end(`h2 ${req.url}`));
+    await new Promise<void>((r) => h2.listen(0, '127.0.0.1', r));
+    const url = `https://localhost:${(h2.address() as AddressInfo).port}`;
+    try {
+      await using s = new AsyncSession({ proxies: { https: socks.url }, verify: pki.caPath });
+      const r = await s.get(`${url}/tls`);
+      expect(r.text).toBe('h2 /tls');
+      expect(r.httpVersion).toBe('HTTP/2');
+      expect(r.connInfo!.tlsVersion).toMatch(/^TLSv1\.[23]$/);
+      await using unverified = new AsyncSession({ proxies: { https: socks.url } });
+      await expect(unverified.get(`${url}/tls`)).rejects.toBeInstanceOf(SSLError);
+    } finally {
+      h2.close();
+    }
+  });
+
+  it('a SOCKS5 proxy that is down is a ProxyError naming it', async () => {
+    await using s = new AsyncSession({ proxies: { all: 'socks5://127.0.0.1:1' } });
+    const e = await s.get(`${plainUrl}/x`).then(() => null, (err: Error) => err);
+    expect(e).toBeInstanceOf(ProxyError);
+    expect(e!.message).toContain('socks5://127.0.0.1:1');
   });
 
   it('reads HTTP_PROXY and NO_PROXY under trustEnv, and ignores them without it', async () => {
