@@ -39,8 +39,11 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Starts nginx; resolves once it answers, or null when nginx is not installed. */
-export async function startNginx(): Promise<BenchServer | null> {
+/**
+ * Starts nginx; resolves once it answers, or null when nginx is not installed. With `tls`
+ * it serves HTTP/2 (and HTTP/1.1) over TLS with that certificate, as https://.
+ */
+export async function startNginx(tls?: { cert: string; key: string }): Promise<BenchServer | null> {
   const bin = findNginx();
   if (!bin) return null;
   const version = /nginx\/(\S+)/.exec(spawnSync(bin, ['-v'], { encoding: 'utf8' }).stderr)?.[1] ?? '?';
@@ -66,7 +69,7 @@ http {
   uwsgi_temp_path ${dir}/tmp/uwsgi;
   scgi_temp_path ${dir}/tmp/scgi;
   server {
-    listen 127.0.0.1:${port};
+    listen 127.0.0.1:${port}${tls ? ` ssl http2;\n    ssl_certificate ${tls.cert};\n    ssl_certificate_key ${tls.key};\n    http2_max_concurrent_streams 256;` : ';'}
     location / {
       default_type text/plain;
       return 200 "ok\\n";
@@ -96,7 +99,7 @@ http {
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  return { name: `nginx ${version} (1 worker process)`, url: `http://127.0.0.1:${port}/`, stop };
+  return { name: `nginx ${version} (1 worker process${tls ? ', HTTP/2 over TLS' : ''})`, url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}/`, stop };
 }
 
 /** Whether something accepts a connection on the port. */

@@ -37,7 +37,7 @@ async function main(): Promise<void> {
     sections.push('', http.markdown);
   }
   if (!only || args.has('--h2')) {
-    const h2 = await runH2Suite({ rounds: quick ? 2 : 5, requests: quick ? 2000 : 20000, log });
+    const h2 = await runH2Suite({ rounds: quick ? 2 : 5, requests: quick ? 2000 : 20000, nodeServer: args.has('--node-server'), log });
     sections.push('', h2.markdown);
   }
   if (!only || args.has('--channel')) {

@@ -153,7 +153,7 @@ export class ExchangeHandler {
     if (this.#cancelReason) abort(this.#cancelReason);
   }
 
-  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText = ''): boolean {
+  onHeaders(statusCode: number, rawHeaders: Array<Buffer | string>, resume: () => void, statusText = ''): boolean {
     // (undici's forward-proxy wrapper calls this without the status text.)
     if (statusCode < 200) {
       // Informational (103 Early Hints and the like): passed on, the real head follows.
@@ -210,7 +210,7 @@ export class ExchangeHandler {
 
   // ---- internals -----------------------------------------------------------------------
 
-  #head(status: number, statusText: string, headers: Buffer[]): ResponseHead {
+  #head(status: number, statusText: string, headers: Array<Buffer | string>): ResponseHead {
     return { status, httpVersion: this.#pool.version, requestSent: this.#requestSent, firstByte: performance.now() - this.#startedAt, statusText, headers };
   }
 

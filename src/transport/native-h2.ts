@@ -13,9 +13,9 @@ import type { Socket } from 'node:net';
 /** The undici legacy handler shape our ExchangeHandler implements. */
 export interface LegacyHandler {
   onConnect(abort: (err?: Error) => void): void;
-  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText?: string): boolean;
+  onHeaders(statusCode: number, rawHeaders: Array<Buffer | string>, resume: () => void, statusText?: string): boolean;
   onData(chunk: Buffer): boolean;
-  onComplete(trailers: Buffer[] | null): void;
+  onComplete(trailers: Array<Buffer | string> | null): void;
   onError(err: Error): void;
   onSocket?(socket: Socket): void;
 }
@@ -26,8 +26,6 @@ export interface NativeRequest {
   /** Flat [name, value, …]. */
   headers: string[];
   body: Buffer | AsyncIterable<Buffer> | null;
-  headersTimeout: number;
-  bodyTimeout: number;
 }
 
 interface Session {
@@ -61,7 +59,12 @@ export class NativeH2Pool {
   }
 
   dispatch(request: NativeRequest, handler: LegacyHandler): void {
-    this.#session().then(
+    const ready = this.#ready();
+    if (ready) {
+      this.#start(ready, request, handler);
+      return;
+    }
+    this.#open().then(
       (s) => this.#start(s, request, handler),
       (err: Error) => handler.onError(err),
     );
@@ -84,7 +87,8 @@ export class NativeH2Pool {
     this.#sessions.length = 0;
   }
 
-  async #session(): Promise<Session> {
+  /** A session that can take a stream now, if there is one. */
+  #ready(): Session | null {
     for (const s of this.#sessions) {
       if (!s.closed && s.active < (s.session.remoteSettings.maxConcurrentStreams ?? 100)) return s;
     }
@@ -92,6 +96,10 @@ export class NativeH2Pool {
       // At the limit: the least busy session takes it (node queues beyond the peer's limit).
       return this.#sessions.reduce((a, b) => (a.active <= b.active ? a : b));
     }
+    return null;
+  }
+
+  async #open(): Promise<Session> {
     this.#opening ??= this.#connect().then((socket) => {
       const s = this.#wrap(socket);
       this.#sessions.push(s);
@@ -138,12 +146,10 @@ export class NativeH2Pool {
     }
     s.active++;
     let finished = false;
-    let headed = false;
-    const finish = (err: Error | null, trailers: Buffer[] | null): void => {
+    const finish = (err: Error | null, trailers: string[] | null): void => {
       if (finished) return;
       finished = true;
       s.active--;
-      stream.setTimeout(0);
       if (err) handler.onError(err);
       else handler.onComplete(trailers);
     };
@@ -152,48 +158,23 @@ export class NativeH2Pool {
       finish(err ?? new Error('Request aborted'), null);
     });
     handler.onSocket?.(s.socket);
-    if (r.headersTimeout > 0) stream.setTimeout(r.headersTimeout, () => finish(Object.assign(new Error('Headers Timeout Error'), { code: headed ? 'UND_ERR_BODY_TIMEOUT' : 'UND_ERR_HEADERS_TIMEOUT' }), null));
-    stream.on('response', (h) => {
-      const status = Number(h[':status']);
-      const raw: Buffer[] = [];
-      for (const [name, value] of Object.entries(h)) {
-        if (name.startsWith(':') || value === undefined) continue;
-        for (const v of Array.isArray(value) ? value : [value]) raw.push(Buffer.from(name, 'latin1'), Buffer.from(String(v), 'latin1'));
-      }
-      if (status < 200) {
-        handler.onHeaders(status, raw, () => {}, '');
-        return;
-      }
-      headed = true;
-      stream.setTimeout(r.bodyTimeout);
-      if (!handler.onHeaders(status, raw, resume, '')) pause();
+    // Node passes the fields as a flat [name, value, …] list too: in order, repeats kept,
+    // and with no Buffers to make (the frame encoder takes strings).
+    stream.on('response', (h: http2.IncomingHttpHeaders, _flags: number, raw: string[]) => {
+      if (!handler.onHeaders(Number(h[':status']), withoutPseudo(raw), resume, '')) stream.pause();
     });
-    stream.on('headers', (h) => {
-      // 1xx before the final head (103 Early Hints).
+    // 1xx heads before the final one (103 Early Hints).
+    stream.on('headers', (h: http2.IncomingHttpHeaders, _flags: number, raw: string[]) => {
       const status = Number(h[':status']);
-      if (status >= 100 && status < 200) {
-        const raw: Buffer[] = [];
-        for (const [name, value] of Object.entries(h)) if (!name.startsWith(':') && value !== undefined) raw.push(Buffer.from(name), Buffer.from(String(value)));
-        handler.onHeaders(status, raw, () => {}, '');
-      }
+      if (status >= 100 && status < 200) handler.onHeaders(status, withoutPseudo(raw), noop, '');
     });
-    // While the consumer holds the stream back, the silence is ours, not the server's: the
-    // read timeout waits (as undici's does for a paused socket).
-    const pause = (): void => {
-      stream.setTimeout(0);
-      stream.pause();
-    };
-    const resume = (): void => {
-      stream.setTimeout(r.bodyTimeout);
-      stream.resume();
-    };
+    const resume = (): void => void stream.resume();
     stream.on('data', (chunk: Buffer) => {
-      if (!handler.onData(chunk)) pause();
+      if (!handler.onData(chunk)) stream.pause();
     });
-    let trailers: Buffer[] | null = null;
-    stream.on('trailers', (h) => {
-      trailers = [];
-      for (const [name, value] of Object.entries(h)) if (value !== undefined) trailers.push(Buffer.from(name), Buffer.from(String(value)));
+    let trailers: string[] | null = null;
+    stream.on('trailers', (_h: unknown, _flags: number, raw: string[]) => {
+      trailers = raw;
     });
     stream.on('end', () => finish(null, trailers));
     stream.on('error', (err) => finish(err, null));
@@ -206,6 +187,15 @@ export class NativeH2Pool {
     });
     if (r.body !== null) void writeBody(stream, r.body);
   }
+}
+
+const noop = (): void => {};
+
+/** The fields of a raw header list, without its pseudo-headers (HTTP/2 puts them first). */
+function withoutPseudo(raw: string[]): string[] {
+  let i = 0;
+  while (i < raw.length && raw[i]!.charCodeAt(0) === 58 /* : */) i += 2;
+  return i === 0 ? raw : raw.slice(i);
 }
 
 async function writeBody(stream: http2.ClientHttp2Stream, body: Buffer | AsyncIterable<Buffer>): Promise<void> {

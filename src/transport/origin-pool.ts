@@ -135,8 +135,6 @@ export class OriginPool {
             method: options.method,
             headers: options.headers as string[],
             body: (options.body ?? null) as Buffer | AsyncIterable<Buffer> | null,
-            headersTimeout: options.headersTimeout ?? 0,
-            bodyTimeout: options.bodyTimeout ?? 0,
           },
           handler as unknown as LegacyHandler,
         );

@@ -1,4 +1,5 @@
 import http2 from 'node:http2';
+import { gzipSync } from 'node:zlib';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AsyncSession, InvalidOption } from '../../dist/src/index.js';
@@ -13,6 +14,14 @@ const secureSockets = new Set<Socket>();
 const h2cSockets = new Set<Socket>();
 
 const handler = (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
+  if (req.url === '/fields') {
+    res.writeEarlyHints({ link: '</a.css>; rel=preload' });
+    res.setHeader('set-cookie', ['a=1; Path=/', 'b=2; Path=/']);
+    res.setHeader('x-multi', ['one', 'two']);
+    res.setHeader('content-encoding', 'gzip');
+    res.end(gzipSync('fields over h2'));
+    return;
+  }
   const delay = Number(new URL(req.url, 'http://x').searchParams.get('delay') ?? 0);
   setTimeout(() => res.end(`${req.httpVersion} ${req.url}`), delay);
 };
@@ -41,6 +50,17 @@ describe('HTTP/2', () => {
     expect(r.httpVersion).toBe('HTTP/2');
     expect(r.text).toBe('2.0 /a');
     expect(String(r)).toBe('<Response HTTP/2 [200]>');
+  });
+
+  it('carries response fields as sent: repeats, Set-Cookie into the jar, 103 before the head, gzip decoded', async () => {
+    await using s = new AsyncSession({ verify: pki.caPath });
+    const early: string[] = [];
+    const r = await s.get(`${secureUrl}/fields`, { hooks: { earlyResponse: (e) => void early.push(`${e.statusCode} ${e.headers.get('link')}`) } });
+    expect(r.httpVersion).toBe('HTTP/2');
+    expect(early).toEqual(['103 </a.css>; rel=preload']);
+    expect(r.headers.get('x-multi')).toBe('one, two');
+    expect(r.text).toBe('fields over h2');
+    expect(s.cookies.toObject()).toEqual({ a: '1', b: '2' });
   });
 
   it('disableHttp2 keeps to HTTP/1.1', async () => {
