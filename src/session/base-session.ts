@@ -7,7 +7,7 @@ import { normalizeAuth, type AuthBase } from '../auth.js';
 import { CookieJar } from '../cookies.js';
 import { Engine } from '../engine/engine.js';
 import type { PoolStats } from '../transport/session-transport.js';
-import { RequestAborted, SessionClosedError } from '../errors.js';
+import { InvalidOption, RequestAborted, SessionClosedError } from '../errors.js';
 import type { Headers } from '../headers.js';
 import { netrc, prepareCall } from '../request/prepare.js';
 import type { ParamsInit } from '../request/url.js';
@@ -133,11 +133,18 @@ export abstract class BaseSession {
     const options = normalizeRequestOptions(opts);
     const settings = this.settings;
     const call = prepareCall(method, url, options, settings);
+    const body = call.request.body;
+    if (sync && body !== null && !(body instanceof Uint8Array)) {
+      throw new InvalidOption(
+        `A synchronous Session cannot send a streamed body (Readable, async iterable or Blob) with ${method} ${call.request.url}: it would have to read the stream while it blocks. Pass bytes or a string, or use an AsyncSession.`,
+      );
+    }
     const jar = options.cookies
       ? settings.cookies.copy().merge(options.cookies)
       : settings.allowIncomingCookies
         ? settings.cookies
         : settings.cookies.copy();
+    const timeout = options.timeout ?? settings.timeout ?? defaultTimeouts(call.request.method);
     const callSettings: CallSettings = {
       url: call.url,
       options,
@@ -156,9 +163,9 @@ export abstract class BaseSession {
         const found = netrc(target, settings);
         return found ? found.apply(request) : request;
       },
+      totalTimeout: timeout.total,
     };
     const engine = this.#ensureEngine();
-    const timeout = options.timeout ?? settings.timeout ?? defaultTimeouts(call.request.method);
     const sendOptions = {
       sessionId: this.#sessionId,
       connectTimeout: timeout.connect,
@@ -173,10 +180,10 @@ export abstract class BaseSession {
     };
     const anyProxies = hasEntries(options.proxies) || hasEntries(settings.proxies) || hasEntries(settings.envProxies);
     const host: FlowHost = {
-      send: (request): InFlight => {
+      send: (request, totalLeft): InFlight => {
         // Chosen per hop: a redirect may lead to a host with other proxy rules.
         const proxy = anyProxies ? (selectProxy(new URL(request.url), options.proxies, settings.proxies, settings.envProxies) ?? '') : '';
-        const exchange = engine.send(request, proxy ? { ...sendOptions, proxy } : sendOptions);
+        const exchange = engine.send(request, proxy || totalLeft ? { ...sendOptions, proxy, totalTimeout: totalLeft } : sendOptions);
         return { exchange, request, source: new BodySource(engine, exchange) };
       },
       respond: (state, final) => this.respond(state, options, final),

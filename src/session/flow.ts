@@ -13,7 +13,7 @@ import { HeadFlag } from '../channel/frames.js';
 import { CookieJar } from '../cookies.js';
 import type { Headers } from '../headers.js';
 import type { Exchange } from '../engine/exchange.js';
-import { RetryError, StreamConsumedError, TooManyRedirects, type RequestException } from '../errors.js';
+import { RetryError, StreamConsumedError, Timeout, TooManyRedirects, type RequestException } from '../errors.js';
 import { wireUrl } from '../request/url.js';
 import type { PreparedRequest } from '../request/prepared-request.js';
 import { headersFromBlock, type BaseResponse, type ResponseState } from '../response/base-response.js';
@@ -57,12 +57,14 @@ export interface CallSettings {
   userCookie: boolean;
   /** Credentials for a redirect's new host when the old ones were dropped (.netrc under trustEnv). */
   rebuildAuth: (url: URL, request: PreparedRequest) => PreparedRequest;
+  /** `timeout.total`, ms, for the whole call: every hop, retry and pause (0: none). */
+  totalTimeout: number;
 }
 
 /** What a flow asks of its session. */
 export interface FlowHost {
-  /** Sends a prepared request; returns at once with it in flight. */
-  send(request: PreparedRequest): InFlight;
+  /** Sends a prepared request; returns at once with it in flight. `totalLeft`: ms of the call's total timeout left (0: none). */
+  send(request: PreparedRequest, totalLeft: number): InFlight;
   /** Wraps a state in the response class this session hands out. */
   respond(state: ResponseState, final: boolean): BaseResponse;
 }
@@ -74,12 +76,20 @@ export function* requestFlow(call: CallSettings, prepared: PreparedRequest, host
   const history: BaseResponse[] = [];
   const retry = new RetryState(call.retry);
   let challenged = false;
+  const deadline = call.totalTimeout > 0 ? performance.now() + call.totalTimeout : 0;
+  /** A pause until `until`, unless the call's total timeout ends first. */
+  const sleep = (until: number): Effect => {
+    if (deadline && until >= deadline) throw overTime(call, request);
+    return { kind: 'sleep', until };
+  };
 
   for (;;) {
     request = runReplacing(hooks.preSend, request);
     // A hook may have pointed the request elsewhere: responses and redirects start from there.
     if (request.url !== wireUrl(url)) url = new URL(request.url);
-    const flight = host.send(request);
+    const left = deadline ? deadline - performance.now() : 0;
+    if (deadline && left <= 0) throw overTime(call, request);
+    const flight = host.send(request, left);
     watchProgress(flight, hooks);
     yield { kind: 'head', exchange: flight.exchange };
     const ex = flight.exchange;
@@ -88,7 +98,7 @@ export function* requestFlow(call: CallSettings, prepared: PreparedRequest, host
       const error = ex.error!;
       if (canResend(request) && retry.retriesError(error, request.method)) {
         if (!retry.exhausted) {
-          yield { kind: 'sleep', until: performance.now() + retry.next(undefined) };
+          yield sleep(performance.now() + retry.next(undefined));
           continue;
         }
         if (retry.policy.total > 0) throw exhausted(error, request, retry, undefined);
@@ -124,6 +134,8 @@ export function* requestFlow(call: CallSettings, prepared: PreparedRequest, host
         challenged = true;
         flight.source.unwindow();
         yield { kind: 'body', exchange: ex };
+        // The challenge is part of the story, as in Requests: r.history shows the 401.
+        history.push(host.respond(state, false));
         request = withHeader(request, 'Authorization', answer);
         // A cookie the challenge set goes back with the answer (unless the user set Cookie).
         if (!call.userCookie) {
@@ -140,7 +152,7 @@ export function* requestFlow(call: CallSettings, prepared: PreparedRequest, host
         if (retry.policy.total > 0) throw exhausted(null, request, retry, response);
       } else {
         flight.source.close();
-        yield { kind: 'sleep', until: performance.now() + retry.next(headers().get('retry-after')) };
+        yield sleep(performance.now() + retry.next(headers().get('retry-after')));
         continue;
       }
     }
@@ -189,6 +201,10 @@ function withHeader(request: PreparedRequest, name: string, value: string): Prep
   const headers = request.headers.copy();
   headers.set(name, value);
   return { ...request, headers };
+}
+
+function overTime(call: CallSettings, request: PreparedRequest): Timeout {
+  return new Timeout(`Request to ${request.url} exceeded its total timeout of ${call.totalTimeout} ms (redirects, retries and their pauses included)`, { request });
 }
 
 function exhausted(cause: RequestException | null, request: PreparedRequest, retry: RetryState, response: BaseResponse | undefined): RetryError {

@@ -37,10 +37,13 @@ export function redirectTarget(current: URL, location: string): URL {
 /** Where a redirect may lead (a redirect never switches to a unix socket). */
 const FOLLOWABLE = new Set(['http:', 'https:']);
 
-/** The method of the next hop: 303 (and 301/302 after a POST) become GET, as browsers do. */
+/**
+ * The method of the next hop, as browsers and Requests do: 303 and 302 turn anything but
+ * HEAD into GET, 301 turns POST into GET; 307 and 308 keep the method.
+ */
 export function redirectMethod(status: number, method: string): string {
-  if (status === 303 && method !== 'HEAD') return 'GET';
-  if ((status === 301 || status === 302) && method === 'POST') return 'GET';
+  if ((status === 303 || status === 302) && method !== 'HEAD') return 'GET';
+  if (status === 301 && method === 'POST') return 'GET';
   return method;
 }
 

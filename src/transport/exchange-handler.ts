@@ -91,7 +91,8 @@ export class ExchangeHandler {
     this.#onDone = onDone;
     if (head.totalTimeout > 0) {
       this.#timer = setTimeout(() => {
-        this.cancel(new TransportError('NQ_ERR_TIMEOUT', `Request to ${target} exceeded its total timeout of ${head.totalTimeout} ms`));
+        // The main thread gives each hop what is left of the call's total.
+        this.cancel(new TransportError('NQ_ERR_TIMEOUT', `Request to ${target} exceeded its total timeout (${Math.round(head.totalTimeout)} ms of it left for this hop)`));
       }, head.totalTimeout);
     }
   }

@@ -7,7 +7,6 @@
  */
 import type net from 'node:net';
 import { isIP } from 'node:net';
-import { SocksClient } from 'socks';
 import type { Address, Resolve } from '../dns/resolve.js';
 
 /** A SOCKS5 proxy, parsed once from its URL. */
@@ -55,6 +54,8 @@ export async function socksTunnel(
     targets = (await o.resolve(host)).map((a) => a.address);
     resolution = performance.now() - started;
   }
+  // Loaded when first needed: it takes ~90 ms to load, which every worker start would pay.
+  const { SocksClient } = await import('socks');
   let last: unknown;
   for (const target of targets) {
     const socket = await o.dial(proxyAddresses);

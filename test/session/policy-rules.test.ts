@@ -21,7 +21,9 @@ describe('redirect rules', () => {
     expect(redirectMethod(303, 'HEAD')).toBe('HEAD');
     expect(redirectMethod(302, 'POST')).toBe('GET');
     expect(redirectMethod(301, 'POST')).toBe('GET');
-    expect(redirectMethod(302, 'PUT')).toBe('PUT');
+    expect(redirectMethod(302, 'PUT')).toBe('GET');
+    expect(redirectMethod(302, 'HEAD')).toBe('HEAD');
+    expect(redirectMethod(301, 'PUT')).toBe('PUT');
     expect(redirectMethod(307, 'POST')).toBe('POST');
     expect(redirectMethod(308, 'PATCH')).toBe('PATCH');
   });

@@ -71,9 +71,13 @@ describe.each(['sync', 'async'] as Kind[])('redirects (%s)', (kind) => {
     });
   });
 
-  it('303 turns PUT into GET too, but leaves HEAD a HEAD', async () => {
+  it('302 and 303 turn PUT into GET too (as Requests does), 301 keeps it; HEAD stays a HEAD', async () => {
     await withClient(kind, undefined, async (c) => {
       expect(echoOf(await c.request('PUT', `${srv.base}${to('/anything', 303)}`, { data: 'x' })).method).toBe('GET');
+      const put302 = echoOf(await c.request('PUT', `${srv.base}${to('/anything', 302)}`, { data: 'x' }));
+      expect([put302.method, put302.body]).toEqual(['GET', '']);
+      const put301 = echoOf(await c.request('PUT', `${srv.base}${to('/anything', 301)}`, { data: 'x' }));
+      expect([put301.method, put301.body]).toEqual(['PUT', 'x']);
       const head = await c.request('HEAD', `${srv.base}${to('/anything', 303)}`, { allowRedirects: true });
       expect(head.headers.get('x-echo-method')).toBe('HEAD');
     });

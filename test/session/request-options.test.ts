@@ -395,6 +395,30 @@ describe.each(['sync', 'async'] as Kind[])('timeouts (%s)', (kind) => {
     });
   });
 
+  it('the total timeout covers the whole call: redirect hops add up', async () => {
+    await withClient(kind, undefined, async (c) => {
+      // Three hops of 300 ms each: every one is within 700 ms, the call is not.
+      const hop = (next: string) => `/redirect-to?delay=300&url=${encodeURIComponent(next)}`;
+      const url = `${srv.base}${hop(hop(hop('/get')))}`;
+      const t0 = performance.now();
+      const e = await rejection(c.get(url, { timeout: { total: 700 } }));
+      expect(e).toBeInstanceOf(Timeout);
+      expect(performance.now() - t0).toBeLessThan(1500);
+      expect((await c.get(url, { timeout: { total: 5000 } })).history.length).toBe(3);
+    });
+  });
+
+  it('the total timeout covers retries and their pauses: a Retry-After past it fails at once', async () => {
+    await withClient(kind, { retries: { total: 3, statusForcelist: [503] } }, async (c) => {
+      const t0 = performance.now();
+      const e = await rejection(c.get(`${srv.base}/flaky?id=${uid('total')}&fail=1&retry_after=5`, { timeout: { total: 1000 } }));
+      expect(e).toBeInstanceOf(Timeout);
+      expect(e.message).toContain('total timeout of 1000 ms');
+      // It did not sit out the five seconds first.
+      expect(performance.now() - t0).toBeLessThan(1000);
+    });
+  });
+
   it('a bad timeout is refused by name', async () => {
     await withClient(kind, undefined, async (c) => {
       const e = await rejection(c.get(`${srv.base}/get`, { timeout: { connect: -1 } }));

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Session, Response, SessionClosedError, InvalidOption } from '../../dist/src/index.js';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
@@ -28,6 +29,22 @@ describe('Session (sync)', () => {
     expect(echoed.url).toBe('/echo?x=1');
     expect(echoed.headers['x-test']).toBe('yes');
     expect(echoed.headers['user-agent']).toMatch(/^nodequests\//);
+  });
+
+  it('refuses a streamed body up front, naming the way out; bytes of the same content go', () => {
+    for (const data of [Readable.from([Buffer.from('abc')]), new Blob(['abc']), (async function* () { yield Buffer.from('abc'); })()]) {
+      const e = (() => {
+        try {
+          s.post(`${server.url}/echo`, { data });
+          return null;
+        } catch (err) {
+          return err as Error;
+        }
+      })();
+      expect(e).toBeInstanceOf(InvalidOption);
+      expect(e!.message).toContain('AsyncSession');
+    }
+    expect((s.post(`${server.url}/echo`, { data: Buffer.from('abc') }).json() as { body: string }).body).toBe('abc');
   });
 
   it('serves calls made in a tight loop that never yields to the event loop', () => {

@@ -36,6 +36,8 @@ describe('happy eyeballs', () => {
 
   it('with it, the live address answers at once and the other attempt is dropped', async () => {
     await using s = new AsyncSession({ resolver: resolver(), timeout: { connect: 600, read: 5000 }, happyEyeballs: true, workers: 1 });
+    // The worker is up before the clock starts: only the connection is timed.
+    await s.get(`http://127.0.0.1:${port}/`);
     const t0 = performance.now();
     const r = await s.get(`http://dual.test:${port}/`);
     expect(r.text).toBe('live');
