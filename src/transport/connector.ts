@@ -1,10 +1,9 @@
 /**
  * How a worker opens a connection: resolve the name (the session's resolvers), reach one of
  * its addresses (in turn, or several at once with happy eyeballs) or tunnel through a SOCKS5
- * proxy, then TLS with the
- * profile's options, ALPN for HTTP/2, and a check against a pinned certificate. It is written
- * here rather than taken from undici's `buildConnector` because each phase is ours to time
- * (`connInfo`) and to choose.
+ * proxy, then TLS with the profile's options, ALPN for HTTP/2, and a check against a pinned
+ * certificate. It is written here rather than taken from undici's `buildConnector` because
+ * each phase is ours to time (`connInfo`) and to choose.
  *
  * The pin is checked once the handshake is done: Node consults `checkServerIdentity` only
  * after CA verification succeeded, which a pinned self-signed certificate never does.
