@@ -33,6 +33,7 @@ import type { PreparedRequest, StreamedBody } from '../request/prepared-request.
 import type { PoolStats, TransportSessionConfig } from '../transport/session-transport.js';
 import { UPLOAD_WINDOW } from '../transport/upload.js';
 import { Exchange } from './exchange.js';
+import { Homes } from './homes.js';
 
 const TO_WORKER_BYTES = 1 << 20;
 const TO_MAIN_BYTES = 4 << 20;
@@ -82,6 +83,8 @@ export class Engine {
   readonly table: SlotTable;
   readonly #exchanges = new Map<number, Exchange>();
   readonly #sessions = new Map<number, TransportSessionConfig>();
+  readonly #homes = new Homes();
+  readonly #alive = (slot: number): boolean => this.table.state(slot) === SlotState.ALIVE;
   /** Which sessions each slot has been told about. */
   readonly #opened: Array<Set<number>>;
   readonly #deathReasons: Array<string | null>;
@@ -145,6 +148,7 @@ export class Engine {
   /** Fails the session's requests in flight and closes its pools in every worker. */
   closeSession(id: number): void {
     if (!this.#sessions.delete(id)) return;
+    this.#homes.forgetSession(id);
     for (const ex of [...this.#exchanges.values()]) {
       if (ex.sessionId === id) this.#fail(ex, new SessionClosedError('The session was closed with this request in flight', { request: ex.request }), true);
     }
@@ -220,9 +224,12 @@ export class Engine {
 
   send(request: PreparedRequest, opts: SendOptions): Exchange {
     this.#assertOpen();
-    const slot = this.#pickSlot(opts.sync);
+    const config = this.#sessions.get(opts.sessionId);
+    // Only an origin that may speak HTTP/2 has a home worker (homes.ts); the rest go round-robin.
+    const mayBeH2 = config !== undefined && config.http2 && (request.url.startsWith('https:') || !config.http1);
+    const home = mayBeH2 ? this.#homes.homeOf(opts.sessionId, request.url, this.#alive, () => this.#pickSlot(opts.sync)) : null;
+    const slot = home?.pinned ? home.slot : this.#pickSlot(opts.sync);
     if (!this.#opened[slot]!.has(opts.sessionId)) {
-      const config = this.#sessions.get(opts.sessionId);
       if (!config) throw new SessionClosedError('The session is closed', { request });
       this.#sendControl(slot, FrameType.SESSION_OPEN, 0, opts.sessionId, Buffer.from(JSON.stringify(config)));
       this.#opened[slot]!.add(opts.sessionId);
@@ -230,6 +237,7 @@ export class Engine {
     const id = this.#newStreamId();
     const stallLimit = opts.readTimeout > 0 ? opts.connectTimeout + opts.readTimeout + 5_000 : 0;
     const ex = new Exchange(id, slot, opts.sessionId, request, opts.windowed, stallLimit, UPLOAD_WINDOW);
+    ex.home = home;
     const body = request.body;
     ex.bodyLength = body === null ? 0 : body instanceof Uint8Array ? body.length : body.length;
     const inline = body instanceof Uint8Array && body.length <= INLINE_BODY_LIMIT;
@@ -362,6 +370,7 @@ export class Engine {
           ex.head = head;
           ex.headAt = performance.now();
           ex.headSeq = ++this.#seq;
+          ex.home?.settle(head.httpVersion);
           // A response means the whole body was sent (or is no longer wanted).
           if (ex.bodyLength === null || ex.uploaded < ex.bodyLength) {
             if (ex.bodyLength !== null) ex.uploaded = ex.bodyLength;
@@ -419,6 +428,7 @@ export class Engine {
 
   #fail(ex: Exchange, error: RequestException, tellWorker: boolean): void {
     if (tellWorker && this.table.state(ex.slot) === SlotState.ALIVE) this.#sendControl(ex.slot, FrameType.CANCEL, ex.id, 0);
+    if (ex.head === null) ex.home?.unsettled();
     ex.error = error;
     this.#finish(ex);
     ex.notify();

@@ -4,6 +4,7 @@
  * API by awaiting {@link Exchange.changed}.
  */
 import type { RequestException } from '../errors.js';
+import type { Home } from './homes.js';
 import type { PreparedRequest } from '../request/prepared-request.js';
 
 export interface ReceivedHead {
@@ -53,6 +54,9 @@ export class Exchange {
   /** Request-body bytes handed to the socket so far, and the body's length (null: unknown). */
   uploaded = 0;
   bodyLength: number | null = 0;
+
+  /** Where requests to this origin go; told what the origin speaks when the head comes. */
+  home: Home | null = null;
 
   /** Progress listener (hooks); called while frames are read, so it must not block. */
   onEvent: ((event: 'upload' | 'download' | 'informational', bytes: number) => void) | null = null;

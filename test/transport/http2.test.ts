@@ -82,8 +82,9 @@ describe('HTTP/2', () => {
     expect(() => new AsyncSession({ disableHttp1: true, disableHttp2: true })).toThrow(/no protocol/);
   });
 
-  it('a multiplexed session carries 100 concurrent requests as streams of one connection', async () => {
-    await using s = new AsyncSession({ verify: pki.caPath, multiplexed: true, workers: 1 });
+  it('a multiplexed session carries 100 concurrent requests as streams of one connection, with two workers too', async () => {
+    // Two workers: an HTTP/2 origin still gets one connection (its requests go to one worker).
+    await using s = new AsyncSession({ verify: pki.caPath, multiplexed: true, workers: 2 });
     const before = secureSockets.size;
     const t0 = performance.now();
     const rs = await Promise.all(Array.from({ length: 100 }, (_, i) => s.get(`${secureUrl}/m${i}?delay=200`)));
@@ -91,6 +92,11 @@ describe('HTTP/2', () => {
     expect(rs.map((r) => r.text)).toEqual(Array.from({ length: 100 }, (_, i) => `2.0 /m${i}?delay=200`));
     expect(secureSockets.size - before).toBe(1);
     expect(performance.now() - t0).toBeLessThan(2000); // concurrent, not 100 × 200 ms
+    // Later requests, one by one or in a burst, stay on it.
+    await s.gather(await s.get(`${secureUrl}/later`));
+    await s.gather(...(await Promise.all(Array.from({ length: 20 }, (_, i) => s.get(`${secureUrl}/again${i}`)))));
+    expect(secureSockets.size - before).toBe(1);
+    expect(s.pools().filter((p) => p.origin === secureUrl)).toHaveLength(1);
   });
 });
 

@@ -40,6 +40,23 @@ describe('pools', () => {
     expect(slow!.maxOpen).toBe(2);
   });
 
+  it('with two workers, an HTTP/1.1 origin is served from both, each with its own pool', async () => {
+    const [slow] = servers;
+    slow!.maxOpen = 0;
+    await using s = new AsyncSession({ workers: 2, poolMaxsize: 4 });
+    await Promise.all([s.get(slow!.url), s.get(slow!.url)]); // both workers up
+    slow!.maxOpen = 0;
+    const inFlight = Promise.all(Array.from({ length: 20 }, () => s.get(slow!.url)));
+    await new Promise((r) => setTimeout(r, 50));
+    const pools = s.pools().filter((p) => p.origin === new URL(slow!.url).origin);
+    expect(pools.map((p) => [p.connected, p.running + p.pending])).toEqual([
+      [4, 10],
+      [4, 10],
+    ]);
+    expect((await inFlight).every((r) => r.text === 'ok')).toBe(true);
+    expect(slow!.maxOpen).toBe(8);
+  });
+
   it('poolConnections: the least recently used origin loses its pool', async () => {
     const [, a, b] = servers;
     await using s = new AsyncSession({ workers: 1, poolConnections: 1 });
