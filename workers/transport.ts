@@ -10,6 +10,9 @@ import { threadId, workerData } from 'node:worker_threads';
 import { FrameType } from '../src/channel/frames.js';
 import { SlotTable, type SlotTableInit } from '../src/channel/slots.js';
 import { TransportHost } from '../src/transport/host.js';
+import { installLeanBind } from '../src/transport/lean-bind.js';
+
+installLeanBind();
 
 const table = new SlotTable(workerData as SlotTableInit);
 let host: TransportHost | null = null;
