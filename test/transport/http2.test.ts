@@ -3,6 +3,7 @@ import { gzipSync } from 'node:zlib';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AsyncSession, InvalidOption } from '../../dist/src/index.js';
+import { Engine } from '../../dist/src/engine/engine.js';
 import { makePki, type TestPki } from '../helpers/certs.js';
 
 let pki: TestPki;
@@ -61,6 +62,21 @@ describe('HTTP/2', () => {
     expect(r.headers.get('x-multi')).toBe('one, two');
     expect(r.text).toBe('fields over h2');
     expect(s.cookies.toObject()).toEqual({ a: '1', b: '2' });
+  });
+
+  it('an HTTP/2 origin whose worker died is served from a new one', async () => {
+    await using s = new AsyncSession({ verify: pki.caPath, multiplexed: true, workers: 2 });
+    await s.gather(await s.get(`${secureUrl}/before`));
+    const engine = Engine.acquire(2);
+    try {
+      // Both, so the origin's home is surely among them; piscina starts replacements.
+      await Promise.all(engine.pool.threads.map((t) => t.terminate()));
+      const r = await s.get(`${secureUrl}/after`);
+      await s.gather(r);
+      expect([r.httpVersion, r.text]).toEqual(['HTTP/2', '2.0 /after']);
+    } finally {
+      engine.release();
+    }
   });
 
   it('disableHttp2 keeps to HTTP/1.1', async () => {
