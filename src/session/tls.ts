@@ -47,8 +47,9 @@ export function normalizeTls(verify: VerifyInit | undefined, cert: CertInit | nu
   }
   if (config.verify && config.ca === null && config.pin === null) {
     const bundle = trustEnv ? env.REQUESTS_CA_BUNDLE || env.CURL_CA_BUNDLE : undefined;
-    if (bundle) config.ca = [...rootCertificates, pemOrFile(bundle, 'REQUESTS_CA_BUNDLE')].join('\n');
-    // Node applies NODE_EXTRA_CA_CERTS by itself; naming the roots alone leaves it out.
+    // Node adds NODE_EXTRA_CA_CERTS to its default store only: a list of our own must name
+    // them, and naming the roots alone leaves them out.
+    if (bundle) config.ca = [...rootCertificates, ...extraCertificates(env), pemOrFile(bundle, 'REQUESTS_CA_BUNDLE')].join('\n');
     else if (!trustEnv && env.NODE_EXTRA_CA_CERTS) config.ca = rootCertificates.join('\n');
   }
   if (cert !== undefined && cert !== null) Object.assign(config, normalizeCert(cert));
@@ -68,6 +69,16 @@ function normalizeCert(cert: CertInit): Pick<TlsConfig, 'cert' | 'key' | 'passph
     return { cert: pemOrFile(c.cert, 'cert.cert'), key: pemOrFile(c.key, 'cert.key'), passphrase: c.passphrase ?? null };
   }
   throw new InvalidOption(`Invalid option cert: ${describe(cert)}; expected a path, [cert, key] or { cert, key, passphrase }`);
+}
+
+/** The certificates NODE_EXTRA_CA_CERTS names; like Node, an unreadable file adds none. */
+function extraCertificates(env: NodeJS.ProcessEnv): string[] {
+  if (!env.NODE_EXTRA_CA_CERTS) return [];
+  try {
+    return [readFileSync(env.NODE_EXTRA_CA_CERTS, 'utf8')];
+  } catch {
+    return [];
+  }
 }
 
 function pemOrFile(value: string, option: string): string {

@@ -1,3 +1,8 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { rootCertificates } from 'node:tls';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -130,6 +135,46 @@ describe('CA bundles from the environment', () => {
       if (saved === undefined) delete process.env.REQUESTS_CA_BUNDLE;
       else process.env.REQUESTS_CA_BUNDLE = saved;
     }
+    // CURL_CA_BUNDLE when REQUESTS_CA_BUNDLE is not set (it wins when both are).
+    const savedCurl = process.env.CURL_CA_BUNDLE;
+    delete process.env.REQUESTS_CA_BUNDLE;
+    process.env.CURL_CA_BUNDLE = pki.caPath;
+    try {
+      await using trusting = new AsyncSession();
+      expect((await trusting.get(good)).text).toBe('hello tls');
+    } finally {
+      if (saved !== undefined) process.env.REQUESTS_CA_BUNDLE = saved;
+      if (savedCurl === undefined) delete process.env.CURL_CA_BUNDLE;
+      else process.env.CURL_CA_BUNDLE = savedCurl;
+    }
+  });
+
+  it('NODE_EXTRA_CA_CERTS (read by Node when a process starts) is trusted under trustEnv, and not without it', async () => {
+    // A child process, since Node reads the variable only at startup.
+    const script = `
+      import { AsyncSession } from ${JSON.stringify(new URL('../../dist/src/index.js', import.meta.url).href)};
+      const s = new AsyncSession({ trustEnv: process.argv[2] === 'trust' });
+      try { console.log((await s.get(process.argv[1])).text); } catch (e) { console.log(e.name); }
+      await s.close();
+    `;
+    const run = (mode: string, bundle?: string) =>
+      new Promise<string>((resolve, reject) => {
+        const env: NodeJS.ProcessEnv = { ...process.env, NODE_EXTRA_CA_CERTS: pki.caPath };
+        delete env.REQUESTS_CA_BUNDLE;
+        delete env.CURL_CA_BUNDLE;
+        if (bundle) env.REQUESTS_CA_BUNDLE = bundle;
+        const child = spawn(process.execPath, ['--input-type=module', '-e', script, good, mode], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+        let out = '';
+        child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+        child.on('error', reject);
+        child.on('exit', () => resolve(out.trim()));
+      });
+    expect(await run('trust')).toBe('hello tls');
+    expect(await run('strict')).toBe('SSLError');
+    // With a REQUESTS_CA_BUNDLE too (one that does not hold our CA), the extra CA still counts.
+    const other = join(mkdtempSync(join(tmpdir(), 'nq-bundle-')), 'other.pem');
+    writeFileSync(other, rootCertificates[0]!);
+    expect(await run('trust', other)).toBe('hello tls');
   });
 });
 
