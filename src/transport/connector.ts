@@ -57,6 +57,31 @@ export const connectionInfo = new WeakMap<net.Socket, ConnectionInfo>();
 const sessions = new Map<string, Buffer>();
 const MAX_SESSIONS = 256;
 
+// One SecureContext per TLS profile. Building one parses every CA certificate it is given: a
+// profile naming the roots plus a system bundle (REQUESTS_CA_BUNDLE) took ~30 ms of this
+// thread's time, which every new connection paid when tls.connect built its own.
+const contexts = new Map<string, tls.SecureContext>();
+const MAX_CONTEXTS = 64;
+
+/** What names a TLS profile in the caches: a hash of all its settings. */
+export function profileKeyOf(profile: TlsConfig): string {
+  return createHash('sha256').update(JSON.stringify(profile)).digest('hex').slice(0, 16);
+}
+
+/** The profile's SecureContext, built once. */
+export function contextFor(profileKey: string, profile: TlsConfig): tls.SecureContext {
+  let context = contexts.get(profileKey);
+  if (!context) {
+    context = tls.createSecureContext({
+      ...(profile.ca !== null ? { ca: profile.ca } : {}),
+      ...(profile.cert !== null ? { cert: profile.cert, key: profile.key!, passphrase: profile.passphrase ?? undefined } : {}),
+    });
+    if (contexts.size >= MAX_CONTEXTS) contexts.delete(contexts.keys().next().value!);
+    contexts.set(profileKey, context);
+  }
+  return context;
+}
+
 /** How a connection finds and reaches its host. */
 export interface Dialing {
   resolve: Resolve;
@@ -78,7 +103,7 @@ export interface ConnectorOptions {
 }
 
 export function tlsConnector(o: ConnectorOptions): buildConnector.connector {
-  const profileKey = createHash('sha256').update(JSON.stringify(o.tls)).digest('hex').slice(0, 16);
+  const profileKey = profileKeyOf(o.tls);
   return (options, callback) => {
     open(o, options, profileKey).then(
       (socket) => callback(null, socket),
@@ -111,7 +136,7 @@ async function open(o: ConnectorOptions, options: buildConnector.Options, profil
   socket.setNoDelay(true);
   socket.setKeepAlive(true, 60_000);
   if (secure) {
-    socket = await handshake(socket, o, options.servername || (net.isIP(host) ? undefined : host), `${profileKey}|${host}`, host);
+    socket = await handshake(socket, o, contextFor(profileKey, o.tls), options.servername || (net.isIP(host) ? undefined : host), `${profileKey}|${host}`, host);
     timings.tlsHandshake = performance.now() - started - timings.connection;
   } else if (o.protocols.h2c) {
     // undici decides on HTTP/2 by this field; with prior knowledge there is no ALPN to set it.
@@ -203,8 +228,8 @@ function race(addresses: Address[], port: number, timeout: number, width: number
   });
 }
 
-/** TLS over a connected socket, with the profile's options and ALPN. */
-function handshake(tcp: net.Socket, o: ConnectorOptions, servername: string | undefined, sessionKey: string, host: string): Promise<TLSSocket> {
+/** TLS over a connected socket, with the profile's context and ALPN. */
+function handshake(tcp: net.Socket, o: ConnectorOptions, secureContext: tls.SecureContext, servername: string | undefined, sessionKey: string, host: string): Promise<TLSSocket> {
   const { tls: profile, protocols } = o;
   const socket = tls.connect({
     socket: tcp,
@@ -212,8 +237,7 @@ function handshake(tcp: net.Socket, o: ConnectorOptions, servername: string | un
     ALPNProtocols: protocols.http2 ? (protocols.http1 ? ['h2', 'http/1.1'] : ['h2']) : ['http/1.1'],
     session: sessions.get(sessionKey),
     rejectUnauthorized: profile.verify && profile.pin === null,
-    ...(profile.ca !== null ? { ca: profile.ca } : {}),
-    ...(profile.cert !== null ? { cert: profile.cert, key: profile.key!, passphrase: profile.passphrase ?? undefined } : {}),
+    secureContext,
   });
   socket.on('session', (s: Buffer) => {
     if (sessions.size >= MAX_SESSIONS) sessions.delete(sessions.keys().next().value!);

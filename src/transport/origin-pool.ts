@@ -14,7 +14,7 @@ import { HttpVersionCode } from '../channel/frames.js';
 import type { TlsConfig } from '../session/tls.js';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { tlsConnector, type Dialing } from './connector.js';
+import { contextFor, profileKeyOf, tlsConnector, type Dialing } from './connector.js';
 import { NativeH2Pool, type LegacyHandler } from './native-h2.js';
 import { isSocksProxy, parseSocksProxy } from './socks.js';
 
@@ -197,11 +197,8 @@ function proxyAgent(o: OriginPoolOptions): Dispatcher {
     headersTimeout: 0,
     bodyTimeout: 0,
     connectTimeout: o.connectTimeout,
-    requestTls: {
-      rejectUnauthorized: tls.verify,
-      ...(tls.ca !== null ? { ca: tls.ca } : {}),
-      ...(tls.cert !== null ? { cert: tls.cert, key: tls.key!, passphrase: tls.passphrase ?? undefined } : {}),
-    },
+    // undici hands these to tls.connect: the profile's context, built once (connector.ts).
+    requestTls: { rejectUnauthorized: tls.verify, secureContext: contextFor(profileKeyOf(tls), tls) },
   });
 }
 
