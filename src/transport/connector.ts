@@ -63,9 +63,18 @@ const MAX_SESSIONS = 256;
 const contexts = new Map<string, tls.SecureContext>();
 const MAX_CONTEXTS = 64;
 
+// Keys by profile object: a session's profile is one object shared by all its pools, and
+// hashing one that names a system CA bundle takes ~1 ms, which every new origin would pay.
+const keys = new WeakMap<TlsConfig, string>();
+
 /** What names a TLS profile in the caches: a hash of all its settings. */
 export function profileKeyOf(profile: TlsConfig): string {
-  return createHash('sha256').update(JSON.stringify(profile)).digest('hex').slice(0, 16);
+  let key = keys.get(profile);
+  if (key === undefined) {
+    key = createHash('sha256').update(JSON.stringify(profile)).digest('hex').slice(0, 16);
+    keys.set(profile, key);
+  }
+  return key;
 }
 
 /** The profile's SecureContext, built once. */
