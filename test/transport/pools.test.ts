@@ -41,20 +41,37 @@ describe('pools', () => {
   });
 
   it('with two workers, an HTTP/1.1 origin is served from both, each with its own pool', async () => {
-    const [slow] = servers;
-    slow!.maxOpen = 0;
-    await using s = new AsyncSession({ workers: 2, poolMaxsize: 4 });
-    await Promise.all([s.get(slow!.url), s.get(slow!.url)]); // both workers up
-    slow!.maxOpen = 0;
-    const inFlight = Promise.all(Array.from({ length: 20 }, () => s.get(slow!.url)));
-    await new Promise((r) => setTimeout(r, 50));
-    const pools = s.pools().filter((p) => p.origin === new URL(slow!.url).origin);
-    expect(pools.map((p) => [p.connected, p.running + p.pending])).toEqual([
-      [4, 10],
-      [4, 10],
-    ]);
-    expect((await inFlight).every((r) => r.text === 'ok')).toBe(true);
-    expect(slow!.maxOpen).toBe(8);
+    // Answers wait for the gate, so the pools can be looked at while all 20 are in flight.
+    let open = true;
+    const held: Array<() => void> = [];
+    const gated = http.createServer((_req, res) => (open ? res.end('ok') : held.push(() => res.end('ok'))));
+    const sockets = new Set<Socket>();
+    gated.on('connection', (sock) => (sockets.add(sock), sock.on('close', () => sockets.delete(sock))));
+    let maxOpen = 0;
+    gated.on('connection', () => (maxOpen = Math.max(maxOpen, sockets.size)));
+    await new Promise<void>((r) => gated.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(gated.address() as AddressInfo).port}/`;
+    try {
+      await using s = new AsyncSession({ workers: 2, poolMaxsize: 4 });
+      const mine = () => s.pools().filter((p) => p.origin === new URL(url).origin);
+      // Until both workers are up, the one that is takes everything.
+      for (let i = 0; i < 100 && mine().length < 2; i++) await s.get(url);
+      open = false;
+      maxOpen = 0;
+      const inFlight = Promise.all(Array.from({ length: 20 }, () => s.get(url)));
+      for (let waited = 0; held.length < 8 && waited < 5000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+      expect(mine().map((p) => [p.connected, p.running + p.pending])).toEqual([
+        [4, 10],
+        [4, 10],
+      ]);
+      open = true;
+      for (const answer of held.splice(0)) answer();
+      expect((await inFlight).every((r) => r.text === 'ok')).toBe(true);
+      expect(maxOpen).toBe(8);
+    } finally {
+      for (const sock of sockets) sock.destroy();
+      gated.close();
+    }
   });
 
   it('poolConnections: the least recently used origin loses its pool', async () => {
