@@ -38,8 +38,10 @@ export type FrameVisitor = (
 export class Ring {
   readonly sab: SharedArrayBuffer;
   readonly capacity: number;
-  /** The largest payload one frame may carry: a quarter of the ring, so a writer always makes progress. */
+  /** The payload size body chunks are cut to: a quarter of the ring, so writers keep moving. */
   readonly maxPayload: number;
+  /** The largest payload one frame can carry at all (once the reader has emptied the ring). */
+  readonly largestPayload: number;
   readonly #ctl: Int32Array;
   readonly #words: Uint32Array;
   /** The data region as a Buffer, so strings can be written and read in place. */
@@ -58,6 +60,7 @@ export class Ring {
     this.capacity = sab.byteLength - DATA_OFFSET;
     this.#mask = this.capacity - 1;
     this.maxPayload = this.capacity / 4 - FRAME_HEADER_BYTES;
+    this.largestPayload = this.capacity - FRAME_HEADER_BYTES;
     this.#ctl = new Int32Array(sab, 0, DATA_OFFSET / 4);
     this.#words = new Uint32Array(sab, DATA_OFFSET, this.capacity / 4);
     this.bytes = Buffer.from(sab, DATA_OFFSET, this.capacity);
@@ -67,8 +70,8 @@ export class Ring {
 
   /**
    * Reserves room for a frame with `payloadLength` bytes and returns the offset in
-   * {@link bytes} where the payload goes, or -1 when the ring is too full. Nothing is
-   * visible to the reader until {@link commit}.
+   * {@link bytes} where the payload goes, or -1 when the ring is too full. Nothing of the
+   * frame is visible to the reader until {@link commit} (padding to the end may be).
    */
   reserve(payloadLength: number): number {
     const size = align(FRAME_HEADER_BYTES + payloadLength);
@@ -78,14 +81,18 @@ export class Ring {
     let pos = tail & this.#mask;
     const contiguous = this.capacity - pos;
     if (size > contiguous) {
-      if (free < contiguous + size) return -1;
-      // Fill the end with a PAD frame; the reader skips it.
+      // Only the end is left and the frame needs more: fill the end with a PAD frame (the
+      // reader skips it) as soon as that much is free, even when the frame itself must
+      // still wait. Otherwise a frame larger than the room on either side of the current
+      // position, more than half the ring, would never fit.
+      if (free < contiguous) return -1;
       const w = pos >>> 2;
       this.#words[w] = contiguous;
       this.#words[w + 1] = FrameType.PAD;
       tail = (tail + contiguous) | 0;
       Atomics.store(this.#ctl, TAIL, tail);
       pos = 0;
+      if (free - contiguous < size) return -1;
     } else if (free < size) {
       return -1;
     }

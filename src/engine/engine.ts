@@ -28,7 +28,7 @@ import {
   encodeRequestHead,
 } from '../channel/frames.js';
 import { SlotState, SlotTable } from '../channel/slots.js';
-import { ConnectionError, SessionClosedError, errorFromCode, type RequestException } from '../errors.js';
+import { ConnectionError, InvalidOption, SessionClosedError, errorFromCode, type RequestException } from '../errors.js';
 import type { PreparedRequest, StreamedBody } from '../request/prepared-request.js';
 import type { PoolStats, TransportSessionConfig } from '../transport/session-transport.js';
 import { UPLOAD_WINDOW } from '../transport/upload.js';
@@ -231,7 +231,9 @@ export class Engine {
     const slot = home?.pinned ? home.slot : this.#pickSlot(opts.sync);
     if (!this.#opened[slot]!.has(opts.sessionId)) {
       if (!config) throw new SessionClosedError('The session is closed', { request });
-      this.#sendControl(slot, FrameType.SESSION_OPEN, 0, opts.sessionId, Buffer.from(JSON.stringify(config)));
+      const json = Buffer.from(JSON.stringify(config));
+      this.#assertFits(slot, json.length, 'The session\'s settings (TLS options included)', request);
+      this.#sendControl(slot, FrameType.SESSION_OPEN, 0, opts.sessionId, json);
       this.#opened[slot]!.add(opts.sessionId);
     }
     const id = this.#newStreamId();
@@ -256,6 +258,7 @@ export class Engine {
       proxy: opts.proxy,
     });
     if (inline) w.raw(body);
+    this.#assertFits(slot, w.pos, `The request's head (URL, headers and TLS options)`, request);
     this.#exchanges.set(id, ex);
     if (this.#exchanges.size === 1) this.#keepAlive.ref();
     this.#sendFrame(slot, FrameType.REQUEST, 0, id, opts.sessionId, w.buf, 0, w.pos);
@@ -503,6 +506,14 @@ export class Engine {
       const seen = this.table.mainBell.sample();
       this.drain();
       this.table.mainBell.wait(seen, 20);
+    }
+  }
+
+  /** A frame larger than the ring itself could never be written: refuse it, never wait for it. */
+  #assertFits(slot: number, bytes: number, what: string, request: PreparedRequest): void {
+    const largest = this.table.slots[slot]!.toWorker.largestPayload;
+    if (bytes > largest) {
+      throw new InvalidOption(`${what} for ${request.method} ${request.url} take ${bytes} bytes; the channel to the transport workers carries at most ${largest} in one frame`, { request });
     }
   }
 

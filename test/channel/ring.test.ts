@@ -32,6 +32,24 @@ describe('Ring', () => {
     expect(ring.write(17, 0, 1, 0, payload)).toBe(true);
   });
 
+  it('carries a frame bigger than half the ring from any position: the end is padded first', () => {
+    const ring = new Ring(Ring.create(1024));
+    // Move the writing position to 400: the room after it (624) and before it (400) are each
+    // too small for a 700-byte frame, which only fits once the ring starts over at 0.
+    expect(ring.write(17, 0, 1, 0, Buffer.alloc(400 - 16))).toBe(true);
+    expect(drainAll(ring)).toHaveLength(1);
+    const big = Buffer.alloc(700, 7);
+    expect(ring.write(18, 0, 2, 0, big)).toBe(false);
+    expect(drainAll(ring)).toEqual([]); // only the padding was there
+    expect(ring.write(18, 0, 2, 0, big)).toBe(true);
+    expect(drainAll(ring)).toEqual([{ type: 18, flags: 0, stream: 2, aux: 0, payload: big }]);
+    // And one that can never fit says so every time, without harm to what follows.
+    expect(ring.write(19, 0, 3, 0, Buffer.alloc(1024))).toBe(false);
+    drainAll(ring);
+    expect(ring.write(20, 0, 4, 0, Buffer.from('after'))).toBe(true);
+    expect(drainAll(ring).map((f) => f.payload.toString())).toEqual(['after']);
+  });
+
   it('wraps around the end with padding, never splitting a frame', () => {
     const ring = new Ring(Ring.create(1024));
     for (let round = 0; round < 50; round++) {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AsyncSession, ConnectionError, Session } from '../../dist/src/index.js';
+import { AsyncSession, ConnectionError, InvalidOption, Session } from '../../dist/src/index.js';
 import { Engine } from '../../dist/src/engine/engine.js';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 
@@ -72,6 +72,22 @@ describe('worker death', () => {
     } finally {
       s.close();
     }
+  });
+});
+
+describe('frame sizes', () => {
+  it('a request head bigger than half the ring still goes out; one bigger than the ring is refused at once', async () => {
+    await using s = new AsyncSession({ workers: 1 });
+    // 700 KB of header: more than fits on either side of most ring positions. The server
+    // refuses headers that big, and says so: a response, not a hang.
+    for (let i = 0; i < 3; i++) {
+      expect((await s.get(`${server.url}/status/200`, { headers: { 'X-Big': 'a'.repeat(700_000) } })).statusCode).toBe(431);
+      expect((await s.get(`${server.url}/status/200`, { data: 'b'.repeat(50_000 * (i + 1)) })).statusCode).toBe(200);
+    }
+    const e = await s.get(`${server.url}/status/200`, { headers: { 'X-Huge': 'a'.repeat(2_000_000) } }).then(() => null, (err: Error) => err);
+    expect(e).toBeInstanceOf(InvalidOption);
+    expect(e!.message).toMatch(/request's head .* take \d+ bytes; the channel .* carries at most \d+/);
+    expect((await s.get(`${server.url}/status/204`)).statusCode).toBe(204);
   });
 });
 
