@@ -1,7 +1,8 @@
 /**
  * TLS settings: `verify` and `cert` as users give them, turned once into plain PEM text and
- * flags that can cross to the workers as JSON. Files are read here, on the main thread,
- * so a bad path is an `InvalidOption` at the call, not a failure deep in a worker.
+ * flags that can cross to the workers as JSON. Files the user names are read here, on the
+ * main thread, so a bad path is an `InvalidOption` at the call, not a failure deep in a
+ * worker; the environment's CA bundles are checked here and read by the workers.
  *
  * @example
  * ```ts
@@ -10,7 +11,7 @@
  * new Session({ cert: ['/path/client.pem', '/path/client.key'] });
  * ```
  */
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import { InvalidOption, describe } from '../errors.js';
 
@@ -22,8 +23,16 @@ export type CertInit = string | readonly [string, string] | { cert: string; key:
 /** What a worker needs to connect over TLS; JSON-safe. */
 export interface TlsConfig {
   verify: boolean;
-  /** PEM bundle replacing Node's default CAs; null keeps the defaults. */
+  /** PEM bundle (from `verify`) replacing Node's default CAs; null keeps the defaults. */
   ca: string | null;
+  /**
+   * Trust Node's bundled roots plus these CA files, in place of Node's default store: the
+   * environment's bundles under trustEnv. Paths, read by the worker when it builds the TLS
+   * context: a system bundle is hundreds of KB, too much to carry in every session's
+   * settings and in every request that has TLS options of its own.
+   */
+  withRoots: boolean;
+  caFiles: string[];
   /** Hex SHA-256 of the server's leaf certificate (DER), when pinned. */
   pin: string | null;
   cert: string | null;
@@ -31,7 +40,7 @@ export interface TlsConfig {
   passphrase: string | null;
 }
 
-export const DEFAULT_TLS: TlsConfig = Object.freeze({ verify: true, ca: null, pin: null, cert: null, key: null, passphrase: null });
+export const DEFAULT_TLS: TlsConfig = Object.freeze({ verify: true, ca: null, withRoots: false, caFiles: [], pin: null, cert: null, key: null, passphrase: null });
 
 export function normalizeTls(verify: VerifyInit | undefined, cert: CertInit | null | undefined, trustEnv: boolean, env: NodeJS.ProcessEnv = process.env): TlsConfig {
   const config: TlsConfig = { ...DEFAULT_TLS };
@@ -48,9 +57,12 @@ export function normalizeTls(verify: VerifyInit | undefined, cert: CertInit | nu
   if (config.verify && config.ca === null && config.pin === null) {
     const bundle = trustEnv ? env.REQUESTS_CA_BUNDLE || env.CURL_CA_BUNDLE : undefined;
     // Node adds NODE_EXTRA_CA_CERTS to its default store only: a list of our own must name
-    // them, and naming the roots alone leaves them out.
-    if (bundle) config.ca = [...rootCertificates, ...extraCertificates(env), pemOrFile(bundle, 'REQUESTS_CA_BUNDLE')].join('\n');
-    else if (!trustEnv && env.NODE_EXTRA_CA_CERTS) config.ca = rootCertificates.join('\n');
+    // it, and naming the roots alone leaves it out.
+    if (bundle) {
+      assertReadable(bundle, env.REQUESTS_CA_BUNDLE ? 'REQUESTS_CA_BUNDLE' : 'CURL_CA_BUNDLE');
+      config.withRoots = true;
+      config.caFiles = env.NODE_EXTRA_CA_CERTS && env.NODE_EXTRA_CA_CERTS !== bundle ? [env.NODE_EXTRA_CA_CERTS, bundle] : [bundle];
+    } else if (!trustEnv && env.NODE_EXTRA_CA_CERTS) config.withRoots = true;
   }
   if (cert !== undefined && cert !== null) Object.assign(config, normalizeCert(cert));
   return config;
@@ -71,14 +83,28 @@ function normalizeCert(cert: CertInit): Pick<TlsConfig, 'cert' | 'key' | 'passph
   throw new InvalidOption(`Invalid option cert: ${describe(cert)}; expected a path, [cert, key] or { cert, key, passphrase }`);
 }
 
-/** The certificates NODE_EXTRA_CA_CERTS names; like Node, an unreadable file adds none. */
-function extraCertificates(env: NodeJS.ProcessEnv): string[] {
-  if (!env.NODE_EXTRA_CA_CERTS) return [];
+/** A bundle named by the environment must be readable: said now, not at the first connection. */
+function assertReadable(path: string, variable: string): void {
   try {
-    return [readFileSync(env.NODE_EXTRA_CA_CERTS, 'utf8')];
-  } catch {
-    return [];
+    accessSync(path, constants.R_OK);
+  } catch (err) {
+    throw new InvalidOption(`${variable} names ${JSON.stringify(path)}, which cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
+}
+
+/** The CA list a profile trusts, for its TLS context; null: Node's default store. */
+export function trustedCas(profile: TlsConfig): string[] | null {
+  if (profile.ca !== null) return [profile.ca];
+  if (!profile.withRoots) return null;
+  const files: string[] = [];
+  for (const path of profile.caFiles) {
+    try {
+      files.push(readFileSync(path, 'utf8'));
+    } catch {
+      // As Node does with NODE_EXTRA_CA_CERTS: a file that cannot be read adds nothing.
+    }
+  }
+  return [...rootCertificates, ...files];
 }
 
 function pemOrFile(value: string, option: string): string {

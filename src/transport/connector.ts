@@ -13,7 +13,7 @@ import net from 'node:net';
 import tls, { type TLSSocket } from 'node:tls';
 import type { buildConnector } from 'undici';
 import type { Address, Resolve } from '../dns/resolve.js';
-import type { TlsConfig } from '../session/tls.js';
+import { trustedCas, type TlsConfig } from '../session/tls.js';
 import { socksTunnel, type SocksProxy } from './socks.js';
 
 /** Which protocols a pool may speak; `h2c`: HTTP/2 with prior knowledge on a cleartext connection. */
@@ -81,8 +81,9 @@ export function profileKeyOf(profile: TlsConfig): string {
 export function contextFor(profileKey: string, profile: TlsConfig): tls.SecureContext {
   let context = contexts.get(profileKey);
   if (!context) {
+    const ca = trustedCas(profile);
     context = tls.createSecureContext({
-      ...(profile.ca !== null ? { ca: profile.ca } : {}),
+      ...(ca !== null ? { ca } : {}),
       ...(profile.cert !== null ? { cert: profile.cert, key: profile.key!, passphrase: profile.passphrase ?? undefined } : {}),
     });
     if (contexts.size >= MAX_CONTEXTS) contexts.delete(contexts.keys().next().value!);

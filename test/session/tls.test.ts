@@ -149,6 +149,18 @@ describe('CA bundles from the environment', () => {
     }
   });
 
+  it('a REQUESTS_CA_BUNDLE that cannot be read is an InvalidOption naming it, when the session is made', () => {
+    const saved = process.env.REQUESTS_CA_BUNDLE;
+    process.env.REQUESTS_CA_BUNDLE = '/nonexistent/bundle.pem';
+    try {
+      expect(() => new AsyncSession()).toThrow(/REQUESTS_CA_BUNDLE names "\/nonexistent\/bundle\.pem", which cannot be read \(ENOENT\)/);
+      expect(() => new AsyncSession({ trustEnv: false })).not.toThrow();
+    } finally {
+      if (saved === undefined) delete process.env.REQUESTS_CA_BUNDLE;
+      else process.env.REQUESTS_CA_BUNDLE = saved;
+    }
+  });
+
   it('NODE_EXTRA_CA_CERTS (read by Node when a process starts) is trusted under trustEnv, and not without it', async () => {
     // A child process, since Node reads the variable only at startup.
     const script = `

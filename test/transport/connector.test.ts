@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { contextFor, profileKeyOf } from '../../dist/src/transport/connector.js';
 import type { TlsConfig } from '../../dist/src/session/tls.js';
 
-const profile = (ca: string | null): TlsConfig => ({ verify: true, ca, pin: null, cert: null, key: null, passphrase: null });
+const profile = (ca: string | null): TlsConfig => ({ verify: true, ca, withRoots: false, caFiles: [], pin: null, cert: null, key: null, passphrase: null });
 
 describe('TLS contexts', () => {
   it('are built once per profile: a big CA list is parsed once, not for every connection', () => {
