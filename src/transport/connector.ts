@@ -64,7 +64,8 @@ const contexts = new Map<string, tls.SecureContext>();
 const MAX_CONTEXTS = 64;
 
 // Keys by profile object: a session's profile is one object shared by all its pools, and
-// hashing one that names a system CA bundle takes ~1 ms, which every new origin would pay.
+// hashing one that carries a big PEM bundle (`verify` as text) takes ~1 ms, which every new
+// origin would pay.
 const keys = new WeakMap<TlsConfig, string>();
 
 /** What names a TLS profile in the caches: a hash of all its settings. */
