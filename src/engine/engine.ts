@@ -30,6 +30,7 @@ import {
 import { SlotState, SlotTable } from '../channel/slots.js';
 import { ConnectionError, InvalidOption, SessionClosedError, errorFromCode, type RequestException } from '../errors.js';
 import type { PreparedRequest, StreamedBody } from '../request/prepared-request.js';
+import { mayNegotiateHttp2 } from '../transport/protocols.js';
 import type { PoolStats, TransportSessionConfig } from '../transport/session-transport.js';
 import { UPLOAD_WINDOW } from '../transport/upload.js';
 import { Exchange } from './exchange.js';
@@ -226,7 +227,7 @@ export class Engine {
     this.#assertOpen();
     const config = this.#sessions.get(opts.sessionId);
     // Only an origin that may speak HTTP/2 has a home worker (homes.ts); the rest go round-robin.
-    const mayBeH2 = config !== undefined && config.http2 && (request.url.startsWith('https:') || !config.http1);
+    const mayBeH2 = config !== undefined && mayNegotiateHttp2(request.url, config.http1, config.http2);
     const home = mayBeH2 ? this.#homes.homeOf(opts.sessionId, request.url, this.#alive, () => this.#pickSlot(opts.sync)) : null;
     const slot = home?.pinned ? home.slot : this.#pickSlot(opts.sync);
     if (!this.#opened[slot]!.has(opts.sessionId)) {

@@ -17,13 +17,14 @@ import { type Decoder, createDecoder, DEFAULT_MAX_DECODED_BYTES } from './decode
 import { TransportError, classify } from './error-codes.js';
 import type { Outbox } from './outbox.js';
 import type { OriginPool } from './origin-pool.js';
+import { IDEMPOTENT_METHODS } from '../session/retry.js';
 import type { Connections } from './connections.js';
 import type { Socket } from 'node:net';
 
 /** Why a request may be sent again, and how: over HTTP/1.1, or as it was. */
 export type Replay = 'http1' | 'same';
 
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+const IDEMPOTENT = new Set(IDEMPOTENT_METHODS);
 
 /** How far a streamed body may run ahead of its consumer before the socket is paused. */
 export const RESPONSE_WINDOW = 1 << 20;

@@ -16,6 +16,7 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { contextFor, profileKeyOf, tlsConnector, type Dialing } from './connector.js';
 import { NativeH2Pool, type LegacyHandler } from './native-h2.js';
+import { mayNegotiateHttp2 } from './protocols.js';
 import { isSocksProxy, parseSocksProxy } from './socks.js';
 
 /** Requests one HTTP/2 connection carries at once (undici's default stream limit). */
@@ -65,9 +66,9 @@ export class OriginPool {
       this.pool = proxyAgent(o);
       return;
     }
-    // Cleartext HTTP/2 only with prior knowledge, when HTTP/1.1 is ruled out.
-    const h2c = !o.http1 && o.origin.startsWith('http:');
-    const mayBeH2 = o.http2 && (h2c || o.origin.startsWith('https:'));
+    const url = new URL(o.origin);
+    const mayBeH2 = mayNegotiateHttp2(o.origin, o.http1, o.http2);
+    const h2c = mayBeH2 && url.protocol === 'http:';
     const connect = tlsConnector({
       tls: o.tls,
       timeout: o.connectTimeout,
@@ -80,10 +81,10 @@ export class OriginPool {
       },
     });
     if (mayBeH2 && o.socketPath === null) {
-      const [host, port] = hostAndPort(o.origin);
+      const target = { protocol: url.protocol, hostname: url.hostname.replace(/^\[|\]$/g, ''), port: url.port || (url.protocol === 'https:' ? '443' : '80'), servername: undefined as unknown as string };
       const raw = (): Promise<Socket> =>
         new Promise((resolve, reject) =>
-          connect({ protocol: new URL(o.origin).protocol, hostname: host, port, servername: undefined as unknown as string }, (err, socket) =>
+          connect(target, (err, socket) =>
             err || !socket ? reject(err) : resolve(socket as Socket),
           ),
         );
@@ -200,11 +201,6 @@ function proxyAgent(o: OriginPoolOptions): Dispatcher {
     // undici hands these to tls.connect: the profile's context, built once (connector.ts).
     requestTls: { rejectUnauthorized: tls.verify, secureContext: contextFor(profileKeyOf(tls), tls) },
   });
-}
-
-function hostAndPort(origin: string): [string, string] {
-  const u = new URL(origin);
-  return [u.hostname.replace(/^\[|\]$/g, ''), u.port || (u.protocol === 'https:' ? '443' : '80')];
 }
 
 function withoutCredentials(url: string): string {
