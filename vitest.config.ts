@@ -2,13 +2,20 @@ import { defineConfig } from 'vitest/config';
 
 // The tests run against the compiled build (dist/), because the transport
 // workers are plain Node modules loaded from there, as a user's install would.
+//
+// Two projects: `unit` is the main suite (`npm test`); `faults` is the fault and load suite
+// (`npm run test:faults`): backpressure, misbehaving peers, stress, fuzzing. Each of its
+// cases has a watchdog that prints the engine's state when something hangs.
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
     fileParallelism: true,
     maxWorkers: 2,
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/faults/**'] } },
+      { extends: true, test: { name: 'faults', include: ['test/faults/**/*.test.ts'], testTimeout: 120_000 } },
+    ],
   },
 });

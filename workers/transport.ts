@@ -24,7 +24,7 @@ function attach(): void {
     setTimeout(attach, 20);
     return;
   }
-  const h = new TransportHost(slot, table.mainBell);
+  const h = new TransportHost(slot, table.mainBell, (counter, delta) => table.addCounter(slot.index, counter, delta));
   host = h;
   process.on('exit', (code) => {
     // Runs for process.exit() and uncaught exceptions; not for terminate(), which the main

@@ -7,7 +7,9 @@
  * blocked synchronous caller never has to wait for a `postMessage` (DESIGN constraint 1).
  * When a worker dies its slot is drained, failed, reset and freed for a replacement.
  *
- * Table layout: one 64-byte line per slot: i32 state, i32 threadId.
+ * Table layout: one 64-byte line per slot: i32 state, i32 threadId, then the counters a
+ * worker publishes about itself ({@link WorkerCounter}) so that a hang can be described
+ * from any thread, even while the worker's own loop is stuck.
  */
 import { Bell } from './bell.js';
 import { Ring } from './ring.js';
@@ -17,6 +19,20 @@ export const SlotState = { FREE: 0, CLAIMED: 1, ALIVE: 2, DEAD: 3 } as const;
 const LINE = 16; // i32 cells per slot
 const STATE = 0;
 const THREAD = 1;
+const COUNTERS = 2;
+
+/** What a worker publishes in its slot line for diagnostics (plain stores, read racily). */
+export const WorkerCounter = {
+  /** Requests the worker is carrying. */
+  STREAMS: 0,
+  /** Frames, and their payload bytes, queued in its outbox behind a full ring. */
+  QUEUED_FRAMES: 1,
+  QUEUED_BYTES: 2,
+  /** Requests whose socket read is paused, and whose decoder output is paused. */
+  PAUSED_SOCKETS: 3,
+  PAUSED_DECODERS: 4,
+} as const;
+const COUNTER_NAMES = ['streams', 'queuedFrames', 'queuedBytes', 'pausedSockets', 'pausedDecoders'] as const;
 
 /** What crosses to a worker as `workerData`: plain SharedArrayBuffers only. */
 export interface SlotTableInit {
@@ -85,6 +101,22 @@ export class SlotTable {
     return Atomics.load(this.#cells, index * LINE + THREAD);
   }
 
+  /** Worker side: publishes a diagnostics counter for its slot. */
+  setCounter(index: number, counter: number, value: number): void {
+    this.#cells[index * LINE + COUNTERS + counter] = value;
+  }
+
+  /** Adds `delta` to a diagnostics counter of the slot. */
+  addCounter(index: number, counter: number, delta: number): void {
+    this.#cells[index * LINE + COUNTERS + counter]! += delta;
+  }
+
+  /** The counters a slot's worker published, by name. */
+  counters(index: number): Record<(typeof COUNTER_NAMES)[number], number> {
+    const at = index * LINE + COUNTERS;
+    return Object.fromEntries(COUNTER_NAMES.map((name, i) => [name, this.#cells[at + i]!])) as Record<(typeof COUNTER_NAMES)[number], number>;
+  }
+
   /** Worker side, while exiting: tells the main thread this slot's worker is gone. */
   markDead(index: number): void {
     Atomics.store(this.#cells, index * LINE + STATE, SlotState.DEAD);
@@ -96,6 +128,7 @@ export class SlotTable {
     const slot = this.slots[index]!;
     slot.toWorker.reset();
     slot.toMain.reset();
+    this.#cells.fill(0, index * LINE + COUNTERS, index * LINE + LINE);
     Atomics.store(this.#cells, index * LINE + THREAD, 0);
     Atomics.store(this.#cells, index * LINE + STATE, SlotState.FREE);
   }

@@ -65,9 +65,20 @@ export interface SendOptions {
   proxy: string;
 }
 
+/** A snapshot of the engine's state: see {@link Engine.diagnostics}. */
+export interface EngineDiagnostics {
+  inFlight: Array<{ id: number; slot: number; request: string; head: number | null; receivedBytes: number; unreadChunks: number; windowed: boolean; idleMs: number }>;
+  workers: Array<{ slot: number; threadId: number; state: string; toWorkerBytes: number; toMainBytes: number } & ReturnType<SlotTable['counters']>>;
+}
+
 const engines = new Map<number, Engine>();
 let nextSessionId = 1;
 let blockedMs = 0;
+
+/** {@link Engine.diagnostics} of every engine this thread runs, keyed by worker count. */
+export function engineDiagnostics(): Record<number, EngineDiagnostics> {
+  return Object.fromEntries([...engines].map(([size, engine]) => [size, engine.diagnostics()]));
+}
 
 /**
  * Total time this thread has spent blocked in `Atomics.wait` for responses, in ms. The
@@ -214,6 +225,38 @@ export class Engine {
     this.waitUntil(() => asked.size === 0 || performance.now() > deadline, () => deadline);
     this.#statsReplies = null;
     return replies;
+  }
+
+  /**
+   * What the engine holds right now, for a watchdog to print when something hangs: every
+   * request in flight (its worker, how far it got, how long since its last frame) and, per
+   * worker, what each ring and its outbox hold. Reads shared memory only, so it works
+   * whatever the workers' loops are doing.
+   */
+  diagnostics(): EngineDiagnostics {
+    const now = performance.now();
+    return {
+      inFlight: [...this.#exchanges.values()].map((ex) => ({
+        id: ex.id,
+        slot: ex.slot,
+        request: `${ex.request.method} ${ex.request.url}`,
+        head: ex.head?.status ?? null,
+        receivedBytes: ex.receivedBytes,
+        unreadChunks: ex.chunks.length,
+        windowed: ex.windowed,
+        idleMs: Math.round(now - ex.lastActivity),
+      })),
+      workers: this.table.slots
+        .filter((slot) => this.table.state(slot.index) !== SlotState.FREE)
+        .map((slot) => ({
+          slot: slot.index,
+          threadId: this.table.threadId(slot.index),
+          state: (['free', 'claimed', 'alive', 'dead'] as const)[this.table.state(slot.index)]!,
+          toWorkerBytes: slot.toWorker.used,
+          toMainBytes: slot.toMain.used,
+          ...this.table.counters(slot.index),
+        })),
+    };
   }
 
   /** Number of requests in flight on this engine. */

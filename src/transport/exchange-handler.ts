@@ -16,6 +16,7 @@ import { CreditFlag, FrameType, HeadFlag, RequestFlag, encodeError, encodeHeader
 import { type Decoder, createDecoder, DEFAULT_MAX_DECODED_BYTES } from './decoder.js';
 import { TransportError, classify } from './error-codes.js';
 import type { Outbox } from './outbox.js';
+import { WorkerCounter } from '../channel/slots.js';
 import type { OriginPool } from './origin-pool.js';
 import { IDEMPOTENT_METHODS } from '../session/retry.js';
 import type { Connections } from './connections.js';
@@ -53,6 +54,8 @@ export class ExchangeHandler {
   #decoder: Decoder | null = null;
   #decoderFull = false;
   #decoderPaused = false;
+  /** A wake-up is registered with the outbox for when it drains. */
+  #drainAwaited = false;
   /** Content-Encoding of the response, until the consumer's first read decides on decoding. */
   #encoding: string | null = null;
   /** A windowed stream whose consumer has not read yet: how to deliver is not known. */
@@ -257,9 +260,15 @@ export class ExchangeHandler {
     // A decoder can turn one socket read into megabytes: stop its output too, not just the socket.
     if (this.#decoder && this.#channelFull()) {
       this.#decoder.pause();
-      this.#decoderPaused = true;
-      this.#shouldPause(); // registers the wake-up
+      this.#setDecoderPaused(true);
+      this.#awaitDrain();
     }
+  }
+
+  #setDecoderPaused(paused: boolean): void {
+    if (paused === this.#decoderPaused) return;
+    this.#decoderPaused = paused;
+    this.#outbox.count(WorkerCounter.PAUSED_DECODERS, paused ? 1 : -1);
   }
 
   /** The channel cannot take more of this body now: the ring is full or the window is used. */
@@ -270,23 +279,44 @@ export class ExchangeHandler {
   /** Whether the socket read must pause; when it must, arranges to be asked again. */
   #shouldPause(): boolean {
     const pause = this.#channelFull() || this.#decoderFull;
-    if (pause && !this.#paused) {
-      this.#paused = true;
-      this.#stopReadTimer();
-      if (this.#outbox.congested) this.#outbox.onceDrained(() => this.#maybeResume());
+    if (pause) {
+      if (!this.#paused) {
+        this.#paused = true;
+        this.#outbox.count(WorkerCounter.PAUSED_SOCKETS, 1);
+        this.#stopReadTimer();
+      }
+      this.#awaitDrain();
     }
     return pause;
   }
+
+  /**
+   * Registers one wake-up for when the outbox drains, whenever anything of this exchange
+   * (the socket or the decoder's output) waits on it. Keyed to the state, not to the moment
+   * the socket pauses: the decoder can stop on a congested outbox while the socket is
+   * already paused for another reason, and that stop needs its wake-up too.
+   */
+  #awaitDrain(): void {
+    if (this.#drainAwaited || !this.#outbox.congested) return;
+    this.#drainAwaited = true;
+    this.#outbox.onceDrained(this.#onDrained);
+  }
+
+  readonly #onDrained = (): void => {
+    this.#drainAwaited = false;
+    this.#maybeResume();
+  };
 
   #maybeResume(): void {
     if (this.#done) return;
     // The decoder's output waits only on the channel; its input (the socket) also on the decoder.
     if (this.#decoderPaused && !this.#channelFull()) {
-      this.#decoderPaused = false;
+      this.#setDecoderPaused(false);
       this.#decoder!.resume();
     }
     if (!this.#paused) return;
     this.#paused = false;
+    this.#outbox.count(WorkerCounter.PAUSED_SOCKETS, -1);
     if (this.#shouldPause()) return;
     this.#armReadTimer();
     this.#resume?.();
@@ -311,6 +341,9 @@ export class ExchangeHandler {
 
   #finish(): void {
     this.#done = true;
+    if (this.#paused) this.#outbox.count(WorkerCounter.PAUSED_SOCKETS, -1);
+    this.#paused = false;
+    this.#setDecoderPaused(false);
     if (this.#timer) clearTimeout(this.#timer);
     this.#stopReadTimer();
     this.#decoder?.destroy();

@@ -12,7 +12,8 @@ import { TransportError } from './error-codes.js';
 import { Connections } from './connections.js';
 import type { OriginPool } from './origin-pool.js';
 import { ExchangeHandler, type Replay } from './exchange-handler.js';
-import { Outbox } from './outbox.js';
+import { Outbox, type CountFn } from './outbox.js';
+import { WorkerCounter } from '../channel/slots.js';
 import { SessionTransport, type TransportSessionConfig } from './session-transport.js';
 import { UploadSource } from './upload.js';
 
@@ -32,10 +33,10 @@ export class TransportHost {
   readonly #connections: Connections;
   #stopped = false;
 
-  constructor(slot: Slot, mainBell: Bell) {
+  constructor(slot: Slot, mainBell: Bell, count: CountFn) {
     this.#slot = slot;
     this.#bell = slot.workerBell;
-    this.outbox = new Outbox(slot.toMain, mainBell);
+    this.outbox = new Outbox(slot.toMain, mainBell, count);
     this.#connections = new Connections(this.outbox, (handler, socket) => {
       if (handler instanceof ExchangeHandler) handler.onSocket(socket);
     });
@@ -159,6 +160,7 @@ export class TransportHost {
     };
     const handler = new ExchangeHandler(stream, head, target, pool, this.outbox, this.#connections, this.#onStreamDone, replay);
     this.#streams.set(stream, { handler, upload });
+    this.outbox.count(WorkerCounter.STREAMS, 1);
     // The legacy callback shape (onHeaders with raw header buffers) skips undici's header
     // parsing: the raw bytes go straight into the frame.
     pool.dispatch(options, handler as unknown as Dispatcher.DispatchHandler);
@@ -172,6 +174,6 @@ export class TransportHost {
   }
 
   readonly #onStreamDone = (stream: number): void => {
-    this.#streams.delete(stream);
+    if (this.#streams.delete(stream)) this.outbox.count(WorkerCounter.STREAMS, -1);
   };
 }

@@ -10,6 +10,10 @@
 import type { BinaryWriter } from '../channel/binary.js';
 import type { Bell } from '../channel/bell.js';
 import type { Ring } from '../channel/ring.js';
+import { WorkerCounter } from '../channel/slots.js';
+
+/** Adds to one of the worker's published diagnostics counters (channel/slots.ts). */
+export type CountFn = (counter: number, delta: number) => void;
 
 interface Pending {
   type: number;
@@ -26,10 +30,13 @@ export class Outbox {
   readonly #onDrain = new Set<() => void>();
   #waiting = false;
   #bellScheduled = false;
+  /** Publishes diagnostics counters; every user of the outbox counts through it. */
+  readonly count: CountFn;
 
-  constructor(ring: Ring, bell: Bell) {
+  constructor(ring: Ring, bell: Bell, count: CountFn = () => {}) {
     this.#ring = ring;
     this.#bell = bell;
+    this.count = count;
   }
 
   /** The largest payload a single frame can hold. */
@@ -54,6 +61,8 @@ export class Outbox {
       return;
     }
     this.#queue.push({ type, flags, stream, aux, payload: end > start ? Buffer.from(payload!.subarray(start, end)) : null });
+    this.count(WorkerCounter.QUEUED_FRAMES, 1);
+    this.count(WorkerCounter.QUEUED_BYTES, end - start);
     this.#waitForRoom();
   }
 
@@ -103,6 +112,8 @@ export class Outbox {
         const p = this.#queue[0]!;
         if (!this.#ring.write(p.type, p.flags, p.stream, p.aux, p.payload ?? undefined)) break;
         this.#queue.shift();
+        this.count(WorkerCounter.QUEUED_FRAMES, -1);
+        this.count(WorkerCounter.QUEUED_BYTES, -(p.payload?.length ?? 0));
       }
       this.#bell.ring();
     }
