@@ -137,7 +137,10 @@ export class TransportHost {
     if (head.flags & RequestFlag.INLINE_BODY) {
       body = Buffer.from(bytes.subarray(this.#reader.pos, start + length));
     } else if (head.bodyLength !== BODY_NONE) {
-      upload = new UploadSource((n) => this.outbox.send(FrameType.UPLOAD_CREDIT, 0, stream, n));
+      upload = new UploadSource((n) => {
+        this.outbox.send(FrameType.UPLOAD_CREDIT, 0, stream, n);
+        handler.onUploadProgress();
+      });
       body = upload;
     }
     const options: Dispatcher.DispatchOptions = {
