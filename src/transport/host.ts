@@ -152,6 +152,11 @@ export class TransportHost {
       // The handler keeps the read timeout itself (exchange-handler.ts).
       headersTimeout: 0,
       bodyTimeout: 0,
+      // undici closes every connection after a HEAD, in case the server sends a body anyway;
+      // so a crawler's HEAD requests each cost a new connection. Kept instead when the server
+      // says `Connection: keep-alive` (undici's own condition); stray bytes on an idle
+      // socket make undici drop it, and the request that meets them is replayed (stale socket).
+      ...(head.method === 'HEAD' ? { reset: false } : {}),
     };
     // A request the server provably did not process may go again, once: a stream refused
     // with HTTP_1_1_REQUIRED (over HTTP/1.1), or one cut by a GOAWAY (if idempotent).

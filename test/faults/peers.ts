@@ -13,6 +13,7 @@ export interface Peers {
   h2: string;
   h2One: string;
   keepAlive: string;
+  polite: string;
   /** What the peers counted since the last reset. */
   stats(): Promise<Record<string, number>>;
   reset(): Promise<void>;
@@ -39,6 +40,7 @@ export async function startPeers(): Promise<Peers> {
     h2: url('h2'),
     h2One: url('h2One'),
     keepAlive: url('keepAlive'),
+    polite: url('polite'),
     stats: () => ask('stats'),
     reset: async () => void (await ask('reset')),
     close: async () => void (await worker.terminate()),
