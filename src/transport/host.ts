@@ -154,8 +154,8 @@ export class TransportHost {
       bodyTimeout: 0,
       // undici closes every connection after a HEAD, in case the server sends a body anyway;
       // so a crawler's HEAD requests each cost a new connection. Kept instead when the server
-      // says `Connection: keep-alive` (undici's own condition); stray bytes on an idle
-      // socket make undici drop it, and the request that meets them is replayed (stale socket).
+      // says `Connection: keep-alive` (undici's own condition). A body sent anyway comes
+      // with the head, and undici drops a socket that brings bytes no request asked for.
       ...(head.method === 'HEAD' ? { reset: false } : {}),
     };
     // A request the server provably did not process may go again, once: a stream refused
