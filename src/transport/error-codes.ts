@@ -3,6 +3,7 @@
  * become nodequests error codes. Only the code and a message cross the channel; the main
  * thread builds the typed error (errors.ts `errorFromCode`).
  */
+import http from 'node:http';
 
 export interface TransportFailure {
   code: string;
@@ -55,6 +56,9 @@ function classifyDirect(err: unknown, target: string, bodyStarted: boolean): Tra
         : { code: 'NQ_ERR_INVALID_HEADER', message: `Malformed Content-Length from ${target}: ${detail}` };
     case 'UND_ERR_INVALID_ARG':
       return { code: 'NQ_ERR_INVALID_OPTION', message: detail };
+    case 'UND_ERR_HEADERS_OVERFLOW':
+      // undici stops reading a head past Node's http.maxHeaderSize, however long the peer goes on.
+      return { code: 'NQ_ERR_INVALID_HEADER', message: `Response head from ${target} is larger than ${http.maxHeaderSize} bytes (http.maxHeaderSize); refused (${detail})` };
     case 'HPE_UNEXPECTED_CONTENT_LENGTH':
     case 'HPE_INVALID_CONTENT_LENGTH':
     case 'HPE_INVALID_HEADER_TOKEN':
@@ -65,7 +69,8 @@ function classifyDirect(err: unknown, target: string, bodyStarted: boolean): Tra
     case 'HPE_STRICT':
       return { code: 'NQ_ERR_CHUNKED_ENCODING', message: `Broken chunked body from ${target}: ${detail}` };
   }
-  if (code.startsWith('HPE_')) {
+  // undici's HTTPParserError carries no code for some parser failures (an invalid status line).
+  if (code.startsWith('HPE_') || (e as { name?: string }).name === 'HTTPParserError') {
     if (/content-length/i.test(detail)) return { code: 'NQ_ERR_INVALID_HEADER', message: `Malformed response header from ${target}: ${detail}` };
     if (/chunk/i.test(detail)) return { code: 'NQ_ERR_CHUNKED_ENCODING', message: `Broken chunked body from ${target}: ${detail}` };
     return { code: 'NQ_ERR_CONNECTION', message: `Malformed response from ${target}: ${detail}` };

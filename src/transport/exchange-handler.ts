@@ -27,6 +27,9 @@ export type Replay = 'http1' | 'same';
 
 const IDEMPOTENT = new Set(IDEMPOTENT_METHODS);
 
+/** Sockets that have carried a request: a request on one of them went on a reused connection. */
+const carried = new WeakSet<Socket>();
+
 /** How far a streamed body may run ahead of its consumer before the socket is paused. */
 export const RESPONSE_WINDOW = 1 << 20;
 
@@ -66,6 +69,9 @@ export class ExchangeHandler {
   #timer: NodeJS.Timeout | null = null;
   readonly #startedAt = performance.now();
   #socket: Socket | null = null;
+  /** The socket had carried an earlier request, and how much it had read when this one went. */
+  #reused = false;
+  #bytesReadAtSend = 0;
   #requestSent = -1;
   readonly #readTimeout: number;
   #readTimer: NodeJS.Timeout | null = null;
@@ -125,9 +131,23 @@ export class ExchangeHandler {
 
   /** The request's head went out on `socket` (told by undici's diagnostics channel). */
   onSocket(socket: Socket): void {
+    if (this.#socket !== socket) {
+      this.#reused = carried.has(socket);
+      carried.add(socket);
+      this.#bytesReadAtSend = socket.bytesRead;
+    }
     this.#socket = socket;
     this.#requestSent = performance.now() - this.#startedAt;
     this.#armReadTimer();
+  }
+
+  /**
+   * A chunk of a streamed upload went out. A server still taking the body is not silent: the
+   * read timeout counts from the last byte either way, so only a send that stalls (the
+   * server stopped reading) or a wait for the answer runs it out.
+   */
+  onUploadProgress(): void {
+    if (this.#socket !== null && !this.#headSent) this.#armReadTimer();
   }
 
   /**
@@ -202,7 +222,7 @@ export class ExchangeHandler {
   }
 
   onError(err: Error): void {
-    const reason = this.#cancelReason === null && !this.#headSent ? replayReason(err, this.#method) : null;
+    const reason = this.#cancelReason === null && !this.#headSent ? replayReason(err, this.#method, this.#staleSocket()) : null;
     if (reason !== null && this.#replay) {
       const replay = this.#replay;
       this.#replay = null; // once
@@ -214,6 +234,15 @@ export class ExchangeHandler {
   }
 
   // ---- internals -----------------------------------------------------------------------
+
+  /**
+   * The request went on a kept-alive connection and not one byte came back: the server most
+   * likely closed it as idle while the request was on its way (the keep-alive race), so it
+   * never saw the request.
+   */
+  #staleSocket(): boolean {
+    return this.#reused && this.#socket !== null && this.#socket.bytesRead === this.#bytesReadAtSend;
+  }
 
   #head(status: number, statusText: string, headers: Array<Buffer | string>): ResponseHead {
     return { status, httpVersion: this.#pool.version, requestSent: this.#requestSent, firstByte: performance.now() - this.#startedAt, statusText, headers };
@@ -372,9 +401,16 @@ function scanHead(raw: Array<Buffer | string>): { encoding: string | null; flags
   return { encoding, flags };
 }
 
-/** Whether a failure proves the server did not process the request, and how to retry it. */
-function replayReason(err: Error, method: string): Replay | null {
-  const text = `${(err as { code?: string }).code ?? ''} ${err.message}`;
+/**
+ * Whether a failure proves (or, on a stale kept-alive socket, makes it very likely) that the
+ * server did not process the request, and how to retry it.
+ */
+function replayReason(err: Error, method: string, staleSocket: boolean): Replay | null {
+  const code = (err as { code?: string }).code ?? '';
+  const text = `${code} ${err.message}`;
+  // Closed or reset under a request on a reused connection, no answer begun: sent again once
+  // on another connection, when repeating it is harmless (as browsers and urllib3 do).
+  if (staleSocket && IDEMPOTENT.has(method) && (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE')) return 'same';
   if (/HTTP_1_1_REQUIRED/.test(text)) return 'http1';
   if (/REFUSED_STREAM/.test(text)) return 'same'; // refused before processing: safe for any method
   if (/GOAWAY/.test(text) && IDEMPOTENT.has(method)) return 'same';

@@ -137,7 +137,10 @@ export class TransportHost {
     if (head.flags & RequestFlag.INLINE_BODY) {
       body = Buffer.from(bytes.subarray(this.#reader.pos, start + length));
     } else if (head.bodyLength !== BODY_NONE) {
-      upload = new UploadSource((n) => this.outbox.send(FrameType.UPLOAD_CREDIT, 0, stream, n));
+      upload = new UploadSource((n) => {
+        this.outbox.send(FrameType.UPLOAD_CREDIT, 0, stream, n);
+        handler.onUploadProgress();
+      });
       body = upload;
     }
     const options: Dispatcher.DispatchOptions = {
@@ -149,6 +152,11 @@ export class TransportHost {
       // The handler keeps the read timeout itself (exchange-handler.ts).
       headersTimeout: 0,
       bodyTimeout: 0,
+      // undici closes every connection after a HEAD, in case the server sends a body anyway;
+      // so a crawler's HEAD requests each cost a new connection. Kept instead when the server
+      // says `Connection: keep-alive` (undici's own condition). A body sent anyway comes
+      // with the head, and undici drops a socket that brings bytes no request asked for.
+      ...(head.method === 'HEAD' ? { reset: false } : {}),
     };
     // A request the server provably did not process may go again, once: a stream refused
     // with HTTP_1_1_REQUIRED (over HTTP/1.1), or one cut by a GOAWAY (if idempotent).

@@ -33,6 +33,10 @@ interface Session {
   socket: Socket;
   active: number;
   closed: boolean;
+  /** The server's SETTINGS have arrived: its stream limit is known. */
+  settled: boolean;
+  /** Streams waiting for those SETTINGS (see #start). */
+  deferred: Array<() => void>;
 }
 
 // Headers HTTP/2 forbids (RFC 9113 §8.2.2); the pseudo-headers carry their meaning.
@@ -114,11 +118,21 @@ export class NativeH2Pool {
 
   #wrap(socket: Socket): Session {
     const session = http2.connect(this.#authority, { createConnection: () => socket });
-    const s: Session = { session, socket, active: 0, closed: false };
+    const s: Session = { session, socket, active: 0, closed: false, settled: false, deferred: [] };
+    const flush = (): void => {
+      for (const go of s.deferred.splice(0)) go();
+    };
+    session.once('remoteSettings', () => {
+      s.settled = true;
+      flush();
+    });
     const drop = (): void => {
       s.closed = true;
       const i = this.#sessions.indexOf(s);
       if (i !== -1) this.#sessions.splice(i, 1);
+      // Streams still waiting were never sent: starting them now fails at once, as a
+      // GOAWAY'd session's new streams do, and the handler replays those if it may.
+      flush();
     };
     session.on('goaway', drop);
     session.on('close', drop);
@@ -132,6 +146,24 @@ export class NativeH2Pool {
   }
 
   #start(s: Session, r: NativeRequest, handler: LegacyHandler): void {
+    if (!s.settled && !s.closed && s.active > 0) {
+      // Until the server's SETTINGS arrive its stream limit is unknown (RFC 9113 starts it
+      // unlimited), and a server with a low one refuses the excess with REFUSED_STREAM: a
+      // burst on a fresh connection to a server allowing one stream lost all but one. So the
+      // first stream goes at once and the rest when the limit is known; nghttp2 then holds
+      // back any beyond it until a stream closes.
+      const go = (): void => this.#start(s, r, handler);
+      s.deferred.push(go);
+      handler.onConnect((err) => {
+        const i = s.deferred.indexOf(go);
+        if (i === -1) return;
+        s.deferred.splice(i, 1);
+        handler.onError(err ?? new Error('Request aborted'));
+      });
+      // The server owes us its SETTINGS: silence from here on is its, as the read timeout counts it.
+      handler.onSocket?.(s.socket);
+      return;
+    }
     const headers: http2.OutgoingHttpHeaders = { ':method': r.method, ':path': r.path };
     for (let i = 0; i < r.headers.length; i += 2) {
       const name = r.headers[i]!.toLowerCase();

@@ -52,7 +52,7 @@ export class OriginPool {
    * requests wait for its answer (undici would open one connection per request meanwhile).
    */
   #mode: 'undici' | 'native' | 'probe' | 'probing' = 'undici';
-  #held: Array<() => void> = [];
+  #held: Array<{ options: Dispatcher.DispatchOptions; handler: Dispatcher.DispatchHandler }> = [];
   #native: NativeH2Pool | null = null;
   #probe: (() => Promise<Socket>) | null = null;
 
@@ -141,11 +141,11 @@ export class OriginPool {
         );
         return;
       case 'probing':
-        this.#held.push(() => this.dispatch(options, handler));
+        this.#held.push({ options, handler });
         return;
       case 'probe':
         this.#mode = 'probing';
-        this.#held.push(() => this.dispatch(options, handler));
+        this.#held.push({ options, handler });
         this.#probe!().then(
           (socket) => {
             if ((socket as TLSSocket).alpnProtocol === 'h2') {
@@ -157,8 +157,13 @@ export class OriginPool {
               this.#decide('undici');
             }
           },
-          // undici will try again and report the failure in its own words.
-          () => this.#decide('undici'),
+          // The held requests fail with the probe's own error (our connector words it as undici
+          // would). Handing them to undici instead made a second attempt, so a host that never
+          // answered took twice the connect timeout to fail. The next request probes afresh.
+          (err: Error) => {
+            this.#mode = 'probe';
+            for (const { handler } of this.#take()) (handler as unknown as LegacyHandler).onError(err);
+          },
         );
         return;
     }
@@ -178,9 +183,13 @@ export class OriginPool {
 
   #decide(mode: 'undici' | 'native'): void {
     this.#mode = mode;
+    for (const { options, handler } of this.#take()) this.dispatch(options, handler);
+  }
+
+  #take(): Array<{ options: Dispatcher.DispatchOptions; handler: Dispatcher.DispatchHandler }> {
     const held = this.#held;
     this.#held = [];
-    for (const go of held) go();
+    return held;
   }
 }
 
