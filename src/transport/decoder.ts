@@ -245,7 +245,9 @@ const ZSTD_MAGIC = 0xfd2fb528;
  * Walks a zstd body frame by frame and block by block (RFC 8878 §3.1) without decoding it,
  * and refuses a frame whose window exceeds {@link MAX_ZSTD_WINDOW} before the decoder sees
  * its header. Bytes pass through unchanged, cut into pieces of at most
- * {@link BLOCKS_PER_PIECE} blocks; an incomplete header is held back until it is whole.
+ * {@link BLOCKS_PER_PIECE} blocks and at the end of every frame (Node's own zstd stream
+ * drops whatever follows a frame's end in the same write); an incomplete header is held
+ * back until it is whole.
  */
 class ZstdWindowGuard extends Transform {
   #held: Buffer | null = null;
@@ -254,6 +256,8 @@ class ZstdWindowGuard extends Transform {
   /** Inside a frame the next header is a block's. */
   #inFrame = false;
   #checksum = false;
+  /** A frame (zstd or skippable) has begun and its end has not been cut at yet. */
+  #frameOpen = false;
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     const buf = this.#held ? Buffer.concat([this.#held, chunk]) : chunk;
@@ -263,6 +267,12 @@ class ZstdWindowGuard extends Transform {
     let blocks = 0;
     try {
       while (at < buf.length) {
+        if (this.#frameOpen && this.#skip === 0 && !this.#inFrame) {
+          if (at > from) this.push(buf.subarray(from, at));
+          from = at;
+          blocks = 0;
+          this.#frameOpen = false;
+        }
         if (this.#skip > 0) {
           const n = Math.min(this.#skip, buf.length - at);
           at += n;
@@ -293,6 +303,7 @@ class ZstdWindowGuard extends Transform {
         this.#skip = frame.skip;
         this.#inFrame = frame.window !== null;
         this.#checksum = frame.checksum;
+        this.#frameOpen = true;
       }
     } catch (err) {
       done(err as Error);
