@@ -118,6 +118,20 @@ export class ChunkedEncodingError extends RequestException {
 export class ContentDecodingError extends RequestException {
   static override readonly code: string = 'NQ_ERR_CONTENT_DECODING';
 }
+/**
+ * The response body is larger than allowed: its `maxBodySize` (received or decoded), or the
+ * small limit for the body of a redirect or challenge that is followed. The transfer was
+ * stopped there and its connection closed.
+ *
+ * @example
+ * ```ts
+ * try { s.get(url, { maxBodySize: 10 * 2 ** 20 }); }
+ * catch (e) { if (e instanceof BodyTooLarge) console.log('over 10 MiB:', e.message); }
+ * ```
+ */
+export class BodyTooLarge extends RequestException {
+  static override readonly code: string = 'NQ_ERR_BODY_TOO_LARGE';
+}
 /** The content was asked for after it had been streamed away. */
 export class StreamConsumedError extends RequestException {
   static override readonly code: string = 'NQ_ERR_STREAM_CONSUMED';
@@ -147,7 +161,7 @@ const BY_CODE: ReadonlyMap<string, typeof RequestException> = new Map(
   [
     RequestException, ConnectionError, SSLError, ProxyError, Timeout, ConnectTimeout, ReadTimeout,
     TooManyRedirects, HTTPError, JSONDecodeError, InvalidURL, MissingSchema, InvalidSchema,
-    InvalidHeader, ChunkedEncodingError, ContentDecodingError, StreamConsumedError, RetryError,
+    InvalidHeader, ChunkedEncodingError, ContentDecodingError, BodyTooLarge, StreamConsumedError, RetryError,
     MultiplexingError, InvalidOption, RequestAborted, SessionClosedError,
   ].map((c) => [c.code, c]),
 );

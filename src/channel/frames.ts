@@ -89,6 +89,10 @@ export const RequestFlag = {
   WINDOWED: 1,
   /** The whole body follows the head in the REQUEST payload. */
   INLINE_BODY: 2,
+  /** A redirect (3xx with a Location) will be followed: its body is only drained, up to a small limit. */
+  FOLLOWS_REDIRECTS: 4,
+  /** A 401 will be answered (Digest and the like): its body too. */
+  ANSWERS_CHALLENGE: 8,
 } as const;
 
 /** Body length sentinels for {@link RequestHead.bodyLength}. */
@@ -106,6 +110,7 @@ export function httpVersionName(code: number): HttpVersion {
  * ```
  * f64 connectTimeout  f64 readTimeout  f64 totalTimeout   (ms; 0 = none)
  * f64 bodyLength      (>= 0, or BODY_NONE, BODY_UNKNOWN)
+ * f64 maxBodySize     (response body bytes allowed, received and decoded; Infinity = none)
  * u32 flags           (RequestFlag)
  * str16 method (latin1)   str32 url (utf8)
  * u32 count, then count × (str16 name, str32 value) (latin1)
@@ -119,6 +124,8 @@ export interface RequestHead {
   readTimeout: number;
   totalTimeout: number;
   bodyLength: number;
+  /** The most the response body may be, on the wire and decoded (Infinity: no limit). */
+  maxBodySize: number;
   flags: number;
   method: string;
   url: string;
@@ -131,7 +138,7 @@ export interface RequestHead {
 }
 
 export function encodeRequestHead(w: BinaryWriter, h: RequestHead): void {
-  w.f64(h.connectTimeout).f64(h.readTimeout).f64(h.totalTimeout).f64(h.bodyLength).u32(h.flags);
+  w.f64(h.connectTimeout).f64(h.readTimeout).f64(h.totalTimeout).f64(h.bodyLength).f64(h.maxBodySize).u32(h.flags);
   w.str16(h.method, 'latin1').str32(h.url, 'utf8');
   encodeHeaderBlock(w, h.headers);
   w.str32(h.tls, 'utf8').str32(h.proxy, 'utf8');
@@ -143,6 +150,7 @@ export function decodeRequestHead(r: BinaryReader): RequestHead {
     readTimeout: r.f64(),
     totalTimeout: r.f64(),
     bodyLength: r.f64(),
+    maxBodySize: r.f64(),
     flags: r.u32(),
     method: r.str16('latin1'),
     url: r.str32('utf8'),

@@ -57,6 +57,11 @@ export interface SendOptions {
   totalTimeout: number;
   /** The consumer streams the body (a window applies). */
   windowed: boolean;
+  /** The most the response body may be, received and decoded (Infinity: no limit). */
+  maxBodySize: number;
+  /** A redirect response will be followed, a 401 answered: their bodies are only drained. */
+  followsRedirects: boolean;
+  answersChallenge: boolean;
   /** The caller will block: uploads are pumped synchronously. */
   sync: boolean;
   /** JSON of the request's TlsConfig when it is not the session's; '' otherwise. */
@@ -294,7 +299,12 @@ export class Engine {
       readTimeout: opts.readTimeout,
       totalTimeout: opts.totalTimeout,
       bodyLength,
-      flags: (opts.windowed ? RequestFlag.WINDOWED : 0) | (inline ? RequestFlag.INLINE_BODY : 0),
+      maxBodySize: opts.maxBodySize,
+      flags:
+        (opts.windowed ? RequestFlag.WINDOWED : 0) |
+        (inline ? RequestFlag.INLINE_BODY : 0) |
+        (opts.followsRedirects ? RequestFlag.FOLLOWS_REDIRECTS : 0) |
+        (opts.answersChallenge ? RequestFlag.ANSWERS_CHALLENGE : 0),
       method: request.method,
       url: request.url,
       headers: flattenHeaders(request),

@@ -17,6 +17,7 @@ import { requestFlow, withCookies, type CallSettings, type FlowHost, type InFlig
 import { mergeHooks, normalizeHooks, type Hooks, type HooksInit } from './hooks.js';
 import {
   defaultTimeouts,
+  effectiveMaxBodySize,
   normalizeRequestOptions,
   normalizeSessionOptions,
   type AuthInit,
@@ -172,6 +173,9 @@ export abstract class BaseSession {
       readTimeout: timeout.read,
       totalTimeout: timeout.total,
       windowed: options.stream,
+      maxBodySize: effectiveMaxBodySize(options, settings),
+      followsRedirects: false,
+      answersChallenge: false,
       sync,
       tls: options.verify === undefined && options.cert === undefined
         ? ''
@@ -180,10 +184,14 @@ export abstract class BaseSession {
     };
     const anyProxies = hasEntries(options.proxies) || hasEntries(settings.proxies) || hasEntries(settings.envProxies);
     const host: FlowHost = {
-      send: (request, totalLeft): InFlight => {
+      send: (request, totalLeft, hops): InFlight => {
         // Chosen per hop: a redirect may lead to a host with other proxy rules.
         const proxy = anyProxies ? (selectProxy(new URL(request.url), options.proxies, settings.proxies, settings.envProxies) ?? '') : '';
-        const exchange = engine.send(request, proxy || totalLeft ? { ...sendOptions, proxy, totalTimeout: totalLeft } : sendOptions);
+        const perHop = proxy !== '' || totalLeft !== 0 || hops.redirect || hops.challenge;
+        const exchange = engine.send(
+          request,
+          perHop ? { ...sendOptions, proxy, totalTimeout: totalLeft, followsRedirects: hops.redirect, answersChallenge: hops.challenge } : sendOptions,
+        );
         return { exchange, request, source: new BodySource(engine, exchange) };
       },
       respond: (state, final) => this.respond(state, options, final),

@@ -61,10 +61,21 @@ export interface CallSettings {
   totalTimeout: number;
 }
 
+/**
+ * Which responses to a request the flow will pass over to send another request: their
+ * bodies are only drained, up to a small limit (the transport's HOP_BODY_LIMIT).
+ */
+export interface HopExpectations {
+  /** A redirect with a Location is followed. */
+  redirect: boolean;
+  /** A 401 is answered (a challenge-answering scheme has not answered yet). */
+  challenge: boolean;
+}
+
 /** What a flow asks of its session. */
 export interface FlowHost {
   /** Sends a prepared request; returns at once with it in flight. `totalLeft`: ms of the call's total timeout left (0: none). */
-  send(request: PreparedRequest, totalLeft: number): InFlight;
+  send(request: PreparedRequest, totalLeft: number, hops: HopExpectations): InFlight;
   /** Wraps a state in the response class this session hands out. */
   respond(state: ResponseState, final: boolean): BaseResponse;
 }
@@ -89,7 +100,7 @@ export function* requestFlow(call: CallSettings, prepared: PreparedRequest, host
     if (request.url !== wireUrl(url)) url = new URL(request.url);
     const left = deadline ? deadline - performance.now() : 0;
     if (deadline && left <= 0) throw overTime(call, request);
-    const flight = host.send(request, left);
+    const flight = host.send(request, left, { redirect: call.allowRedirects, challenge: !challenged && call.auth?.challengeResponse !== undefined });
     watchProgress(flight, hooks);
     yield { kind: 'head', exchange: flight.exchange };
     const ex = flight.exchange;

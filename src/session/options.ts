@@ -5,7 +5,7 @@
  */
 import { normalizeAuth, type AuthBase } from '../auth.js';
 import { CookieJar, type CookiesInit } from '../cookies.js';
-import { InvalidOption, describe } from '../errors.js';
+import { InvalidOption, describe, type BodyTooLarge } from '../errors.js';
 import { Headers, type HeadersInit } from '../headers.js';
 import type { ParamsInit } from '../request/url.js';
 import { normalizeHooks, type Hooks, type HooksInit } from './hooks.js';
@@ -30,6 +30,26 @@ export type AuthInit = readonly [string, string] | string | AuthBase;
  * ```
  */
 export type TimeoutInit = number | null | { connect?: number | null; read?: number | null; total?: number | null };
+
+/**
+ * The most a response body may be, in bytes: counted as it arrives and again as it decodes,
+ * and stopped (with {@link BodyTooLarge}, the connection closed) the moment either passes.
+ * `null` means no limit.
+ *
+ * Default: 1 GiB for a body read whole, none for a streamed one (`stream: true`), whose
+ * reader holds only a window of it and decides when to stop.
+ *
+ * @example
+ * ```ts
+ * const s = new Session({ maxBodySize: 50 * 2 ** 20 });   // 50 MiB for every response
+ * s.get(url, { maxBodySize: 4096 });                      // this one: 4 KiB
+ * s.get(bigFile, { stream: true, maxBodySize: null });    // no limit
+ * ```
+ */
+export type MaxBodySizeInit = number | null;
+
+/** The default {@link MaxBodySizeInit} of a body read whole: 1 GiB. */
+export const DEFAULT_MAX_BODY_SIZE = 2 ** 30;
 
 /** Settings of a {@link Session} or {@link AsyncSession}. */
 export interface SessionOptions {
@@ -100,6 +120,8 @@ export interface SessionOptions {
   disableIpv4?: boolean;
   /** Never connect over IPv6. */
   disableIpv6?: boolean;
+  /** The most a response body may be; see {@link MaxBodySizeInit}. */
+  maxBodySize?: MaxBodySizeInit;
 }
 
 /** Settings of one request. */
@@ -140,6 +162,8 @@ export interface RequestOptions {
    * `content`. The worker keeps at most a window of it ahead of you.
    */
   stream?: boolean;
+  /** The most this response's body may be, over the session's; see {@link MaxBodySizeInit}. */
+  maxBodySize?: MaxBodySizeInit;
 }
 
 /** A time limit per phase, in ms; 0 means none. */
@@ -176,6 +200,8 @@ export interface NormalizedSessionOptions {
   happyEyeballs: number;
   ipv4: boolean;
   ipv6: boolean;
+  /** Bytes, Infinity for none; undefined: not set (the default applies). */
+  maxBodySize: number | undefined;
 }
 
 export const SESSION_DEFAULTS = {
@@ -222,6 +248,7 @@ const SESSION_KEYS: Record<keyof SessionOptions, true> = {
   happyEyeballs: true,
   disableIpv4: true,
   disableIpv6: true,
+  maxBodySize: true,
 };
 const REQUEST_KEYS: Record<keyof RequestOptions, true> = {
   params: true,
@@ -239,6 +266,7 @@ const REQUEST_KEYS: Record<keyof RequestOptions, true> = {
   verify: true,
   cert: true,
   proxies: true,
+  maxBodySize: true,
 };
 
 export function normalizeSessionOptions(opts: SessionOptions | undefined): NormalizedSessionOptions {
@@ -266,6 +294,7 @@ export function normalizeSessionOptions(opts: SessionOptions | undefined): Norma
     envProxies: (o.trustEnv ?? SESSION_DEFAULTS.trustEnv) ? proxiesFromEnv() : {},
     resolver: normalizeResolver(o.resolver, process.env, o.trustEnv ?? SESSION_DEFAULTS.trustEnv),
     ...normalizeAddressing(o),
+    maxBodySize: checkBodySize(o.maxBodySize),
   };
 }
 
@@ -309,6 +338,8 @@ export interface NormalizedRequestOptions {
   verify: VerifyInit | undefined;
   cert: CertInit | null | undefined;
   proxies: Record<string, string | null>;
+  /** Bytes, Infinity for none; undefined: the session's. */
+  maxBodySize: number | undefined;
 }
 
 const NO_OPTIONS: NormalizedRequestOptions = Object.freeze({
@@ -327,6 +358,7 @@ const NO_OPTIONS: NormalizedRequestOptions = Object.freeze({
   verify: undefined,
   cert: undefined,
   proxies: {},
+  maxBodySize: undefined,
 });
 
 export function normalizeRequestOptions(opts: RequestOptions | undefined): NormalizedRequestOptions {
@@ -349,7 +381,13 @@ export function normalizeRequestOptions(opts: RequestOptions | undefined): Norma
     verify: o.verify,
     cert: o.cert,
     proxies: normalizeProxies(o.proxies),
+    maxBodySize: checkBodySize(o.maxBodySize),
   };
+}
+
+/** The body limit of a call: the request's, the session's, or the default for how it is read. */
+export function effectiveMaxBodySize(request: NormalizedRequestOptions, session: NormalizedSessionOptions): number {
+  return request.maxBodySize ?? session.maxBodySize ?? (request.stream ? Infinity : DEFAULT_MAX_BODY_SIZE);
 }
 
 /** `null` means no limit at all; a number applies to connect and to each read. */
@@ -396,6 +434,15 @@ function checkCount(v: unknown, name: string): number | undefined {
 function checkWhole(v: unknown, name: string): number | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new InvalidOption(`Invalid option ${name}: ${describe(v)}; expected a whole number >= 0`);
+  return v;
+}
+
+function checkBodySize(v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  if (v === null || v === Infinity) return Infinity;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
+    throw new InvalidOption(`Invalid option maxBodySize: ${describe(v)}; expected a whole number of bytes >= 0, or null for no limit`);
+  }
   return v;
 }
 

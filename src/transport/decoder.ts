@@ -5,22 +5,41 @@
  *
  * Memory stays bounded: the decoder's output can be paused (the transport does so when the
  * channel is full), which fills zlib's small buffers and makes `write` return false, which
- * pauses the socket. And the decoded size is capped ({@link DEFAULT_MAX_DECODED_BYTES}), so
- * a decompression bomb ends in an error, not in an out-of-memory crash.
+ * pauses the socket. The decoded size is capped (the request's `maxBodySize`), so a
+ * decompression bomb ends in an error, not in an out-of-memory crash. What a server can make
+ * the decoder itself spend is bounded too: at most {@link MAX_ENCODING_LAYERS} stacked
+ * codings, and zstd frames whose window is at most {@link MAX_ZSTD_WINDOW}.
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import zlib from 'node:zlib';
 import { Decompress as ZstdDecompress } from 'fzstd';
 
-/**
- * The most a single body may decode to: 1 GiB. A response that inflates past it fails with
- * `ContentDecodingError`; the whole body would otherwise be held by a reader of `content`.
- */
-export const DEFAULT_MAX_DECODED_BYTES = 1 << 30;
+/** Why decoding stopped: the body is malformed, or it decodes to more than allowed. */
+export type DecodeFailureCode = 'NQ_ERR_CONTENT_DECODING' | 'NQ_ERR_BODY_TOO_LARGE';
 
 export class DecodeFailure extends Error {
-  readonly code = 'NQ_ERR_CONTENT_DECODING';
+  constructor(
+    message: string,
+    readonly code: DecodeFailureCode = 'NQ_ERR_CONTENT_DECODING',
+  ) {
+    super(message);
+  }
 }
+
+/**
+ * The most codings undone for one body. Each is a decoder stage with its own buffers; a
+ * server listing thousands (`gzip, gzip, …`) would make a small body cost seconds of CPU and
+ * hundreds of MiB. urllib3 refuses more than 5 since CVE-2025-66418; so do we.
+ */
+export const MAX_ENCODING_LAYERS = 5;
+
+/**
+ * The largest zstd window accepted: 8 MiB, the limit RFC 9659 sets for the `zstd` content
+ * coding (encoders must not need more, decoders must support that much). A frame's header
+ * declares the window the decoder must keep, up to terabytes; fzstd allocates it outright
+ * and moves all of it for every block, so a header is checked before any decoder sees it.
+ */
+export const MAX_ZSTD_WINDOW = 8 << 20;
 
 export interface Decoder {
   /** Feeds raw body bytes; false means "stop feeding until 'drain'". */
@@ -35,16 +54,22 @@ export interface Decoder {
   on(event: 'error', fn: (err: DecodeFailure) => void): this;
 }
 
-type Factory = () => Transform;
+/** The stages that undo one coding, first to last. */
+type Factory = () => Transform[];
 
-const nativeZstd = (zlib as unknown as { createZstdDecompress?: () => Transform }).createZstdDecompress;
+const nativeZstd = (zlib as unknown as { createZstdDecompress?: (options: { params: Record<number, number> }) => Transform }).createZstdDecompress;
+// Node's own zstd applies the same window limit itself (the guard in front of it tells why first).
+const ZSTD_D_WINDOW_LOG_MAX = (zlib.constants as Record<string, number>).ZSTD_d_windowLogMax!;
 
 const FACTORIES: Record<string, Factory> = {
-  gzip: () => zlib.createGunzip(),
-  'x-gzip': () => zlib.createGunzip(),
-  deflate: () => new DeflateEither(),
-  br: () => zlib.createBrotliDecompress(),
-  zstd: () => (nativeZstd ? nativeZstd() : new FzstdTransform()),
+  gzip: () => [zlib.createGunzip()],
+  'x-gzip': () => [zlib.createGunzip()],
+  deflate: () => [new DeflateEither()],
+  br: () => [zlib.createBrotliDecompress()],
+  zstd: () => [
+    new ZstdWindowGuard(),
+    nativeZstd ? nativeZstd({ params: { [ZSTD_D_WINDOW_LOG_MAX]: Math.log2(MAX_ZSTD_WINDOW) } }) : new FzstdTransform(),
+  ],
 };
 
 /** What this runtime decodes, for the default Accept-Encoding. */
@@ -54,7 +79,8 @@ export function supportedEncodings(): string[] {
 
 /**
  * A decoder for a Content-Encoding header value, or null when there is nothing to undo.
- * @throws DecodeFailure for an encoding this runtime does not know.
+ * `maxDecodedBytes`: the most the body may decode to (Infinity: no limit).
+ * @throws DecodeFailure for an encoding this runtime does not know, or too many of them.
  */
 export function createDecoder(contentEncoding: string | null | undefined, options: { maxDecodedBytes: number }): Decoder | null {
   const codings = (contentEncoding ?? '')
@@ -62,11 +88,15 @@ export function createDecoder(contentEncoding: string | null | undefined, option
     .map((c) => c.trim().toLowerCase())
     .filter((c) => c !== '' && c !== 'identity');
   if (codings.length === 0) return null;
-  const stages = codings.reverse().map((c) => {
-    const make = FACTORIES[c];
-    if (!make) throw new DecodeFailure(`unsupported Content-Encoding ${JSON.stringify(c)} (this runtime decodes ${supportedEncodings().join(', ')})`);
-    return { name: c, stream: make() };
-  });
+  if (codings.length > MAX_ENCODING_LAYERS) {
+    const shown = contentEncoding!.length > 80 ? `${contentEncoding!.slice(0, 80)}…` : contentEncoding!;
+    throw new DecodeFailure(`the body is encoded ${codings.length} times over (Content-Encoding: ${shown}); at most ${MAX_ENCODING_LAYERS} codings are undone`);
+  }
+  // Every coding is known before any stage is built.
+  for (const c of codings) {
+    if (!FACTORIES[c]) throw new DecodeFailure(`unsupported Content-Encoding ${JSON.stringify(c)} (this runtime decodes ${supportedEncodings().join(', ')})`);
+  }
+  const stages = codings.reverse().flatMap((c) => FACTORIES[c]!().map((stream) => ({ name: c, stream })));
   return new StackDecoder(stages, options.maxDecodedBytes, contentEncoding!);
 }
 
@@ -93,7 +123,9 @@ class StackDecoder implements Decoder {
     }
     this.#last.on('data', (chunk: Buffer) => {
       this.#decoded += chunk.length;
-      if (this.#decoded > this.#max) this.#fail(`the body decodes to more than ${this.#max} bytes (Content-Encoding: ${this.#label}); refusing it as a likely decompression bomb`);
+      if (this.#decoded > this.#max) {
+        this.#fail(`the body decodes to more than ${this.#max} bytes (Content-Encoding: ${this.#label}), over its maxBodySize`, 'NQ_ERR_BODY_TOO_LARGE');
+      }
     });
   }
 
@@ -126,11 +158,11 @@ class StackDecoder implements Decoder {
     return this;
   }
 
-  #fail(message: string): void {
+  #fail(message: string, code?: DecodeFailureCode): void {
     if (this.#failed) return;
     this.#failed = true;
     this.destroy();
-    this.#onError?.(new DecodeFailure(message));
+    this.#onError?.(new DecodeFailure(message, code));
   }
 }
 
@@ -168,7 +200,12 @@ class DeflateEither extends Transform {
   }
 }
 
-/** zstd for runtimes whose zlib has none (Node 20), on the fzstd package. */
+/**
+ * zstd for runtimes whose zlib has none (Node 20), on the fzstd package. fzstd moves its
+ * whole window for every block, so a run of tiny blocks costs far more than its size: the
+ * guard in front hands it at most {@link BLOCKS_PER_PIECE} blocks at a time, and each piece
+ * yields to the event loop, so other requests of the worker go on meanwhile.
+ */
 class FzstdTransform extends Transform {
   readonly #d = new ZstdDecompress();
   #ended = false;
@@ -184,7 +221,7 @@ class FzstdTransform extends Transform {
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     try {
       this.#d.push(chunk);
-      done();
+      setImmediate(done);
     } catch (err) {
       done(err as Error);
     }
@@ -198,4 +235,139 @@ class FzstdTransform extends Transform {
       done(err as Error);
     }
   }
+}
+
+/** How many zstd blocks the guard passes on in one piece (see FzstdTransform). */
+const BLOCKS_PER_PIECE = 16;
+const ZSTD_MAGIC = 0xfd2fb528;
+
+/**
+ * Walks a zstd body frame by frame and block by block (RFC 8878 §3.1) without decoding it,
+ * and refuses a frame whose window exceeds {@link MAX_ZSTD_WINDOW} before the decoder sees
+ * its header. Bytes pass through unchanged, cut into pieces of at most
+ * {@link BLOCKS_PER_PIECE} blocks and at the end of every frame (Node's own zstd stream
+ * drops whatever follows a frame's end in the same write); an incomplete header is held
+ * back until it is whole.
+ */
+class ZstdWindowGuard extends Transform {
+  #held: Buffer | null = null;
+  /** Bytes that pass unread before the next header: block content, a checksum, a skippable frame. */
+  #skip = 0;
+  /** Inside a frame the next header is a block's. */
+  #inFrame = false;
+  #checksum = false;
+  /** A frame (zstd or skippable) has begun and its end has not been cut at yet. */
+  #frameOpen = false;
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    const buf = this.#held ? Buffer.concat([this.#held, chunk]) : chunk;
+    this.#held = null;
+    let from = 0;
+    let at = 0;
+    let blocks = 0;
+    try {
+      while (at < buf.length) {
+        if (this.#frameOpen && this.#skip === 0 && !this.#inFrame) {
+          if (at > from) this.push(buf.subarray(from, at));
+          from = at;
+          blocks = 0;
+          this.#frameOpen = false;
+        }
+        if (this.#skip > 0) {
+          const n = Math.min(this.#skip, buf.length - at);
+          at += n;
+          this.#skip -= n;
+          continue;
+        }
+        if (this.#inFrame) {
+          if (buf.length - at < 3) break;
+          const header = buf.readUIntLE(at, 3);
+          const type = (header >> 1) & 3;
+          if (type === 3) throw new Error('a zstd block has the reserved type 3');
+          at += 3;
+          this.#skip = type === 1 ? 1 : header >>> 3; // an RLE block is one byte on the wire
+          if (header & 1) {
+            this.#inFrame = false;
+            if (this.#checksum) this.#skip += 4;
+          }
+          if (++blocks === BLOCKS_PER_PIECE) {
+            this.push(buf.subarray(from, at));
+            from = at;
+            blocks = 0;
+          }
+          continue;
+        }
+        const frame = readFrameHeader(buf, at);
+        if (frame === null) break;
+        at += frame.headerBytes;
+        this.#skip = frame.skip;
+        this.#inFrame = frame.window !== null;
+        this.#checksum = frame.checksum;
+        this.#frameOpen = true;
+      }
+    } catch (err) {
+      done(err as Error);
+      return;
+    }
+    if (at < buf.length) this.#held = buf.subarray(at);
+    if (at > from) this.push(buf.subarray(from, at));
+    done();
+  }
+
+  override _flush(done: TransformCallback): void {
+    // A header cut short: the decoder reports the truncation.
+    if (this.#held) this.push(this.#held);
+    done();
+  }
+}
+
+interface FrameHeader {
+  headerBytes: number;
+  /** The window a zstd frame needs; null for a skippable frame. */
+  window: number | null;
+  checksum: boolean;
+  /** Bytes after the header to pass unread (a skippable frame's content). */
+  skip: number;
+}
+
+/**
+ * The frame header at `at` (RFC 8878 §3.1.1), or null when it is not all there yet.
+ * @throws for something that is not a zstd frame, or a window over the limit.
+ */
+function readFrameHeader(buf: Buffer, at: number): FrameHeader | null {
+  const left = buf.length - at;
+  if (left < 4) return null;
+  const magic = buf.readUInt32LE(at);
+  if (magic >>> 4 === 0x184d2a5) {
+    // Skippable frame: a 4-byte size, then that much data no decoder reads.
+    return left < 8 ? null : { headerBytes: 8, window: null, checksum: false, skip: buf.readUInt32LE(at + 4) };
+  }
+  if (magic !== ZSTD_MAGIC) throw new Error(`not a zstd frame (magic number 0x${magic.toString(16).padStart(8, '0')})`);
+  if (left < 5) return null;
+  const descriptor = buf[at + 4]!;
+  const singleSegment = (descriptor & 0x20) !== 0;
+  const sizeFlag = descriptor >> 6;
+  const contentSizeBytes = sizeFlag === 0 ? (singleSegment ? 1 : 0) : 1 << sizeFlag;
+  const dictionaryBytes = [0, 1, 2, 4][descriptor & 3]!;
+  const headerBytes = 5 + (singleSegment ? 0 : 1) + dictionaryBytes + contentSizeBytes;
+  if (left < headerBytes) return null;
+  let window: number;
+  if (singleSegment) {
+    // The window is the whole content, whose size ends the header.
+    window = 0;
+    for (let i = headerBytes - 1; i >= headerBytes - contentSizeBytes; i--) window = window * 256 + buf[at + i]!;
+    if (contentSizeBytes === 2) window += 256;
+  } else {
+    const wd = buf[at + 5]!;
+    const base = 2 ** (10 + (wd >> 3));
+    window = base + (base / 8) * (wd & 7);
+  }
+  if (window > MAX_ZSTD_WINDOW) {
+    throw new Error(`the zstd frame declares a window of ${window} bytes (${mib(window)}); at most ${MAX_ZSTD_WINDOW} bytes (${mib(MAX_ZSTD_WINDOW)}) are accepted`);
+  }
+  return { headerBytes, window, checksum: (descriptor & 4) !== 0, skip: 0 };
+}
+
+function mib(bytes: number): string {
+  return `${+(bytes / 2 ** 20).toFixed(2)} MiB`;
 }

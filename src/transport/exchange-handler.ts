@@ -13,12 +13,13 @@
  */
 import { BinaryWriter } from '../channel/binary.js';
 import { CreditFlag, FrameType, HeadFlag, RequestFlag, encodeError, encodeHeaderBlock, encodeResponseHead, type RequestHead, type ResponseHead } from '../channel/frames.js';
-import { type Decoder, createDecoder, DEFAULT_MAX_DECODED_BYTES } from './decoder.js';
+import { type Decoder, createDecoder } from './decoder.js';
 import { TransportError, classify } from './error-codes.js';
 import type { Outbox } from './outbox.js';
 import { WorkerCounter } from '../channel/slots.js';
 import type { OriginPool } from './origin-pool.js';
 import { IDEMPOTENT_METHODS } from '../session/retry.js';
+import { isRedirect } from '../session/redirects.js';
 import type { Connections } from './connections.js';
 import type { Socket } from 'node:net';
 
@@ -32,6 +33,18 @@ const carried = new WeakSet<Socket>();
 
 /** How far a streamed body may run ahead of its consumer before the socket is paused. */
 export const RESPONSE_WINDOW = 1 << 20;
+
+/**
+ * The most read of the body of a response the flow passes over (a redirect it follows, a
+ * 401 it answers): enough for any real one, which says "moved" in a line of HTML. Past it
+ * the connection is closed rather than drained.
+ */
+export const HOP_BODY_LIMIT = 64 * 1024;
+
+/** Informational (1xx) heads passed on per request; later ones are dropped. */
+export const MAX_INFORMATIONAL_KEPT = 16;
+/** Informational heads after which the request fails: no server needs that many. */
+export const MAX_INFORMATIONAL = 1000;
 
 // One writer for every head encoded by this worker: frames are copied into the ring at once.
 const scratch = new BinaryWriter(8192);
@@ -75,6 +88,13 @@ export class ExchangeHandler {
   #requestSent = -1;
   readonly #readTimeout: number;
   #readTimer: NodeJS.Timeout | null = null;
+  readonly #requestFlags: number;
+  /** The most of this body to take, received and decoded (the hop limit once it is known to be a hop). */
+  #maxBody: number;
+  /** What the limit is, for the error that names it. */
+  #limitName = 'maxBodySize';
+  #received = 0;
+  #informational = 0;
 
   constructor(
     stream: number,
@@ -90,6 +110,8 @@ export class ExchangeHandler {
     this.#replay = replay;
     this.#method = head.method;
     this.#readTimeout = head.readTimeout;
+    this.#requestFlags = head.flags;
+    this.#maxBody = head.maxBodySize;
     this.#pool = pool;
     this.#connections = connections;
     this.#outbox = outbox;
@@ -182,6 +204,11 @@ export class ExchangeHandler {
     // (undici's forward-proxy wrapper calls this without the status text.)
     if (statusCode < 200) {
       // Informational (103 Early Hints and the like): passed on, the real head follows.
+      if (++this.#informational > MAX_INFORMATIONAL) {
+        this.cancel(new TransportError('NQ_ERR_CONNECTION', `${this.#target} sent more than ${MAX_INFORMATIONAL} informational (1xx) responses without a final one; the connection was closed`));
+        return false;
+      }
+      if (this.#informational > MAX_INFORMATIONAL_KEPT) return true;
       scratch.reset();
       encodeResponseHead(scratch, this.#head(statusCode, statusText, rawHeaders));
       this.#outbox.sendWritten(FrameType.RESPONSE_INFO, 0, this.stream, 0, scratch);
@@ -191,6 +218,11 @@ export class ExchangeHandler {
     this.#headSent = true;
     this.#armReadTimer();
     const scan = scanHead(rawHeaders);
+    const flags = this.#requestFlags;
+    if ((flags & RequestFlag.FOLLOWS_REDIRECTS && isRedirect(statusCode) && scan.location) || (flags & RequestFlag.ANSWERS_CHALLENGE && statusCode === 401)) {
+      this.#maxBody = Math.min(this.#maxBody, HOP_BODY_LIMIT);
+      this.#limitName = `the limit for the body of a ${statusCode} that is followed`;
+    }
     this.#encoding = scan.encoding;
     if (this.#encoding && !this.#awaitingMode) this.#setUpDecoder(this.#encoding);
     const connection = this.#socket ? this.#connections.idOf(this.#socket) : 0;
@@ -202,6 +234,11 @@ export class ExchangeHandler {
 
   onData(chunk: Buffer): boolean {
     this.#armReadTimer();
+    this.#received += chunk.length;
+    if (this.#received > this.#maxBody) {
+      this.#refuse(new TransportError('NQ_ERR_BODY_TOO_LARGE', `The response body from ${this.#target} is more than ${this.#maxBody} bytes (${this.#limitName}); the transfer was stopped and the connection closed`));
+      return false;
+    }
     if (this.#awaitingMode) this.#early.push(chunk);
     else this.#ingest(chunk);
     return !this.#shouldPause();
@@ -259,7 +296,7 @@ export class ExchangeHandler {
   #setUpDecoder(encoding: string): void {
     let decoder: Decoder | null;
     try {
-      decoder = createDecoder(encoding, { maxDecodedBytes: DEFAULT_MAX_DECODED_BYTES });
+      decoder = createDecoder(encoding, { maxDecodedBytes: this.#maxBody });
     } catch (err) {
       this.cancel(new TransportError('NQ_ERR_CONTENT_DECODING', `Cannot decode the body from ${this.#target}: ${(err as Error).message}`));
       return;
@@ -270,12 +307,17 @@ export class ExchangeHandler {
       this.#decoderFull = false;
       this.#maybeResume();
     });
-    decoder.on('error', (err: Error) => {
-      const failure = new TransportError('NQ_ERR_CONTENT_DECODING', `${err.message} (from ${this.#target})`);
-      this.cancel(failure); // stops the socket if the body is still coming
-      this.#fail(failure); // and ends the stream if it is not (a truncated body fails at its end)
+    decoder.on('error', (err) => {
+      const limit = err.code === 'NQ_ERR_BODY_TOO_LARGE' ? ` (${this.#limitName}); the transfer was stopped and the connection closed` : '';
+      this.#refuse(new TransportError(err.code, `${err.message} (from ${this.#target})${limit}`));
     });
     this.#decoder = decoder;
+  }
+
+  /** Fails the exchange for what it received: stops the socket if the body is still coming, ends the stream if not. */
+  #refuse(failure: TransportError): void {
+    this.cancel(failure);
+    this.#fail(failure);
   }
 
   #emit(chunk: Uint8Array): void {
@@ -382,23 +424,26 @@ export class ExchangeHandler {
 
 /**
  * One pass over a raw head for what the transport and the policy act on: the
- * Content-Encoding fields (joined in order) and whether Set-Cookie or Alt-Svc is there.
+ * Content-Encoding fields (joined in order), whether Set-Cookie or Alt-Svc is there, and
+ * whether Location is.
  */
-function scanHead(raw: Array<Buffer | string>): { encoding: string | null; flags: number } {
+function scanHead(raw: Array<Buffer | string>): { encoding: string | null; flags: number; location: boolean } {
   let encoding: string | null = null;
   let flags = 0;
+  let location = false;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const n = name.length;
-    if (n !== 16 && n !== 10 && n !== 7) continue;
+    if (n !== 16 && n !== 10 && n !== 8 && n !== 7) continue;
     const lower = name.toString('latin1').toLowerCase();
     if (lower === 'content-encoding') {
       const v = raw[i + 1]!.toString('latin1');
       encoding = encoding ? `${encoding}, ${v}` : v;
     } else if (lower === 'set-cookie') flags |= HeadFlag.SET_COOKIE;
     else if (lower === 'alt-svc') flags |= HeadFlag.ALT_SVC;
+    else if (lower === 'location') location = true;
   }
-  return { encoding, flags };
+  return { encoding, flags, location };
 }
 
 /**
