@@ -72,6 +72,17 @@ export interface SessionOptions {
   maxRedirects?: number;
   /** Store cookies that servers set in the session's jar. Default true. */
   allowIncomingCookies?: boolean;
+  /**
+   * Headers that carry credentials, dropped on a redirect to another host, port or scheme,
+   * as `Authorization` is (`Proxy-Authorization` is dropped on every redirect). A request's
+   * own list adds to the session's.
+   * @example
+   * ```ts
+   * const s = new Session({ sensitiveHeaders: ['X-Api-Key'] });
+   * s.get('https://api.example.test/', { headers: { 'X-Api-Key': key } }); // not sent on to another host
+   * ```
+   */
+  sensitiveHeaders?: readonly string[];
   /** Read `.netrc` and the environment. Default true. */
   trustEnv?: boolean;
   /** TLS verification: true, false, a CA bundle (path or PEM), or `sha256_<hex>` to pin the server's certificate. */
@@ -133,6 +144,8 @@ export interface RequestOptions {
   cert?: CertInit | null;
   /** Proxies for this request, over the session's; see {@link ProxiesInit}. */
   proxies?: ProxiesInit | null;
+  /** More headers to drop on a redirect to another origin; see {@link SessionOptions.sensitiveHeaders}. */
+  sensitiveHeaders?: readonly string[];
   /** See {@link TimeoutInit}. Default 30 000 ms for GET, HEAD and OPTIONS, 120 000 ms for the rest. */
   timeout?: TimeoutInit;
   /**
@@ -165,6 +178,8 @@ export interface NormalizedSessionOptions {
   retries: RetryPolicy;
   maxRedirects: number;
   allowIncomingCookies: boolean;
+  /** Lower case. */
+  sensitiveHeaders: readonly string[];
   trustEnv: boolean;
   tls: TlsConfig;
   http1: boolean;
@@ -211,6 +226,7 @@ const SESSION_KEYS: Record<keyof SessionOptions, true> = {
   retries: true,
   maxRedirects: true,
   allowIncomingCookies: true,
+  sensitiveHeaders: true,
   trustEnv: true,
   verify: true,
   cert: true,
@@ -239,6 +255,7 @@ const REQUEST_KEYS: Record<keyof RequestOptions, true> = {
   verify: true,
   cert: true,
   proxies: true,
+  sensitiveHeaders: true,
 };
 
 export function normalizeSessionOptions(opts: SessionOptions | undefined): NormalizedSessionOptions {
@@ -259,6 +276,7 @@ export function normalizeSessionOptions(opts: SessionOptions | undefined): Norma
     retries: normalizeRetries(o.retries),
     maxRedirects: checkWhole(o.maxRedirects, 'maxRedirects') ?? SESSION_DEFAULTS.maxRedirects,
     allowIncomingCookies: checkBoolean(o.allowIncomingCookies, 'allowIncomingCookies') ?? SESSION_DEFAULTS.allowIncomingCookies,
+    sensitiveHeaders: normalizeHeaderNames(o.sensitiveHeaders, 'sensitiveHeaders'),
     trustEnv: checkBoolean(o.trustEnv, 'trustEnv') ?? SESSION_DEFAULTS.trustEnv,
     tls: normalizeTls(o.verify, o.cert, o.trustEnv ?? SESSION_DEFAULTS.trustEnv),
     ...normalizeProtocols(o),
@@ -309,6 +327,8 @@ export interface NormalizedRequestOptions {
   verify: VerifyInit | undefined;
   cert: CertInit | null | undefined;
   proxies: Record<string, string | null>;
+  /** Lower case. */
+  sensitiveHeaders: readonly string[];
 }
 
 const NO_OPTIONS: NormalizedRequestOptions = Object.freeze({
@@ -327,6 +347,7 @@ const NO_OPTIONS: NormalizedRequestOptions = Object.freeze({
   verify: undefined,
   cert: undefined,
   proxies: {},
+  sensitiveHeaders: [],
 });
 
 export function normalizeRequestOptions(opts: RequestOptions | undefined): NormalizedRequestOptions {
@@ -349,7 +370,19 @@ export function normalizeRequestOptions(opts: RequestOptions | undefined): Norma
     verify: o.verify,
     cert: o.cert,
     proxies: normalizeProxies(o.proxies),
+    sensitiveHeaders: normalizeHeaderNames(o.sensitiveHeaders, 'sensitiveHeaders'),
   };
+}
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** A list of header names, lower-cased. */
+function normalizeHeaderNames(v: unknown, name: string): readonly string[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v) || !v.every((h) => typeof h === 'string' && TOKEN.test(h))) {
+    throw new InvalidOption(`Invalid option ${name}: ${describe(v)}; expected a list of header names`);
+  }
+  return v.map((h: string) => h.toLowerCase());
 }
 
 /** `null` means no limit at all; a number applies to connect and to each read. */
