@@ -1,7 +1,9 @@
 /**
- * One-shot helpers on shared default sessions: `get(url)` blocks, `aget(url)` awaits.
- * Nothing needs closing: the default sessions' workers never keep the process alive while
- * idle.
+ * One-shot helpers: `get(url)` blocks, `aget(url)` awaits. Each call is on its own, as with
+ * Requests' `requests.get`: cookies a response sets are kept for that call's redirects and
+ * then forgotten, and no credentials outlive the call. Connections and workers are shared
+ * (the default sessions keep them warm). Nothing needs closing: the default sessions'
+ * workers never keep the process alive while idle.
  *
  * @example
  * ```ts
@@ -19,13 +21,17 @@ import { Session } from './session/session.js';
 let syncDefault: Session | null = null;
 let asyncDefault: AsyncSession | null = null;
 
+// With incoming cookies off, each call gets a jar of its own (a copy of the empty session
+// jar) that its redirects share; the default sessions hold no credentials of their own.
+const ONE_SHOT = { allowIncomingCookies: false } as const;
+
 function syncSession(): Session {
-  if (!syncDefault || syncDefault.closed) syncDefault = new Session();
+  if (!syncDefault || syncDefault.closed) syncDefault = new Session(ONE_SHOT);
   return syncDefault;
 }
 
 function asyncSession(): AsyncSession {
-  if (!asyncDefault || asyncDefault.closed) asyncDefault = new AsyncSession();
+  if (!asyncDefault || asyncDefault.closed) asyncDefault = new AsyncSession(ONE_SHOT);
   return asyncDefault;
 }
 

@@ -5,11 +5,12 @@
  *
  * Like Requests' jar, a cookie set by hand without a domain is sent to every host
  * (`session.cookies.set('token', 'x')` works for whatever the session talks to). Such
- * cookies live beside the tough-cookie store, which requires a domain for each cookie.
+ * cookies live beside the tough-cookie store, which requires a domain for each cookie, and
+ * no server can delete them (a server deletes only cookies it could have set).
  *
- * Two choices differ from a browser, to match Requests: a `Secure` cookie is stored even
- * when it came over plain http, and is only ever sent over https / wss / sse (never to
- * http://localhost).
+ * A `Secure` cookie is stored only when it came over https (or wss / sse): a plain-http
+ * response, which anyone on the path can forge, cannot plant one (Requests would keep it).
+ * It is only ever sent over https / wss / sse, never to http://localhost either.
  *
  * @example
  * ```ts
@@ -317,8 +318,9 @@ export class CookieJar implements Iterable<CookieInfo> {
 
   /**
    * Stores the cookies of a response's `Set-Cookie` fields, received from `url`. Invalid
-   * or foreign cookies are ignored, as a browser would; a cookie that arrives already
-   * expired (`Max-Age=0`, a past `Expires`) deletes the stored one.
+   * or foreign cookies are ignored, as a browser would, and so is a `Secure` cookie over
+   * plain http; a cookie that arrives already expired (`Max-Age=0`, a past `Expires`)
+   * deletes the stored one of that host, never one set by hand for any host.
    *
    * @example
    * ```ts
@@ -334,11 +336,7 @@ export class CookieJar implements Iterable<CookieInfo> {
       if (!stored) continue;
       this.#everStored = true;
       const expiry = stored.expiryTime();
-      if (expiry !== undefined && expiry <= now) {
-        this.#remove(stored);
-        // A server that expires a cookie means it, also for one set by hand for any host.
-        this.#anyHost.delete(anyHostKey(stored.path, stored.key));
-      }
+      if (expiry !== undefined && expiry <= now) this.#remove(stored);
     }
   }
 
@@ -426,10 +424,10 @@ function newToughJar(): ToughJar {
     rejectPublicSuffixes: true,
     // A Set-Cookie without `name=` is dropped, as Requests' parser does.
     looseMode: false,
-    // Secure cookies go only over https, even to localhost (Requests' rule).
+    // Secure cookies go only over https, even to localhost (Requests' rule), and are
+    // accepted only from https, localhost included.
     allowSecureOnLocal: false,
-    // ... but are still kept when they arrive over http, as Requests keeps them.
-    enforceSecureOriginOnStorage: false,
+    enforceSecureOriginOnStorage: true,
   });
 }
 

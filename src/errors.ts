@@ -25,6 +25,18 @@ export interface ErrorContext {
   cause?: unknown;
 }
 
+/**
+ * A message with the passwords of the URLs in it masked, `scheme://user:***@host`: errors
+ * are logged, and a URL with credentials (a proxy's, most often) is named in many of them.
+ * The userinfo ends at the last `@` of the authority, as URL parsers read it.
+ */
+export function maskCredentials(text: string): string {
+  return text.replace(/\/\/([^/?#\s"'\\]*)@/g, (whole, userinfo: string) => {
+    const colon = userinfo.indexOf(':');
+    return colon === -1 ? whole : `//${userinfo.slice(0, colon)}:***@`;
+  });
+}
+
 /** The root of every nodequests error. */
 export class RequestException extends Error {
   static readonly code: string = 'NQ_ERR_REQUEST';
@@ -35,7 +47,7 @@ export class RequestException extends Error {
   response?: any;
 
   constructor(message: string, context: ErrorContext = {}) {
-    super(message, context.cause === undefined ? undefined : { cause: context.cause });
+    super(maskCredentials(message), context.cause === undefined ? undefined : { cause: context.cause });
     this.name = new.target.name;
     this.code = (new.target as typeof RequestException).code;
     if (context.request) this.request = context.request;

@@ -3,13 +3,18 @@
  * named by `NETRC`, else `~/.netrc`, else `~/_netrc`; the entry for the host, else the
  * `default` entry.
  *
+ * As in Requests, a `default` entry is sent to every host that has no entry of its own,
+ * also to the new host of a cross-host redirect and over plain http: keep `default` out of
+ * a netrc file a client with `trustEnv` reads, or turn `trustEnv` off. A file other users
+ * can read is used, with a warning (once per file).
+ *
  * @example
  * ```ts
  * // ~/.netrc:  machine api.example.com login me password s3cret
  * netrcAuth('api.example.com'); // ['me', 's3cret']
  * ```
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -60,10 +65,30 @@ export function netrcAuth(host: string, env: NodeJS.ProcessEnv = process.env): [
     // Requests ignores an unreadable or malformed netrc rather than failing the request.
     return null;
   }
+  warnIfShared(path);
   const name = hostName(host);
   const entry = netrc.machines.get(name) ?? netrc.default;
   if (!entry) return null;
   return [entry.login || entry.account, entry.password];
+}
+
+const warned = new Set<string>();
+
+/** A process warning, once per file, when others than its owner may read it (not on Windows). */
+function warnIfShared(path: string): void {
+  if (process.platform === 'win32' || warned.has(path)) return;
+  let mode: number;
+  try {
+    mode = statSync(path).mode & 0o777;
+  } catch {
+    return;
+  }
+  if ((mode & 0o077) === 0) return;
+  warned.add(path);
+  process.emitWarning(`${path} can be read by other users (mode ${mode.toString(8).padStart(4, '0')}); it holds credentials: chmod 600 it`, {
+    type: 'SecurityWarning',
+    code: 'NQ_NETRC_READABLE',
+  });
 }
 
 /**

@@ -28,6 +28,18 @@ describe('one-shot helpers', () => {
     expect(nq.get(`${server.url}/echo`, { headers: { a: 'b' } }).json()).toMatchObject({ method: 'GET' });
   });
 
+  it('each call is on its own: a cookie one call is given is not sent by the next (sync and async)', async () => {
+    expect(get(`${server.url}/repeated`).cookies.get('a')).toBe('1');
+    expect(get(`${server.url}/echo`).json()).not.toHaveProperty('headers.cookie');
+    expect((await aget(`${server.url}/repeated`)).cookies.get('b')).toBe('2');
+    expect((await aget(`${server.url}/echo`)).json()).not.toHaveProperty('headers.cookie');
+    // Within one call, a cookie set on a redirect goes along to its target.
+    const hop = `${server.url}/redirect-to?url=/echo`;
+    expect((get(hop).json() as { headers: { cookie: string } }).headers.cookie).toBe('hop=1');
+    expect(((await aget(hop)).json() as { headers: { cookie: string } }).headers.cookie).toBe('hop=1');
+    expect(get(`${server.url}/echo`).json()).not.toHaveProperty('headers.cookie');
+  });
+
   it('a script that calls get() and never closes exits promptly', async () => {
     const { out, ms } = await script(`import { get } from '${indexUrl}'; console.log(get('${server.url}/status/200').statusCode);`);
     expect(out).toBe('200');

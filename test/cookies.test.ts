@@ -145,10 +145,13 @@ describe('CookieJar: from responses', () => {
     expect(jar.cookieHeaderFor('http://127.0.0.1/')).toBeNull();
   });
 
-  it('lets a server expire a cookie that was set by hand for any host', () => {
+  it('a server cannot expire a cookie set by hand for any host, only its own', () => {
     const jar = CookieJar.from({ session: 'x' });
+    jar.setFromResponse(['session=mine; Path=/'], 'http://127.0.0.1/login');
     jar.setFromResponse(['session=; Max-Age=0; Path=/'], 'http://127.0.0.1/logout');
-    expect(jar.get('session')).toBeUndefined();
+    jar.setFromResponse(['session=; Max-Age=0; Path=/'], 'http://evil.test/');
+    expect([...jar].map((c) => [c.domain, c.value])).toEqual([['', 'x']]);
+    expect(jar.cookieHeaderFor('http://other.test/')).toBe('session=x');
   });
 
   it("prefers a host's own cookie over an any-host one with the same name", () => {
@@ -166,9 +169,19 @@ describe('CookieJar: from responses', () => {
     expect(c.expires!.getTime()).toBeGreaterThan(Date.now() + 3500_000);
   });
 
+  it('refuses a Secure cookie from plain http, localhost included; takes it from https and wss', () => {
+    const jar = new CookieJar();
+    jar.setFromResponse(['s=1; Secure; Path=/', 'p=1; Path=/'], 'http://127.0.0.1/');
+    jar.setFromResponse(['s2=1; Secure; Path=/'], 'http://localhost/');
+    expect(jar.toObject()).toEqual({ p: '1' });
+    jar.setFromResponse(['s=1; Secure; Path=/'], 'https://127.0.0.1/');
+    jar.setFromResponse(['w=1; Secure; Path=/'], 'wss://127.0.0.1/');
+    expect(jar.toObject()).toEqual({ p: '1', s: '1', w: '1' });
+  });
+
   it('sends Secure cookies only over https/wss/sse, even for localhost', () => {
     const jar = new CookieJar();
-    jar.setFromResponse(['s=1; Secure', 'p=1'], 'http://127.0.0.1/');
+    jar.setFromResponse(['s=1; Secure', 'p=1'], 'https://127.0.0.1/');
     expect(jar.cookieHeaderFor('http://127.0.0.1/')).toBe('p=1');
     expect(jar.cookieHeaderFor('https://127.0.0.1/')).toBe('s=1; p=1');
     expect(jar.cookieHeaderFor('wss://127.0.0.1/')).toBe('s=1; p=1');

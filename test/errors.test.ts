@@ -147,4 +147,22 @@ describe('errors', () => {
     expect(foreign instanceof ConnectionError).toBe(true);
     expect(foreign instanceof Timeout).toBe(false);
   });
+
+  it('URL and proxy passwords are masked as user:*** in InvalidURL, SessionClosedError and InvalidOption messages', async () => {
+    const bad = caught(() => s.get('http://alice:hunter2@/path'));
+    expect(bad).toBeInstanceOf(InvalidURL);
+    expect(bad.message).toContain('alice:***@');
+    const closed = new Session();
+    closed.close();
+    const after = caught(() => closed.get('http://alice:hunter2@127.0.0.1/'));
+    expect(after).toBeInstanceOf(SessionClosedError);
+    expect(after.message).toContain('http://alice:***@127.0.0.1/');
+    const proxy = caught(() => new Session({ proxies: { http: 'ftp://bob:s3cr%40t@proxy.test:21' } }));
+    expect(proxy).toBeInstanceOf(InvalidOption);
+    expect(proxy.message).toContain('ftp://bob:***@proxy.test:21');
+    // An unencoded @ in the password: the userinfo runs to the last @ of the authority.
+    const raw = caught(() => new Session({ proxies: { http: 'ftp://bob:p@ss@proxy.test' } }));
+    expect(raw.message).toContain('ftp://bob:***@proxy.test');
+    for (const e of [bad, after, proxy, raw]) expect(e.message).not.toMatch(/hunter2|s3cr|p@ss|ss@/);
+  });
 });

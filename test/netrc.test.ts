@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -98,5 +98,28 @@ describe('parseNetrc', () => {
   it('handles CRLF files', () => {
     const netrc = parseNetrc('machine h\r\n  login u\r\n  password p\r\n');
     expect(netrc.machines.get('h')).toEqual({ login: 'u', account: '', password: 'p' });
+  });
+});
+
+describe('a netrc file others can read', () => {
+  it('is used, with one SecurityWarning per file; a private one warns of nothing', async () => {
+    const warnings: Error[] = [];
+    const listen = (w: Error): void => void warnings.push(w);
+    process.on('warning', listen);
+    try {
+      const shared = netrcFile('machine h login u password p');
+      chmodSync(shared, 0o644);
+      expect(netrcAuth('h', { NETRC: shared })).toEqual(['u', 'p']);
+      expect(netrcAuth('h', { NETRC: shared })).toEqual(['u', 'p']);
+      const own = netrcFile('machine h login u password p');
+      expect(netrcAuth('h', { NETRC: own })).toEqual(['u', 'p']);
+      await new Promise((r) => setImmediate(r));
+      // Other tests' files may warn too: only these two count here.
+      const about = (path: string) => warnings.filter((w) => (w as Error & { code?: string }).code === 'NQ_NETRC_READABLE' && w.message.startsWith(`${path} `));
+      expect(about(shared).map((w) => [w.name, w.message])).toEqual([['SecurityWarning', `${shared} can be read by other users (mode 0644); it holds credentials: chmod 600 it`]]);
+      expect(about(own)).toEqual([]);
+    } finally {
+      process.off('warning', listen);
+    }
   });
 });

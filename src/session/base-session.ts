@@ -157,6 +157,7 @@ export abstract class BaseSession {
       sessionJar: settings.allowIncomingCookies && jar !== settings.cookies ? settings.cookies : null,
       auth: call.auth,
       altSvc: this.altSvc,
+      sensitiveHeaders: options.sensitiveHeaders.length ? [...settings.sensitiveHeaders, ...options.sensitiveHeaders] : settings.sensitiveHeaders,
       userCookie: call.request.headers.has('cookie'),
       // Only when nobody chose the credentials: explicit auth is not swapped for .netrc.
       rebuildAuth: (target, request) => {

@@ -53,6 +53,8 @@ export interface CallSettings {
   auth: AuthBase | null;
   /** Where this session remembers the alternative services origins announce. */
   altSvc: AltSvcCache;
+  /** Headers dropped with Authorization on a redirect to another origin (lower case). */
+  sensitiveHeaders: readonly string[];
   /** The user gave a Cookie header: it wins over the jar on the first request. */
   userCookie: boolean;
   /** Credentials for a redirect's new host when the old ones were dropped (.netrc under trustEnv). */
@@ -177,7 +179,7 @@ export function* requestFlow(call: CallSettings, prepared: PreparedRequest, host
         throw new TooManyRedirects(`Exceeded ${call.maxRedirects} redirects; the last was ${status} from ${request.url}`, { request, response: hop });
       }
       const next = redirectTarget(url, headers().get('location')!);
-      request = withCookies(redirectRequest(request, status, url, next, wireUrl(next)), call.jar);
+      request = withCookies(redirectRequest(request, status, url, next, wireUrl(next), call.sensitiveHeaders), call.jar);
       // Credentials dropped for a new host may be replaced by that host's own (.netrc), as in
       // Requests' rebuild_auth.
       if (!request.headers.has('authorization')) request = call.rebuildAuth(next, request);

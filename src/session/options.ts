@@ -92,6 +92,17 @@ export interface SessionOptions {
   maxRedirects?: number;
   /** Store cookies that servers set in the session's jar. Default true. */
   allowIncomingCookies?: boolean;
+  /**
+   * Headers that carry credentials, dropped on a redirect to another host, port or scheme,
+   * as `Authorization` is (`Proxy-Authorization` is dropped on every redirect). A request's
+   * own list adds to the session's.
+   * @example
+   * ```ts
+   * const s = new Session({ sensitiveHeaders: ['X-Api-Key'] });
+   * s.get('https://api.example.test/', { headers: { 'X-Api-Key': key } }); // not sent on to another host
+   * ```
+   */
+  sensitiveHeaders?: readonly string[];
   /** Read `.netrc` and the environment. Default true. */
   trustEnv?: boolean;
   /** TLS verification: true, false, a CA bundle (path or PEM), or `sha256_<hex>` to pin the server's certificate. */
@@ -155,6 +166,8 @@ export interface RequestOptions {
   cert?: CertInit | null;
   /** Proxies for this request, over the session's; see {@link ProxiesInit}. */
   proxies?: ProxiesInit | null;
+  /** More headers to drop on a redirect to another origin; see {@link SessionOptions.sensitiveHeaders}. */
+  sensitiveHeaders?: readonly string[];
   /** See {@link TimeoutInit}. Default 30 000 ms for GET, HEAD and OPTIONS, 120 000 ms for the rest. */
   timeout?: TimeoutInit;
   /**
@@ -189,6 +202,8 @@ export interface NormalizedSessionOptions {
   retries: RetryPolicy;
   maxRedirects: number;
   allowIncomingCookies: boolean;
+  /** Lower case. */
+  sensitiveHeaders: readonly string[];
   trustEnv: boolean;
   tls: TlsConfig;
   http1: boolean;
@@ -237,6 +252,7 @@ const SESSION_KEYS: Record<keyof SessionOptions, true> = {
   retries: true,
   maxRedirects: true,
   allowIncomingCookies: true,
+  sensitiveHeaders: true,
   trustEnv: true,
   verify: true,
   cert: true,
@@ -267,6 +283,7 @@ const REQUEST_KEYS: Record<keyof RequestOptions, true> = {
   cert: true,
   proxies: true,
   maxBodySize: true,
+  sensitiveHeaders: true,
 };
 
 export function normalizeSessionOptions(opts: SessionOptions | undefined): NormalizedSessionOptions {
@@ -287,6 +304,7 @@ export function normalizeSessionOptions(opts: SessionOptions | undefined): Norma
     retries: normalizeRetries(o.retries),
     maxRedirects: checkWhole(o.maxRedirects, 'maxRedirects') ?? SESSION_DEFAULTS.maxRedirects,
     allowIncomingCookies: checkBoolean(o.allowIncomingCookies, 'allowIncomingCookies') ?? SESSION_DEFAULTS.allowIncomingCookies,
+    sensitiveHeaders: normalizeHeaderNames(o.sensitiveHeaders, 'sensitiveHeaders'),
     trustEnv: checkBoolean(o.trustEnv, 'trustEnv') ?? SESSION_DEFAULTS.trustEnv,
     tls: normalizeTls(o.verify, o.cert, o.trustEnv ?? SESSION_DEFAULTS.trustEnv),
     ...normalizeProtocols(o),
@@ -340,6 +358,8 @@ export interface NormalizedRequestOptions {
   proxies: Record<string, string | null>;
   /** Bytes, Infinity for none; undefined: the session's. */
   maxBodySize: number | undefined;
+  /** Lower case. */
+  sensitiveHeaders: readonly string[];
 }
 
 const NO_OPTIONS: NormalizedRequestOptions = Object.freeze({
@@ -359,6 +379,7 @@ const NO_OPTIONS: NormalizedRequestOptions = Object.freeze({
   cert: undefined,
   proxies: {},
   maxBodySize: undefined,
+  sensitiveHeaders: [],
 });
 
 export function normalizeRequestOptions(opts: RequestOptions | undefined): NormalizedRequestOptions {
@@ -382,12 +403,24 @@ export function normalizeRequestOptions(opts: RequestOptions | undefined): Norma
     cert: o.cert,
     proxies: normalizeProxies(o.proxies),
     maxBodySize: checkBodySize(o.maxBodySize),
+    sensitiveHeaders: normalizeHeaderNames(o.sensitiveHeaders, 'sensitiveHeaders'),
   };
 }
 
 /** The body limit of a call: the request's, the session's, or the default for how it is read. */
 export function effectiveMaxBodySize(request: NormalizedRequestOptions, session: NormalizedSessionOptions): number {
   return request.maxBodySize ?? session.maxBodySize ?? (request.stream ? Infinity : DEFAULT_MAX_BODY_SIZE);
+}
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** A list of header names, lower-cased. */
+function normalizeHeaderNames(v: unknown, name: string): readonly string[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v) || !v.every((h) => typeof h === 'string' && TOKEN.test(h))) {
+    throw new InvalidOption(`Invalid option ${name}: ${describe(v)}; expected a list of header names`);
+  }
+  return v.map((h: string) => h.toLowerCase());
 }
 
 /** `null` means no limit at all; a number applies to connect and to each read. */

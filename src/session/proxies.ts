@@ -79,9 +79,17 @@ export function selectProxy(url: URL, ...layers: Array<Record<string, string | n
   return null;
 }
 
-/** Lower case first, as curl and Requests prefer it. */
+/**
+ * Lower case first, as curl and Requests prefer it; a lower-case variable that is set but
+ * empty means none (it does not fall back to the upper-case one). Under CGI
+ * (`REQUEST_METHOD` set) upper-case `HTTP_PROXY` is ignored, as curl and Go do: it may be
+ * the request's own `Proxy:` header ("httpoxy").
+ */
 function envVar(env: NodeJS.ProcessEnv, name: string): string | undefined {
-  return env[name] || env[name.toUpperCase()] || undefined;
+  const lower = env[name];
+  if (lower !== undefined) return lower || undefined;
+  if (name === 'http_proxy' && env.REQUEST_METHOD !== undefined) return undefined;
+  return env[name.toUpperCase()] || undefined;
 }
 
 /**

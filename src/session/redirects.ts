@@ -58,8 +58,11 @@ export function shouldStripAuth(from: URL, to: URL): boolean {
   return fromPort !== toPort || from.protocol !== to.protocol;
 }
 
-/** The request for the next hop (the Cookie header is the caller's to recompute). */
-export function redirectRequest(previous: PreparedRequest, status: number, from: URL, to: URL, wire: string): PreparedRequest {
+/**
+ * The request for the next hop (the Cookie header is the caller's to recompute).
+ * `sensitiveHeaders` (lower case) go wherever Authorization goes.
+ */
+export function redirectRequest(previous: PreparedRequest, status: number, from: URL, to: URL, wire: string, sensitiveHeaders: readonly string[]): PreparedRequest {
   const method = redirectMethod(status, previous.method);
   const headers = previous.headers.copy();
   let body = previous.body;
@@ -72,7 +75,13 @@ export function redirectRequest(previous: PreparedRequest, status: number, from:
       { request: previous },
     );
   }
-  if (shouldStripAuth(from, to)) headers.delete('authorization');
+  if (shouldStripAuth(from, to)) {
+    headers.delete('authorization');
+    for (const name of sensitiveHeaders) headers.delete(name);
+  }
+  // Never carried to the next hop, as in Requests' rebuild_proxies: the hop's own proxy, if
+  // it has credentials in its URL, gets them from the worker.
+  headers.delete('proxy-authorization');
   headers.delete('cookie');
   headers.delete('host');
   return { method, url: wire, headers, body };

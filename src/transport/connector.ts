@@ -51,12 +51,6 @@ export interface ConnectionInfo {
 /** Sockets this worker made, with what is known of them. */
 export const connectionInfo = new WeakMap<net.Socket, ConnectionInfo>();
 
-// TLS sessions by TLS profile and server name, so new connections to a known host resume
-// instead of a full handshake. The profile is part of the key: a session verified under one
-// profile's trust must never let another profile skip its own verification.
-const sessions = new Map<string, Buffer>();
-const MAX_SESSIONS = 256;
-
 // One SecureContext per TLS profile. Building one parses every CA certificate it is given: a
 // profile naming the roots plus a system bundle (REQUESTS_CA_BUNDLE) took ~30 ms of this
 // thread's time, which every new connection paid when tls.connect built its own.
@@ -109,21 +103,35 @@ export interface ConnectorOptions {
   dialing: Dialing;
   /** A SOCKS5 proxy to tunnel through, or null for a direct connection. */
   socks: SocksProxy | null;
+  /** An HTTP proxy's CONNECT tunnel to `host:port`, or null. TLS to the target is still ours. */
+  tunnel: ((host: string, port: number) => Promise<net.Socket>) | null;
   /** Hears what each new connection speaks ('h2' or 'http/1.1'). */
   onProtocol: (alpn: string) => void;
 }
 
+/**
+ * The connector of one pool. The pool is one session's, for one origin (host and port), one
+ * route (proxy) and one TLS profile, so the TLS session it resumes is too: a ticket obtained
+ * through a proxy, or by another session sharing this worker, is never offered elsewhere
+ * (resuming would link the two, and Node skips the name check on a resumed session).
+ */
 export function tlsConnector(o: ConnectorOptions): buildConnector.connector {
   const profileKey = profileKeyOf(o.tls);
+  const tickets: Tickets = { last: undefined };
   return (options, callback) => {
-    open(o, options, profileKey).then(
+    open(o, options, profileKey, tickets).then(
       (socket) => callback(null, socket),
       (err: Error) => callback(err, null),
     );
   };
 }
 
-async function open(o: ConnectorOptions, options: buildConnector.Options, profileKey: string): Promise<net.Socket> {
+/** The TLS session to resume, the last one the server handed this pool. */
+interface Tickets {
+  last: Buffer | undefined;
+}
+
+async function open(o: ConnectorOptions, options: buildConnector.Options, profileKey: string, tickets: Tickets): Promise<net.Socket> {
   const started = performance.now();
   const timings: ConnectionInfo['timings'] = { resolution: null, connection: null, tlsHandshake: null };
   const secure = options.protocol === 'https:';
@@ -137,6 +145,8 @@ async function open(o: ConnectorOptions, options: buildConnector.Options, profil
     const tunnel = await socksTunnel(o.socks, host, port, { resolve: o.dialing.resolve, timeout: o.timeout, dial: (addresses) => reach(addresses, proxyPort, o) });
     socket = tunnel.socket;
     timings.resolution = tunnel.resolution;
+  } else if (o.tunnel !== null) {
+    socket = await o.tunnel(host, port);
   } else {
     const family = net.isIP(host);
     const addresses = family ? [{ address: host, family: family as 4 | 6 }] : await o.dialing.resolve(host);
@@ -147,7 +157,7 @@ async function open(o: ConnectorOptions, options: buildConnector.Options, profil
   socket.setNoDelay(true);
   socket.setKeepAlive(true, 60_000);
   if (secure) {
-    socket = await handshake(socket, o, contextFor(profileKey, o.tls), options.servername || (net.isIP(host) ? undefined : host), `${profileKey}|${host}`, host);
+    socket = await handshake(socket, o, contextFor(profileKey, o.tls), host, tickets);
     timings.tlsHandshake = performance.now() - started - timings.connection;
   } else if (o.protocols.h2c) {
     // undici decides on HTTP/2 by this field; with prior knowledge there is no ALPN to set it.
@@ -239,20 +249,26 @@ function race(addresses: Address[], port: number, timeout: number, width: number
   });
 }
 
-/** TLS over a connected socket, with the profile's context and ALPN. */
-function handshake(tcp: net.Socket, o: ConnectorOptions, secureContext: tls.SecureContext, servername: string | undefined, sessionKey: string, host: string): Promise<TLSSocket> {
+/**
+ * TLS over a connected socket, with the profile's context and ALPN. The certificate is
+ * checked against the URL's host (`host`), never against a Host header (undici would pass
+ * one as `servername`): an IP address against the certificate's IP SANs, a name against
+ * its DNS names. An IP address is sent no SNI (RFC 6066 §3 allows host names only); without
+ * `host` Node would check the certificate against "localhost".
+ */
+function handshake(tcp: net.Socket, o: ConnectorOptions, secureContext: tls.SecureContext, host: string, tickets: Tickets): Promise<TLSSocket> {
   const { tls: profile, protocols } = o;
   const socket = tls.connect({
     socket: tcp,
-    servername,
+    host,
+    servername: net.isIP(host) ? undefined : host,
     ALPNProtocols: protocols.http2 ? (protocols.http1 ? ['h2', 'http/1.1'] : ['h2']) : ['http/1.1'],
-    session: sessions.get(sessionKey),
+    session: tickets.last,
     rejectUnauthorized: profile.verify && profile.pin === null,
     secureContext,
   });
   socket.on('session', (s: Buffer) => {
-    if (sessions.size >= MAX_SESSIONS) sessions.delete(sessions.keys().next().value!);
-    sessions.set(sessionKey, s);
+    tickets.last = s;
   });
   return new Promise((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;

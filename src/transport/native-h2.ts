@@ -165,9 +165,11 @@ export class NativeH2Pool {
       return;
     }
     const headers: http2.OutgoingHttpHeaders = { ':method': r.method, ':path': r.path };
+    let declared: number | null = null;
     for (let i = 0; i < r.headers.length; i += 2) {
       const name = r.headers[i]!.toLowerCase();
       if (!CONNECTION_SPECIFIC.has(name)) headers[name] = r.headers[i + 1]!;
+      if (name === 'content-length') declared = Number(r.headers[i + 1]);
     }
     let stream: http2.ClientHttp2Stream;
     try {
@@ -217,7 +219,7 @@ export class NativeH2Pool {
       // Named like Node's stream errors, so the replay rules can read it (HTTP_1_1_REQUIRED, REFUSED_STREAM).
       finish(Object.assign(new Error(`Stream closed with error code ${name}${s.closed ? ' after GOAWAY' : ''}`), { code: 'ERR_HTTP2_STREAM_ERROR' }), null);
     });
-    if (r.body !== null) void writeBody(stream, r.body);
+    if (r.body !== null) void writeBody(stream, r.body, declared);
   }
 }
 
@@ -230,17 +232,31 @@ function withoutPseudo(raw: string[]): string[] {
   return i === 0 ? raw : raw.slice(i);
 }
 
-async function writeBody(stream: http2.ClientHttp2Stream, body: Buffer | AsyncIterable<Buffer>): Promise<void> {
+/**
+ * Sends the body, held to the Content-Length the request declared (if any), as undici holds
+ * an HTTP/1.1 body: one that runs over or ends short resets the stream rather than hand the
+ * server a request whose framing lies, and fails with undici's error.
+ */
+async function writeBody(stream: http2.ClientHttp2Stream, body: Buffer | AsyncIterable<Buffer>, declared: number | null): Promise<void> {
   try {
     if (Buffer.isBuffer(body)) {
+      if (declared !== null && body.length !== declared) throw lengthMismatch();
       stream.end(body);
       return;
     }
+    let sent = 0;
     for await (const chunk of body) {
+      sent += chunk.length;
+      if (declared !== null && sent > declared) throw lengthMismatch();
       if (!stream.write(chunk)) await new Promise((r) => stream.once('drain', r));
     }
+    if (declared !== null && sent !== declared) throw lengthMismatch();
     stream.end();
   } catch (err) {
     stream.destroy(err as Error);
   }
+}
+
+function lengthMismatch(): Error {
+  return Object.assign(new Error('Request body length does not match content-length header'), { code: 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH' });
 }

@@ -9,12 +9,12 @@
  * session's first connection to an origin is being made, further requests wait here; once
  * ALPN has answered they all go out, as streams of that connection if it speaks h2.
  */
-import { Client, Pool, ProxyAgent, type Dispatcher } from 'undici';
+import { isIP, type Socket } from 'node:net';
+import { Client, Pool, ProxyAgent, type buildConnector, type Dispatcher } from 'undici';
 import { HttpVersionCode } from '../channel/frames.js';
 import type { TlsConfig } from '../session/tls.js';
-import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { contextFor, profileKeyOf, tlsConnector, type Dialing } from './connector.js';
+import { tlsConnector, type Dialing } from './connector.js';
 import { NativeH2Pool, type LegacyHandler } from './native-h2.js';
 import { mayNegotiateHttp2 } from './protocols.js';
 import { isSocksProxy, parseSocksProxy } from './socks.js';
@@ -76,6 +76,7 @@ export class OriginPool {
       protocols: { http1: o.http1, http2: o.http2, h2c },
       dialing: o.dialing,
       socks,
+      tunnel: null,
       onProtocol: (alpn) => {
         this.version = alpn === 'h2' ? HttpVersionCode['HTTP/2'] : HttpVersionCode['HTTP/1.1'];
       },
@@ -196,20 +197,51 @@ export class OriginPool {
 /**
  * undici's proxy agent: a forward proxy for http targets (absolute-form requests), a
  * CONNECT tunnel for https. Credentials in the proxy URL become Proxy-Authorization.
+ *
+ * In a tunnel, undici only opens the CONNECT; the TLS to the target is our connector's, so
+ * the name check, the pin and the TLS session cache are the same as on a direct connection.
  */
 function proxyAgent(o: OriginPoolOptions): Dispatcher {
-  const { tls } = o;
+  const tunnelled = o.origin.startsWith('https:');
   return new ProxyAgent({
     uri: o.proxy!,
-    proxyTunnel: o.origin.startsWith('https:'),
+    proxyTunnel: tunnelled,
     connections: o.connections,
     keepAliveTimeout: o.keepAliveTimeout,
     headersTimeout: 0,
     bodyTimeout: 0,
     connectTimeout: o.connectTimeout,
-    // undici hands these to tls.connect: the profile's context, built once (connector.ts).
-    requestTls: { rejectUnauthorized: tls.verify, secureContext: contextFor(profileKeyOf(tls), tls) },
+    // With a tunnel, every pool the agent makes is for the target origin; `opts.connect` is
+    // the agent's own, which answers a plain-http target with the bare CONNECT tunnel.
+    ...(tunnelled
+      ? {
+          factory: (origin: string | URL, opts: Pool.Options & { connect: buildConnector.connector }) =>
+            new Pool(origin, {
+              ...opts,
+              connect: tlsConnector({
+                tls: o.tls,
+                timeout: o.connectTimeout,
+                socketPath: null,
+                protocols: { http1: true, http2: false, h2c: false },
+                dialing: o.dialing,
+                socks: null,
+                tunnel: (host, port) => connectTunnel(opts.connect, host, port),
+                onProtocol: () => {},
+              }),
+            }),
+        }
+      : {}),
   });
+}
+
+/** A CONNECT tunnel to `host:port` from undici's proxy agent, without TLS over it. */
+function connectTunnel(agentConnect: buildConnector.connector, host: string, port: number): Promise<Socket> {
+  const authority = `${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
+  return new Promise((resolve, reject) =>
+    agentConnect({ protocol: 'http:', hostname: host, host: authority, port: String(port) }, (err, socket) =>
+      err || !socket ? reject(err ?? new Error(`no tunnel to ${authority}`)) : resolve(socket as Socket),
+    ),
+  );
 }
 
 function withoutCredentials(url: string): string {

@@ -15,6 +15,8 @@ export interface TestPki {
   /** Signed by the CA, valid until the moment it was made. */
   expired: { cert: string; key: string };
   client: { certPath: string; keyPath: string; cert: string; key: string };
+  /** Signs another certificate with the CA, e.g. `issue('ip-only', 'subjectAltName=IP:127.0.0.1')`. */
+  issue(name: string, san: string): { cert: string; key: string };
 }
 
 /** Makes a throwaway CA and certificates with the openssl command, at test time. */
@@ -40,5 +42,6 @@ export function makePki(): TestPki {
     wrongHost,
     expired,
     client: { ...client, certPath: join(dir, 'client.pem'), keyPath: join(dir, 'client.key') },
+    issue: (name, san) => leaf(name, name, san, '2'),
   };
 }

@@ -4,7 +4,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AsyncSession, ProxyError, ConnectionError, InvalidOption, SSLError } from '../../dist/src/index.js';
-import { bypasses } from '../../dist/src/session/proxies.js';
+import { bypasses, proxiesFromEnv } from '../../dist/src/session/proxies.js';
 import { makePki, type TestPki } from '../helpers/certs.js';
 import { startHttpProxy, startSocks5Proxy, type TestProxy } from '../helpers/proxy-server.js';
 
@@ -133,6 +133,23 @@ describe('proxies', () => {
     delete process.env.NO_PROXY;
     await using off = new AsyncSession({ trustEnv: false });
     expect((await off.get(`${plainUrl}/off`)).text).toContain('via=-');
+  });
+
+  it('an empty lower-case http_proxy means no proxy; HTTP_PROXY is ignored under CGI (httpoxy)', () => {
+    const upper = 'http://upper.test:3128';
+    expect(proxiesFromEnv({ http_proxy: '', HTTP_PROXY: upper })).toEqual({});
+    expect(proxiesFromEnv({ HTTP_PROXY: upper, REQUEST_METHOD: 'GET' })).toEqual({});
+    expect(proxiesFromEnv({ HTTP_PROXY: upper })).toEqual({ http: `${upper}/` });
+    // Only HTTP_PROXY can come from a request header; the rest still count under CGI.
+    expect(proxiesFromEnv({ http_proxy: 'http://lower.test:1', HTTPS_PROXY: upper, REQUEST_METHOD: 'GET' })).toEqual({ http: 'http://lower.test:1/', https: `${upper}/` });
+  });
+
+  it('an empty http_proxy in the environment sends requests direct (end to end)', async () => {
+    process.env.HTTP_PROXY = proxy.url;
+    process.env.http_proxy = '';
+    await using s = new AsyncSession();
+    expect((await s.get(`${plainUrl}/empty-lower`)).text).toContain('via=-');
+    expect(proxy.seen).toEqual([]);
   });
 
   it('a request can opt out with null for its scheme', async () => {

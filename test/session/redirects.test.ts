@@ -7,7 +7,7 @@ import {
   AsyncSession, InvalidSchema, InvalidURL, RequestException, StreamConsumedError, TooManyRedirects, type Response,
 } from '../../dist/src/index.js';
 import { makePki, type TestPki } from '../helpers/certs.js';
-import { echoOf, rejection, startSemanticsServer, withClient, type Kind, type SemanticsServer } from '../helpers/semantics-server.js';
+import { echoOf, makeClient, rejection, startSemanticsServer, withClient, type Kind, type SemanticsServer } from '../helpers/semantics-server.js';
 
 let srv: SemanticsServer;
 let pki: TestPki;
@@ -247,6 +247,34 @@ describe.each(['sync', 'async'] as Kind[])('redirects (%s)', (kind) => {
       expect(r.history.map((h) => h.headers.get('x-echo-authorization') ?? null)).toEqual(['Custom abc', null]);
       expect(echoOf(r).headers.authorization).toBeUndefined();
     });
+  });
+
+  it('Proxy-Authorization never follows a redirect: not to another host, port or scheme, nor on the same origin', async () => {
+    await withClient(kind, { verify: pki.caPath }, async (c) => {
+      const headers = { 'Proxy-Authorization': 'Basic cHJveHk6c2VjcmV0' };
+      expect(echoOf(await c.get(`${srv.base}/anything`, { headers })).headers['proxy-authorization']).toBe(headers['Proxy-Authorization']);
+      for (const target of [`${srv.otherHost}/anything`, `${srv.otherPort}/anything`, '/anything']) {
+        const r = await c.get(`${srv.base}${to(target)}`, { headers });
+        expect([target, echoOf(r).headers['proxy-authorization']]).toEqual([target, undefined]);
+      }
+      const down = await c.get(`${srv.tls}${to(`${srv.base}/anything`)}`, { headers });
+      expect([echoOf(down).server, echoOf(down).headers['proxy-authorization']]).toEqual(['main', undefined]);
+    });
+  });
+
+  it('sensitiveHeaders (session and request) are dropped off-origin like Authorization, kept on the same origin', async () => {
+    await withClient(kind, { sensitiveHeaders: ['X-Api-Key'] }, async (c) => {
+      const headers = { 'X-Api-Key': 'k1', 'X-Session-Token': 't1', 'X-Other': 'o' };
+      const away = await c.get(`${srv.base}${to(`${srv.otherHost}/anything`)}`, { headers, sensitiveHeaders: ['x-session-token'] });
+      expect(echoOf(away).server).toBe('other');
+      const seen = echoOf(away).headers;
+      expect([seen['x-api-key'], seen['x-session-token'], seen['x-other']]).toEqual([undefined, undefined, 'o']);
+      const port = echoOf(await c.get(`${srv.base}${to(`${srv.otherPort}/anything`)}`, { headers })).headers;
+      expect([port['x-api-key'], port['x-session-token']]).toEqual([undefined, 't1']);
+      const same = echoOf(await c.get(`${srv.base}${to('/anything')}`, { headers, sensitiveHeaders: ['X-Session-Token'] })).headers;
+      expect([same['x-api-key'], same['x-session-token']]).toEqual(['k1', 't1']);
+    });
+    expect(() => makeClient(kind, { sensitiveHeaders: 'X-Api-Key' as unknown as string[] })).toThrow(/sensitiveHeaders: "X-Api-Key"; expected a list of header names/);
   });
 
   it('a Location that is not a URL fails with InvalidURL naming it, not a TypeError', async () => {

@@ -93,6 +93,19 @@ describe('HTTP/2', () => {
     expect(r.text).toBe('2.0 /c');
   });
 
+  it('a streamed body that does not match its Content-Length is refused, as over HTTP/1.1', async () => {
+    async function* body(): AsyncGenerator<Buffer> {
+      yield Buffer.from('hel');
+      yield Buffer.from('lo');
+    }
+    await using s = new AsyncSession({ disableHttp1: true });
+    for (const length of ['3', '10']) {
+      const e = await s.post(`${h2cUrl}/upload`, { data: body(), headers: { 'Content-Length': length } }).then(() => null, (err: Error) => err);
+      expect([length, e?.name, e?.message]).toEqual([length, 'ConnectionError', expect.stringMatching(/Request body length does not match content-length header/)]);
+    }
+    expect((await s.post(`${h2cUrl}/upload`, { data: body(), headers: { 'Content-Length': '5' } })).text).toBe('2.0 /upload');
+  });
+
   it('disabling both is a clear error', () => {
     expect(() => new AsyncSession({ disableHttp1: true, disableHttp2: true })).toThrow(InvalidOption);
     expect(() => new AsyncSession({ disableHttp1: true, disableHttp2: true })).toThrow(/no protocol/);
