@@ -15,10 +15,17 @@
 import type { BaseResponse, ResponseState } from '../response/base-response.js';
 import { Response } from '../response/response.js';
 import { BaseSession, gatherArgs } from './base-session.js';
-import type { RequestOptions } from './options.js';
+import type { RequestOptions, SessionOptions } from './options.js';
 import type { FlowRunner } from './runner.js';
 
 export class Session extends BaseSession {
+  constructor(options?: SessionOptions) {
+    super(options);
+    // An unknown attribute (`s.maxRedirect = 3`) throws rather than being silently ignored.
+    // Subclasses are left open: they add fields of their own after this constructor.
+    if (new.target === Session) Object.seal(this);
+  }
+
   request(method: string, url: string | URL, options?: RequestOptions): Response {
     const runner = this.begin(method, url, options, true);
     if (!this.multiplexed) return runner.runSync(this.engine) as Response;
