@@ -20,7 +20,7 @@
  * jar.get('sid');                                     // '1'
  * ```
  */
-import { Cookie, CookieJar as ToughJar, pathMatch } from 'tough-cookie';
+import { Cookie, CookieJar as ToughJar, pathMatch, type MemoryCookieStore } from 'tough-cookie';
 import { InvalidOption, describe } from './errors.js';
 
 /**
@@ -262,12 +262,13 @@ export class CookieJar implements Iterable<CookieInfo> {
   }
 
   /**
-   * True when the jar holds no cookie. Cheap when nothing was ever stored, which is what a
-   * request checks on the hot path before asking tough-cookie for a Cookie header.
+   * True when the jar holds no cookie. What a request checks before asking tough-cookie for
+   * a Cookie header, so it stops at the first unexpired cookie it finds.
    */
   get empty(): boolean {
     if (!this.#everStored) return true;
-    if (this.size > 0) return false;
+    if (this.#anyLive()) return false;
+    this.#all(); // drops the expired ones
     this.#everStored = false;
     return true;
   }
@@ -353,10 +354,10 @@ export class CookieJar implements Iterable<CookieInfo> {
    * ```
    */
   cookieHeaderFor(url: string): string | null {
-    const target = cookieUrl(url);
-    if (!target) return null;
-    const u = new URL(target);
-    const matched = this.#tough.getCookiesSync(target, { http: true });
+    const u = cookieUrl(url);
+    if (!u) return null;
+    if (this.#anyHost.size === 0 && !this.#mayHaveCookiesFor(u.hostname)) return null;
+    const matched = this.#tough.getCookiesSync(u, { http: true });
     const seen = new Set(matched.map((c) => anyHostKey(c.path, c.key)));
     let path = u.pathname;
     try {
@@ -381,6 +382,31 @@ export class CookieJar implements Iterable<CookieInfo> {
 
   [Symbol.for('nodejs.util.inspect.custom')](): string {
     return `CookieJar ${JSON.stringify(this.#all().map((c) => `${c.key}=${c.value}@${c.domain ?? '*'}${c.path}`))}`;
+  }
+
+  /** Whether any cookie is unexpired; stops at the first one. */
+  #anyLive(): boolean {
+    const now = Date.now();
+    for (const c of this.#anyHost.values()) if (!isExpired(c, now)) return true;
+    const idx = (this.#tough.store as MemoryCookieStore).idx;
+    for (const domain in idx) {
+      for (const path in idx[domain]) {
+        const byKey = idx[domain]![path]!;
+        for (const key in byKey) if (!isExpired(byKey[key]!, now)) return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * False when no stored domain could match `hostname`, so tough-cookie need not be asked:
+   * a domain matches a host it is a suffix of, so one that is not even a substring cannot.
+   * (The store keeps a domain's entry after its last cookie is gone; that only lets more
+   * through.)
+   */
+  #mayHaveCookiesFor(hostname: string): boolean {
+    for (const domain in (this.#tough.store as MemoryCookieStore).idx) if (hostname.includes(domain)) return true;
+    return false;
   }
 
   // Every cookie, oldest first; expired ones are dropped on the way unless asked for.
@@ -434,19 +460,25 @@ function newToughJar(): ToughJar {
 }
 
 // The http(s) URL that stands for a request URL when matching cookies: the WebSocket and
-// SSE schemes map to the transport they run on; a unix socket counts as localhost.
-function cookieUrl(url: string): string | null {
+// SSE schemes map to the transport they run on; a unix socket counts as localhost. An
+// http(s) URL stands for itself (matching reads only its host, path and scheme).
+function cookieUrl(url: string): URL | null {
   let u: URL;
   try {
     u = new URL(url);
   } catch {
     return null;
   }
+  if (u.protocol === 'http:' || u.protocol === 'https:') return u;
   const scheme = u.protocol.slice(0, -1);
-  const secure = scheme === 'https' || scheme === 'wss' || scheme === 'wss+rfc8441' || scheme === 'sse';
+  const secure = scheme === 'wss' || scheme === 'wss+rfc8441' || scheme === 'sse';
   const host = scheme.endsWith('+unix') ? 'localhost' : u.host;
   if (!host) return null;
-  return `${secure ? 'https' : 'http'}://${host}${u.pathname || '/'}${u.search}`;
+  try {
+    return new URL(`${secure ? 'https' : 'http'}://${host}${u.pathname || '/'}${u.search}`);
+  } catch {
+    return null;
+  }
 }
 
 function anyHostKey(path: string | null | undefined, name: string): string {
