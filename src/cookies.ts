@@ -120,6 +120,12 @@ export class CookieJar implements Iterable<CookieInfo> {
   #anyHost = new Map<string, Cookie>();
   /** False until a cookie is stored (and again once the jar is seen empty): see {@link empty}. */
   #everStored = false;
+  /**
+   * What the request path asks of every request, kept until the jar changes: until when a
+   * cookie is known to live (ms since the epoch; 0: not known), and the stored domains.
+   */
+  #liveUntil = 0;
+  #domains: string[] | null = null;
 
   /**
    * Builds a jar from a record, a list of pairs (any-host cookies) or another jar (copied).
@@ -249,6 +255,7 @@ export class CookieJar implements Iterable<CookieInfo> {
     if (domain === undefined) {
       this.#tough.removeAllCookiesSync();
       this.#anyHost.clear();
+      this.#changed();
       return;
     }
     for (const c of this.#all(false)) if (inScope(c, { domain })) this.#remove(c);
@@ -267,7 +274,10 @@ export class CookieJar implements Iterable<CookieInfo> {
    */
   get empty(): boolean {
     if (!this.#everStored) return true;
-    if (this.#anyLive()) return false;
+    const now = Date.now();
+    if (this.#liveUntil > now) return false;
+    this.#liveUntil = this.#latestExpiry(now);
+    if (this.#liveUntil > 0) return false;
     this.#all(); // drops the expired ones
     this.#everStored = false;
     return true;
@@ -334,6 +344,7 @@ export class CookieJar implements Iterable<CookieInfo> {
       const stored = this.#tough.setCookieSync(header, target, { ignoreError: true, http: true });
       if (!stored) continue;
       this.#everStored = true;
+      this.#changed();
       const expiry = stored.expiryTime();
       if (expiry !== undefined && expiry <= now) {
         this.#remove(stored);
@@ -384,18 +395,27 @@ export class CookieJar implements Iterable<CookieInfo> {
     return `CookieJar ${JSON.stringify(this.#all().map((c) => `${c.key}=${c.value}@${c.domain ?? '*'}${c.path}`))}`;
   }
 
-  /** Whether any cookie is unexpired; stops at the first one. */
-  #anyLive(): boolean {
-    const now = Date.now();
-    for (const c of this.#anyHost.values()) if (!isExpired(c, now)) return true;
+  /** When the last unexpired cookie expires (Infinity: a session cookie), or 0 when none is left. */
+  #latestExpiry(now: number): number {
+    let latest = 0;
+    const consider = (c: Cookie): void => {
+      const expiry = c.expiryTime() ?? Infinity;
+      if (expiry > now && expiry > latest) latest = expiry;
+    };
+    for (const c of this.#anyHost.values()) consider(c);
     const idx = (this.#tough.store as MemoryCookieStore).idx;
     for (const domain in idx) {
       for (const path in idx[domain]) {
         const byKey = idx[domain]![path]!;
-        for (const key in byKey) if (!isExpired(byKey[key]!, now)) return true;
+        for (const key in byKey) consider(byKey[key]!);
       }
     }
-    return false;
+    return latest;
+  }
+
+  #changed(): void {
+    this.#liveUntil = 0;
+    this.#domains = null;
   }
 
   /**
@@ -405,7 +425,8 @@ export class CookieJar implements Iterable<CookieInfo> {
    * through.)
    */
   #mayHaveCookiesFor(hostname: string): boolean {
-    for (const domain in (this.#tough.store as MemoryCookieStore).idx) if (hostname.includes(domain)) return true;
+    this.#domains ??= Object.keys((this.#tough.store as MemoryCookieStore).idx);
+    for (const domain of this.#domains) if (hostname.includes(domain)) return true;
     return false;
   }
 
@@ -429,6 +450,7 @@ export class CookieJar implements Iterable<CookieInfo> {
 
   #put(cookie: Cookie): void {
     this.#everStored = true;
+    this.#changed();
     if (cookie.domain) {
       this.#tough.store.putCookie(cookie, () => {});
     } else {
@@ -437,6 +459,7 @@ export class CookieJar implements Iterable<CookieInfo> {
   }
 
   #remove(cookie: Cookie): void {
+    this.#changed();
     if (cookie.domain) {
       this.#tough.store.removeCookie(cookie.domain, cookie.path, cookie.key, () => {});
     } else {

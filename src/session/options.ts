@@ -388,7 +388,8 @@ export function normalizeRequestOptions(opts: RequestOptions | undefined): Norma
     timeout: o.timeout === undefined ? null : normalizeTimeout(o.timeout, 'timeout'),
     allowRedirects: checkBoolean(o.allowRedirects, 'allowRedirects'),
     stream: checkBoolean(o.stream, 'stream') ?? false,
-    hooks: normalizeHooks(o.hooks),
+    // Shared when the request has none, so the call plan can use the session's as they are.
+    hooks: o.hooks == null ? NO_OPTIONS.hooks : normalizeHooks(o.hooks),
     signal: o.signal ?? null,
     verify: o.verify,
     cert: o.cert,
