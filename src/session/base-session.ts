@@ -65,6 +65,7 @@ export abstract class BaseSession {
   }
   set headers(value: HeadersInit | null) {
     this.settings.headers = normalizeSessionHeaders(value);
+    this.#plan = null;
   }
 
   /** The session's cookie jar: sent by domain and path, filled from responses. */
@@ -73,6 +74,7 @@ export abstract class BaseSession {
   }
   set cookies(jar: CookiesInit | null) {
     this.settings.cookies = normalizeSessionCookies(jar);
+    this.#plan = null;
   }
 
   get auth(): AuthBase | null {
@@ -88,6 +90,7 @@ export abstract class BaseSession {
   }
   set params(value: ParamsInit | null) {
     this.settings.params = normalizeSessionParams(value);
+    this.#plan = null;
   }
 
   /** The session's TLS verification, in the form the `verify` option takes. */
@@ -130,6 +133,7 @@ export abstract class BaseSession {
   }
   set maxRedirects(n: number) {
     this.settings.maxRedirects = normalizeMaxRedirects(n);
+    this.#plan = null;
   }
 
   /**
@@ -153,6 +157,7 @@ export abstract class BaseSession {
   }
   set baseUrl(value: string | null) {
     this.settings.baseUrl = normalizeBaseUrl(value);
+    this.#plan = null;
   }
 
   get multiplexed(): boolean {

@@ -4,7 +4,8 @@
  * on the session (default timeouts, TLS, whether any proxy applies), kept for the session's
  * lifetime, and what depends on the origin too (the proxy, NO_PROXY included), kept per
  * origin. A session drops its plan whenever one of its attributes is set, so a plan never
- * outlives the settings it was made from.
+ * outlives the settings it was made from. What users may change in place (the headers,
+ * the cookie jar, the hook lists, params) is read from the settings at each call instead.
  */
 import type { PreparedRequest } from '../request/prepared-request.js';
 import { netrc } from '../request/prepare.js';
