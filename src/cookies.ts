@@ -21,7 +21,7 @@
  * jar.get('sid');                                     // '1'
  * ```
  */
-import { Cookie, CookieJar as ToughJar, pathMatch } from 'tough-cookie';
+import { Cookie, CookieJar as ToughJar, pathMatch, type MemoryCookieStore } from 'tough-cookie';
 import { InvalidOption, describe } from './errors.js';
 
 /**
@@ -121,6 +121,12 @@ export class CookieJar implements Iterable<CookieInfo> {
   #anyHost = new Map<string, Cookie>();
   /** False until a cookie is stored (and again once the jar is seen empty): see {@link empty}. */
   #everStored = false;
+  /**
+   * What the request path asks of every request, kept until the jar changes: until when a
+   * cookie is known to live (ms since the epoch; 0: not known), and the stored domains.
+   */
+  #liveUntil = 0;
+  #domains: string[] | null = null;
 
   /**
    * Builds a jar from a record, a list of pairs (any-host cookies) or another jar (copied).
@@ -250,6 +256,7 @@ export class CookieJar implements Iterable<CookieInfo> {
     if (domain === undefined) {
       this.#tough.removeAllCookiesSync();
       this.#anyHost.clear();
+      this.#changed();
       return;
     }
     for (const c of this.#all(false)) if (inScope(c, { domain })) this.#remove(c);
@@ -263,12 +270,16 @@ export class CookieJar implements Iterable<CookieInfo> {
   }
 
   /**
-   * True when the jar holds no cookie. Cheap when nothing was ever stored, which is what a
-   * request checks on the hot path before asking tough-cookie for a Cookie header.
+   * True when the jar holds no cookie. What a request checks before asking tough-cookie for
+   * a Cookie header, so it stops at the first unexpired cookie it finds.
    */
   get empty(): boolean {
     if (!this.#everStored) return true;
-    if (this.size > 0) return false;
+    const now = Date.now();
+    if (this.#liveUntil > now) return false;
+    this.#liveUntil = this.#latestExpiry(now);
+    if (this.#liveUntil > 0) return false;
+    this.#all(); // drops the expired ones
     this.#everStored = false;
     return true;
   }
@@ -335,6 +346,7 @@ export class CookieJar implements Iterable<CookieInfo> {
       const stored = this.#tough.setCookieSync(header, target, { ignoreError: true, http: true });
       if (!stored) continue;
       this.#everStored = true;
+      this.#changed();
       const expiry = stored.expiryTime();
       if (expiry !== undefined && expiry <= now) this.#remove(stored);
     }
@@ -351,10 +363,10 @@ export class CookieJar implements Iterable<CookieInfo> {
    * ```
    */
   cookieHeaderFor(url: string): string | null {
-    const target = cookieUrl(url);
-    if (!target) return null;
-    const u = new URL(target);
-    const matched = this.#tough.getCookiesSync(target, { http: true });
+    const u = cookieUrl(url);
+    if (!u) return null;
+    if (this.#anyHost.size === 0 && !this.#mayHaveCookiesFor(u.hostname)) return null;
+    const matched = this.#tough.getCookiesSync(u, { http: true });
     const seen = new Set(matched.map((c) => anyHostKey(c.path, c.key)));
     let path = u.pathname;
     try {
@@ -381,6 +393,41 @@ export class CookieJar implements Iterable<CookieInfo> {
     return `CookieJar ${JSON.stringify(this.#all().map((c) => `${c.key}=${c.value}@${c.domain ?? '*'}${c.path}`))}`;
   }
 
+  /** When the last unexpired cookie expires (Infinity: a session cookie), or 0 when none is left. */
+  #latestExpiry(now: number): number {
+    let latest = 0;
+    const consider = (c: Cookie): void => {
+      const expiry = c.expiryTime() ?? Infinity;
+      if (expiry > now && expiry > latest) latest = expiry;
+    };
+    for (const c of this.#anyHost.values()) consider(c);
+    const idx = (this.#tough.store as MemoryCookieStore).idx;
+    for (const domain in idx) {
+      for (const path in idx[domain]) {
+        const byKey = idx[domain]![path]!;
+        for (const key in byKey) consider(byKey[key]!);
+      }
+    }
+    return latest;
+  }
+
+  #changed(): void {
+    this.#liveUntil = 0;
+    this.#domains = null;
+  }
+
+  /**
+   * False when no stored domain could match `hostname`, so tough-cookie need not be asked:
+   * a domain matches a host it is a suffix of, so one that is not even a substring cannot.
+   * (The store keeps a domain's entry after its last cookie is gone; that only lets more
+   * through.)
+   */
+  #mayHaveCookiesFor(hostname: string): boolean {
+    this.#domains ??= Object.keys((this.#tough.store as MemoryCookieStore).idx);
+    for (const domain of this.#domains) if (hostname.includes(domain)) return true;
+    return false;
+  }
+
   // Every cookie, oldest first; expired ones are dropped on the way unless asked for.
   #all(dropExpired = true): Cookie[] {
     let stored: Cookie[] = [];
@@ -401,6 +448,7 @@ export class CookieJar implements Iterable<CookieInfo> {
 
   #put(cookie: Cookie): void {
     this.#everStored = true;
+    this.#changed();
     if (cookie.domain) {
       this.#tough.store.putCookie(cookie, () => {});
     } else {
@@ -409,6 +457,7 @@ export class CookieJar implements Iterable<CookieInfo> {
   }
 
   #remove(cookie: Cookie): void {
+    this.#changed();
     if (cookie.domain) {
       this.#tough.store.removeCookie(cookie.domain, cookie.path, cookie.key, () => {});
     } else {
@@ -432,19 +481,25 @@ function newToughJar(): ToughJar {
 }
 
 // The http(s) URL that stands for a request URL when matching cookies: the WebSocket and
-// SSE schemes map to the transport they run on; a unix socket counts as localhost.
-function cookieUrl(url: string): string | null {
+// SSE schemes map to the transport they run on; a unix socket counts as localhost. An
+// http(s) URL stands for itself (matching reads only its host, path and scheme).
+function cookieUrl(url: string): URL | null {
   let u: URL;
   try {
     u = new URL(url);
   } catch {
     return null;
   }
+  if (u.protocol === 'http:' || u.protocol === 'https:') return u;
   const scheme = u.protocol.slice(0, -1);
-  const secure = scheme === 'https' || scheme === 'wss' || scheme === 'wss+rfc8441' || scheme === 'sse';
+  const secure = scheme === 'wss' || scheme === 'wss+rfc8441' || scheme === 'sse';
   const host = scheme.endsWith('+unix') ? 'localhost' : u.host;
   if (!host) return null;
-  return `${secure ? 'https' : 'http'}://${host}${u.pathname || '/'}${u.search}`;
+  try {
+    return new URL(`${secure ? 'https' : 'http'}://${host}${u.pathname || '/'}${u.search}`);
+  } catch {
+    return null;
+  }
 }
 
 function anyHostKey(path: string | null | undefined, name: string): string {

@@ -75,6 +75,26 @@ export class Headers implements Iterable<[string, string]> {
     return this;
   }
 
+  /**
+   * A copy with the fields of `over` (validated when set there) in place of these: one
+   * copy of each list, where `copy().assignTrusted(over)` would copy replaced ones twice.
+   * @internal
+   */
+  copyWith(over: Headers): Headers {
+    const out = new Headers();
+    const map = out.#map;
+    const overMap = over.#map;
+    for (const [key, e] of this.#map) {
+      const o = overMap.get(key);
+      const values = o !== undefined && o.values.length > 0 ? o.values : e.values;
+      if (values.length > 0) map.set(key, { name: e.name, values: values.slice() });
+    }
+    for (const [key, o] of overMap) {
+      if (o.values.length > 0 && !map.has(key)) map.set(key, { name: o.name, values: o.values.slice() });
+    }
+    return out;
+  }
+
   get(name: string): string | undefined {
     const e = this.#map.get(name.toLowerCase());
     return e ? e.values.join(', ') : undefined;

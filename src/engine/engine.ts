@@ -33,7 +33,7 @@ import type { PreparedRequest, StreamedBody } from '../request/prepared-request.
 import { mayNegotiateHttp2 } from '../transport/protocols.js';
 import type { PoolStats, TransportSessionConfig } from '../transport/session-transport.js';
 import { UPLOAD_WINDOW } from '../transport/upload.js';
-import { Exchange } from './exchange.js';
+import { Exchange, type ReceivedHead } from './exchange.js';
 import { Homes } from './homes.js';
 
 const TO_WORKER_BYTES = 1 << 20;
@@ -112,6 +112,7 @@ export class Engine {
   readonly #watched = new WeakSet<Worker>();
   #users = 0;
   #drainingSlot = 0;
+  #drainedAt = 0;
   #statsReplies: { asked: Set<number>; replies: PoolStats[] } | null = null;
   /** ConnectionInfo JSON by `slot:id`, the most recent MAX_CONNECTIONS. */
   readonly #connections = new Map<string, string>();
@@ -366,6 +367,8 @@ export class Engine {
 
   /** Reads every frame waiting in every ring and applies it. */
   drain(): void {
+    // One clock reading for every frame of this pass, not one per frame.
+    this.#drainedAt = performance.now();
     for (const slot of this.table.slots) {
       const state = this.table.state(slot.index);
       if (state === SlotState.FREE) continue;
@@ -418,14 +421,22 @@ export class Engine {
       case FrameType.RESPONSE_HEAD:
       case FrameType.RESPONSE_INFO: {
         const fixed = decodeResponseHeadFixed(this.#reader.at(bytes, start, start + length));
-        const connection = aux === 0 ? null : (this.#connections.get(`${this.#drainingSlot}:${aux}`) ?? null);
-        const head = { ...fixed, flags, connection, headerBlock: Buffer.from(bytes.subarray(this.#reader.pos, start + length)) };
+        const head: ReceivedHead = {
+          status: fixed.status,
+          httpVersion: fixed.httpVersion,
+          statusText: fixed.statusText,
+          headerBlock: Buffer.from(bytes.subarray(this.#reader.pos, start + length)),
+          flags,
+          requestSent: fixed.requestSent,
+          firstByte: fixed.firstByte,
+          connection: aux === 0 ? null : (this.#connections.get(`${this.#drainingSlot}:${aux}`) ?? null),
+        };
         if (type === FrameType.RESPONSE_INFO) {
           ex.informational.push(head);
           this.#emit(ex, 'informational', 0);
         } else {
           ex.head = head;
-          ex.headAt = performance.now();
+          ex.headAt = this.#drainedAt;
           ex.headSeq = ++this.#seq;
           ex.home?.settle(head.httpVersion);
           // A response means the whole body was sent (or is no longer wanted).
@@ -445,7 +456,7 @@ export class Engine {
         break;
       }
       case FrameType.RESPONSE_END:
-        ex.trailerBlock = Buffer.from(bytes.subarray(start, start + length));
+        if (length > 0) ex.trailerBlock = Buffer.from(bytes.subarray(start, start + length));
         ex.ended = true;
         this.#finish(ex);
         this.#emit(ex, 'download', ex.receivedBytes);
@@ -462,7 +473,7 @@ export class Engine {
         this.#emit(ex, 'upload', ex.uploaded);
         break;
     }
-    ex.notify();
+    ex.notify(this.#drainedAt);
   };
 
   /** Tells a progress listener; a listener that throws fails its request with that error. */

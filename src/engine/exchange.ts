@@ -61,6 +61,9 @@ export class Exchange {
   /** Progress listener (hooks); called while frames are read, so it must not block. */
   onEvent: ((event: 'upload' | 'download' | 'informational', bytes: number) => void) | null = null;
 
+  /** Told synchronously of every change (a sync `gather` keeps its ready queue with it). */
+  watcher: (() => void) | null = null;
+
   #waiters: Array<() => void> = [];
 
   constructor(id: number, slot: number, sessionId: number, request: PreparedRequest, windowed: boolean, stallLimit: number, uploadWindow: number) {
@@ -88,9 +91,10 @@ export class Exchange {
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
 
-  /** Called by the engine after applying a frame. */
-  notify(): void {
-    this.lastActivity = performance.now();
+  /** Called by the engine after applying a frame; `now`: when the frames were read (performance.now clock). */
+  notify(now = performance.now()): void {
+    this.lastActivity = now;
+    if (this.watcher !== null) this.watcher();
     if (this.#waiters.length === 0) return;
     const waiters = this.#waiters;
     this.#waiters = [];

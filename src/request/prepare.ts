@@ -42,7 +42,7 @@ export function prepareCall(method: string, target: string | URL, opts: Normaliz
     url.username = '';
     url.password = '';
   }
-  const headers = DEFAULT_HEADERS.copy().assignTrusted(session.headers);
+  const headers = DEFAULT_HEADERS.copyWith(session.headers);
   if (opts.headers) headers.update(opts.headers);
   const body = encodeBody({ data: opts.data, json: opts.json, files: opts.files }, headers, m);
   const auth = opts.auth !== undefined ? opts.auth : (session.auth ?? (urlAuth ? new HTTPBasicAuth(...urlAuth) : null) ?? netrc(url, session));
@@ -54,7 +54,11 @@ export function prepareCall(method: string, target: string | URL, opts: Normaliz
 /** Schemes this version's transport carries; the others parse but are not served yet. */
 const TRANSPORT_SCHEMES = new Set(['http:', 'https:', 'http+unix:']);
 
+// The usual spellings need neither the token check nor upper-casing.
+const UPPER_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
 function prepareMethod(method: string): string {
+  if (UPPER_METHODS.has(method)) return method;
   if (typeof method !== 'string' || !METHOD.test(method)) throw new InvalidURL(`Invalid HTTP method ${JSON.stringify(method)}: expected a token such as GET`);
   return method.toUpperCase();
 }

@@ -198,7 +198,69 @@ function joinBase(base: string, relative: string): string {
   return `${base.replace(/\/+$/, '')}/${relative.replace(/^\/+/, '')}`;
 }
 
+// Authorities (`scheme://userinfo@host:port`) already seen to name a usable host: what
+// parseAbsolute checks of the scheme and host depends on nothing else, and most programs
+// talk to few origins. Bounded, for crawls.
+const checkedAuthorities = new Set<string>();
+const MAX_CHECKED = 4096;
+
 function parseAbsolute(text: string): URL {
+  const authorityEnd = knownAuthorityEnd(text);
+  const known = authorityEnd !== -1 && checkedAuthorities.has(text.slice(0, authorityEnd));
+  const scheme = known ? '' : checkSchemeAndAuthority(text);
+
+  let u: URL;
+  try {
+    u = new URL(text);
+  } catch {
+    throw new InvalidURL(`Invalid URL ${JSON.stringify(text)}: cannot be parsed`);
+  }
+
+  if (!known) {
+    if (scheme.endsWith('+unix')) {
+      if (!unixSocketOf(u)) {
+        throw new InvalidURL(`Invalid URL ${JSON.stringify(text)}: No socket path supplied (e.g. "${scheme}://%2Ftmp%2Fapp.sock/path")`);
+      }
+    } else {
+      if (!WHATWG_SPECIAL.has(scheme)) normaliseOpaqueHost(u, text);
+      checkHost(u.hostname, text);
+    }
+    // Only authorities of schemes the parser treats alike: for the others the host is
+    // rewritten above, so the text alone does not tell the URL.
+    if (authorityEnd !== -1 && (scheme === 'http' || scheme === 'https')) {
+      if (checkedAuthorities.size >= MAX_CHECKED) checkedAuthorities.clear();
+      checkedAuthorities.add(text.slice(0, authorityEnd));
+    }
+  }
+
+  // Non-special schemes keep an empty path; every request line needs at least `/`.
+  if (u.pathname === '') u.pathname = '/';
+  // Only a `%` in the text can be a lone one (the parser's own escapes are whole).
+  if (text.includes('%')) {
+    const path = u.pathname.replace(LONE_PERCENT, '%25');
+    if (path !== u.pathname) u.pathname = path;
+    const search = u.search.replace(LONE_PERCENT, '%25');
+    if (search !== u.search) u.search = search;
+  }
+  return u;
+}
+
+/** Where the authority of an `http://` or `https://` URL ends, or -1 for any other text. */
+function knownAuthorityEnd(text: string): number {
+  let at: number;
+  if (text.startsWith('http://')) at = 7;
+  else if (text.startsWith('https://')) at = 8;
+  else return -1;
+  for (let i = at; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    // / ? # \
+    if (c === 47 || c === 63 || c === 35 || c === 92) return i;
+  }
+  return text.length;
+}
+
+/** Checks what the WHATWG parser would let through; returns the scheme in lower case. */
+function checkSchemeAndAuthority(text: string): string {
   const m = SCHEME.exec(text);
   if (!m || HOST_PORT.test(text)) {
     if (text === '') throw new MissingSchema('Invalid URL "": No scheme supplied. Perhaps you meant "http://<host>/"?');
@@ -221,30 +283,7 @@ function parseAbsolute(text: string): URL {
   if (authority && authority[1]!.replace(/^.*@/, '') === '') {
     throw new InvalidURL(`Invalid URL ${JSON.stringify(text)}: No host supplied`);
   }
-
-  let u: URL;
-  try {
-    u = new URL(text);
-  } catch {
-    throw new InvalidURL(`Invalid URL ${JSON.stringify(text)}: cannot be parsed`);
-  }
-
-  if (scheme.endsWith('+unix')) {
-    if (!unixSocketOf(u)) {
-      throw new InvalidURL(`Invalid URL ${JSON.stringify(text)}: No socket path supplied (e.g. "${scheme}://%2Ftmp%2Fapp.sock/path")`);
-    }
-  } else {
-    if (!WHATWG_SPECIAL.has(scheme)) normaliseOpaqueHost(u, text);
-    checkHost(u.hostname, text);
-  }
-
-  // Non-special schemes keep an empty path; every request line needs at least `/`.
-  if (u.pathname === '') u.pathname = '/';
-  const path = u.pathname.replace(LONE_PERCENT, '%25');
-  if (path !== u.pathname) u.pathname = path;
-  const search = u.search.replace(LONE_PERCENT, '%25');
-  if (search !== u.search) u.search = search;
-  return u;
+  return scheme;
 }
 
 // For `sse:`, `wss+rfc8441:` and the like the parser keeps the host as written, percent-

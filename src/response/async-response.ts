@@ -11,7 +11,7 @@
 import { JSONDecodeError } from '../errors.js';
 import { BaseResponse } from './base-response.js';
 import { LineSplitter, Rechunker } from './chunking.js';
-import { decodeBody, decodeJsonText } from './text.js';
+import { decodeJsonText } from './text.js';
 
 export class AsyncResponse extends BaseResponse {
   #raw: { read(n?: number): Promise<Buffer> } | null = null;
@@ -23,7 +23,7 @@ export class AsyncResponse extends BaseResponse {
 
   /** The whole body as text in {@link encoding}. */
   async text(): Promise<string | null> {
-    return decodeBody(await this.content(), this.encoding);
+    return this.textOf(await this.content());
   }
 
   /** The whole body parsed as JSON; throws `JSONDecodeError`. */

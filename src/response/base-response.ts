@@ -14,7 +14,8 @@ import type { PreparedRequest } from '../request/prepared-request.js';
 import type { BodySource } from './body-source.js';
 import { CookieJar } from '../cookies.js';
 import type { ConnectionInfo } from '../transport/connector.js';
-import { apparentEncoding, charsetFromContentType, detectEncoding } from './charset.js';
+import { apparentEncoding, charsetFromContentType, detectEncoding, undeclaredUtf8Text } from './charset.js';
+import { decodeBody } from './text.js';
 import { parseLinks, type Link } from './links.js';
 import { objectHeaders, type HeaderView } from './oheaders.js';
 
@@ -129,6 +130,12 @@ export abstract class BaseResponse {
     };
   }
 
+  /** @internal One header field, without parsing the whole block unless it was already. */
+  protected header(lowerName: string): string | undefined {
+    const s = this.s;
+    return s.headers !== null ? s.headers.get(lowerName) : fieldFromBlock(s.source.exchange.head!.headerBlock, lowerName);
+  }
+
   /** The headers as an object: `oheaders.contentType.charset`, `oheaders.date` as a Date. */
   get oheaders(): Record<string, HeaderView> {
     return objectHeaders(this.headers);
@@ -167,10 +174,23 @@ export abstract class BaseResponse {
    */
   get encoding(): string | null {
     if (this.#encoding !== undefined) return this.#encoding;
-    const contentType = this.headers.get('content-type');
+    const contentType = this.header('content-type');
     const body = this.bodyIfComplete();
     if (body === null) return charsetFromContentType(contentType);
     return (this.#encoding = detectEncoding(body, contentType));
+  }
+
+  /** @internal The whole body as text in {@link encoding}, which it settles on the way. */
+  protected textOf(body: Buffer): string | null {
+    if (this.#encoding === undefined) {
+      // The usual case (UTF-8, declared nowhere) checks and decodes in one pass.
+      const text = undeclaredUtf8Text(body, this.header('content-type'));
+      if (text !== null) {
+        this.#encoding = 'utf-8';
+        return text;
+      }
+    }
+    return decodeBody(body, this.encoding);
   }
 
   set encoding(value: string | null) {
@@ -214,6 +234,39 @@ export abstract class BaseResponse {
   [Symbol.for('nodejs.util.inspect.custom')](): string {
     return this.lazy ? '<ResponsePromise (lazy)>' : this.toString();
   }
+}
+
+/**
+ * One field of a header block (repeated ones joined with ', ', as `Headers.get` does), read
+ * without decoding the others: `text` needs only Content-Type, and the flow only Alt-Svc.
+ * `lowerName` is in lower case.
+ */
+export function fieldFromBlock(block: Buffer, lowerName: string): string | undefined {
+  const want = lowerName.length;
+  let found: string | undefined;
+  let at = 4;
+  for (let n = block.readUInt32LE(0); n > 0; n--) {
+    const nameLength = block[at]! | (block[at + 1]! << 8);
+    const nameAt = at + 2;
+    at = nameAt + nameLength;
+    const valueLength = block.readUInt32LE(at);
+    at += 4;
+    if (nameLength === want && sameName(block, nameAt, lowerName)) {
+      const value = block.toString('latin1', at, at + valueLength);
+      found = found === undefined ? value : `${found}, ${value}`;
+    }
+    at += valueLength;
+  }
+  return found;
+}
+
+function sameName(block: Buffer, at: number, lowerName: string): boolean {
+  for (let i = 0; i < lowerName.length; i++) {
+    const c = block[at + i]!;
+    // ASCII letters fold to lower case; every other byte must match as is.
+    if ((c >= 65 && c <= 90 ? c | 32 : c) !== lowerName.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 export function headersFromBlock(block: Buffer): Headers {

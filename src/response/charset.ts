@@ -17,12 +17,41 @@ export function charsetFromContentType(contentType: string | null | undefined): 
   return label ? label : null;
 }
 
+// One decoder per label, made when first asked for: a one-shot `decode` keeps no state, so
+// they are shared. A label TextDecoder does not know maps to null.
+const decoders = new Map<string, TextDecoder | null>();
+const FATAL_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The decoder for an encoding label, or null when TextDecoder does not know it. */
+export function decoderFor(label: string): TextDecoder | null {
+  let decoder = decoders.get(label);
+  if (decoder === undefined) {
+    try {
+      decoder = new TextDecoder(label);
+    } catch {
+      decoder = null;
+    }
+    // Labels come from servers: keep the memory of unknown ones from growing without end.
+    if (decoder !== null || decoders.size < 256) decoders.set(label, decoder);
+  }
+  return decoder;
+}
+
 export function isKnownEncoding(label: string): boolean {
+  return decoderFor(label) !== null;
+}
+
+/**
+ * The body as text when {@link detectEncoding} would say UTF-8 without a declared charset
+ * or a BOM (valid UTF-8), decoded in the same pass that checks it; null otherwise.
+ */
+export function undeclaredUtf8Text(body: Uint8Array, contentType: string | null | undefined): string | null {
+  const declared = charsetFromContentType(contentType);
+  if ((declared && isKnownEncoding(declared)) || bomEncoding(body)) return null;
   try {
-    new TextDecoder(label);
-    return true;
+    return FATAL_UTF8.decode(body);
   } catch {
-    return false;
+    return null;
   }
 }
 
@@ -46,7 +75,7 @@ export function apparentEncoding(body: Uint8Array): string | null {
   return isKnownEncoding(label) ? label : null;
 }
 
-function bomEncoding(b: Uint8Array): string | null {
+export function bomEncoding(b: Uint8Array): string | null {
   if (b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) return 'utf-8';
   if (b[0] === 0xff && b[1] === 0xfe) return 'utf-16le';
   if (b[0] === 0xfe && b[1] === 0xff) return 'utf-16be';

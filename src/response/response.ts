@@ -5,7 +5,7 @@
 import { JSONDecodeError } from '../errors.js';
 import { BaseResponse } from './base-response.js';
 import { LineSplitter, Rechunker } from './chunking.js';
-import { decodeBody, decodeJsonText } from './text.js';
+import { decodeJsonText } from './text.js';
 
 export class Response extends BaseResponse {
   #raw: { read(n?: number): Buffer } | null = null;
@@ -17,7 +17,7 @@ export class Response extends BaseResponse {
 
   /** The body as text in {@link encoding}. */
   get text(): string | null {
-    return decodeBody(this.content, this.encoding);
+    return this.textOf(this.content);
   }
 
   /**

@@ -1,18 +1,14 @@
 /**
  * Turning body bytes into text: which encoding, and the decoding itself.
  */
-import { TextDecoder } from 'node:util';
 import { InvalidOption } from '../errors.js';
+import { decoderFor } from './charset.js';
 
 /** Decodes with `encoding` (any label TextDecoder knows); null when there is no encoding. */
 export function decodeBody(bytes: Uint8Array, encoding: string | null): string | null {
   if (encoding === null) return null;
-  let decoder: TextDecoder;
-  try {
-    decoder = new TextDecoder(encoding);
-  } catch {
-    throw new InvalidOption(`Unknown encoding ${JSON.stringify(encoding)}: expected a label such as utf-8, iso-8859-1 or shift_jis`);
-  }
+  const decoder = decoderFor(encoding);
+  if (decoder === null) throw new InvalidOption(`Unknown encoding ${JSON.stringify(encoding)}: expected a label such as utf-8, iso-8859-1 or shift_jis`);
   return decoder.decode(bytes);
 }
 
@@ -26,17 +22,18 @@ export function decodeJsonText(bytes: Uint8Array): string {
   const at = (i: number) => (i < b.length ? b[i]! : -1);
   if (at(0) === 0 && at(1) === 0 && at(2) === 0xfe && at(3) === 0xff) return utf32(b.subarray(4), false);
   if (at(0) === 0xff && at(1) === 0xfe && at(2) === 0 && at(3) === 0) return utf32(b.subarray(4), true);
-  if (at(0) === 0xef && at(1) === 0xbb && at(2) === 0xbf) return new TextDecoder('utf-8').decode(b.subarray(3));
-  if (at(0) === 0xfe && at(1) === 0xff) return new TextDecoder('utf-16be').decode(b.subarray(2));
-  if (at(0) === 0xff && at(1) === 0xfe) return new TextDecoder('utf-16le').decode(b.subarray(2));
+  if (at(0) === 0xef && at(1) === 0xbb && at(2) === 0xbf) return decoderFor('utf-8')!.decode(b.subarray(3));
+  if (at(0) === 0xfe && at(1) === 0xff) return decoderFor('utf-16be')!.decode(b.subarray(2));
+  if (at(0) === 0xff && at(1) === 0xfe) return decoderFor('utf-16le')!.decode(b.subarray(2));
   if (b.length >= 4) {
-    const zeros = [at(0) === 0, at(1) === 0, at(2) === 0, at(3) === 0].map(Number).join('');
-    if (zeros === '1110') return utf32(b, false);
-    if (zeros === '0111') return utf32(b, true);
-    if (zeros === '1010') return new TextDecoder('utf-16be').decode(b);
-    if (zeros === '0101') return new TextDecoder('utf-16le').decode(b);
+    // Which of the first four bytes are zero, as bits 3..0.
+    const zeros = (b[0] === 0 ? 8 : 0) | (b[1] === 0 ? 4 : 0) | (b[2] === 0 ? 2 : 0) | (b[3] === 0 ? 1 : 0);
+    if (zeros === 0b1110) return utf32(b, false);
+    if (zeros === 0b0111) return utf32(b, true);
+    if (zeros === 0b1010) return decoderFor('utf-16be')!.decode(b);
+    if (zeros === 0b0101) return decoderFor('utf-16le')!.decode(b);
   }
-  return new TextDecoder('utf-8').decode(b);
+  return decoderFor('utf-8')!.decode(b);
 }
 
 function utf32(b: Uint8Array, littleEndian: boolean): string {

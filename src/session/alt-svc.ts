@@ -21,23 +21,35 @@ export interface AltService {
 }
 
 export class AltSvcCache {
-  readonly #byOrigin = new Map<string, AltService[]>();
+  // Kept as received and parsed again only when it changes or is asked for: most CDN answers
+  // carry the same field every time, and nothing on the request path reads it (HTTP/3
+  // cannot be used here).
+  readonly #byOrigin = new Map<string, { field: string; at: number }>();
 
   /** Records a response's Alt-Svc field for the origin of `url`; `clear` forgets the origin. */
   remember(url: string, field: string, now = Date.now()): void {
-    const origin = new URL(url).origin;
+    const origin = originOf(url);
     if (field.trim() === 'clear') {
       this.#byOrigin.delete(origin);
       return;
     }
-    const services = parseAltSvc(field, now);
-    if (services.length > 0) this.#byOrigin.set(origin, services);
+    const known = this.#byOrigin.get(origin);
+    if (known !== undefined && known.field === field) known.at = now;
+    // A field that names no service leaves what the origin said before.
+    else if (parseAltSvc(field, now).length > 0) this.#byOrigin.set(origin, { field, at: now });
   }
 
   /** The unexpired services of an origin (`scheme://host:port`). */
   get(origin: string, now = Date.now()): AltService[] {
-    return (this.#byOrigin.get(new URL(origin).origin) ?? []).filter((s) => s.expires > now);
+    const known = this.#byOrigin.get(originOf(new URL(origin).href));
+    return known === undefined ? [] : parseAltSvc(known.field, known.at).filter((s) => s.expires > now);
   }
+}
+
+/** `scheme://host:port` of a normalised absolute URL, without parsing it again. */
+function originOf(url: string): string {
+  const end = url.indexOf('/', url.indexOf('//') + 2);
+  return end === -1 ? url : url.slice(0, end);
 }
 
 export function parseAltSvc(field: string, now = Date.now()): AltService[] {

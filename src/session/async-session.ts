@@ -15,16 +15,23 @@ import { AsyncResponse } from '../response/async-response.js';
 import type { BaseResponse, ResponseState } from '../response/base-response.js';
 import { Response } from '../response/response.js';
 import { BaseSession, gatherArgs } from './base-session.js';
-import type { NormalizedRequestOptions, RequestOptions } from './options.js';
+import type { NormalizedRequestOptions, RequestOptions, SessionOptions } from './options.js';
 import { pendingFlows, settleInOrder } from './session.js';
 
 export type AnyResponse = Response | AsyncResponse;
 
 export class AsyncSession extends BaseSession {
+  constructor(options?: SessionOptions) {
+    super(options);
+    // An unknown attribute (`s.maxRedirect = 3`) throws rather than being silently ignored.
+    // Subclasses are left open: they add fields of their own after this constructor.
+    if (new.target === AsyncSession) Object.seal(this);
+  }
+
   async request(method: string, url: string | URL, options: RequestOptions & { stream: true }): Promise<AsyncResponse>;
   async request(method: string, url: string | URL, options?: RequestOptions): Promise<Response>;
   async request(method: string, url: string | URL, options?: RequestOptions): Promise<AnyResponse> {
-    await this.whenTransportReady();
+    if (!this.transportReady) await this.whenTransportReady();
     const runner = this.begin(method, url, options, false);
     const running = runner.run();
     if (!this.multiplexed) return (await running) as AnyResponse;

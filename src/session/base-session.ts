@@ -1,44 +1,47 @@
 /**
- * What the sync and async sessions share: their settings (mutable between requests, as in
- * Requests), their place in an engine, and turning a call into a running flow. The two
- * subclasses differ only in how they wait and which response class they hand out.
+ * What the sync and async sessions share: their settings (attributes mutable between
+ * requests, as in Requests), the call plan worked out from them, their adapter to the
+ * transport, and turning a call into a running flow. The two subclasses differ only in how
+ * they wait and which response class they hand out.
  */
 import { normalizeAuth, type AuthBase } from '../auth.js';
-import { CookieJar } from '../cookies.js';
-import { Engine } from '../engine/engine.js';
+import type { CookieJar, CookiesInit } from '../cookies.js';
+import type { Engine, SendOptions } from '../engine/engine.js';
 import type { PoolStats } from '../transport/session-transport.js';
 import { InvalidOption, RequestAborted, SessionClosedError } from '../errors.js';
-import type { Headers } from '../headers.js';
-import { netrc, prepareCall } from '../request/prepare.js';
+import type { Headers, HeadersInit } from '../headers.js';
+import { prepareCall } from '../request/prepare.js';
+import type { PreparedRequest } from '../request/prepared-request.js';
 import type { ParamsInit } from '../request/url.js';
 import type { BaseResponse, ResponseState } from '../response/base-response.js';
-import { BodySource } from '../response/body-source.js';
-import { requestFlow, withCookies, type CallSettings, type FlowHost, type InFlight } from './flow.js';
-import { mergeHooks, normalizeHooks, type Hooks, type HooksInit } from './hooks.js';
+import { Adapter } from './adapter.js';
+import { CallPlan, certOf, keepAuth, verifyOf } from './call-plan.js';
+import { requestFlow, withCookies, type CallSettings, type FlowHost, type HopExpectations, type InFlight } from './flow.js';
+import { normalizeHooks, type Hooks, type HooksInit } from './hooks.js';
 import {
-  defaultTimeouts,
   effectiveMaxBodySize,
+  envProxiesOf,
+  normalizeBaseUrl,
+  normalizeMaxRedirects,
   normalizeRequestOptions,
+  normalizeSessionCookies,
+  normalizeSessionHeaders,
   normalizeSessionOptions,
+  normalizeSessionParams,
+  normalizeSessionTimeout,
+  normalizeTrustEnv,
   type AuthInit,
   type NormalizedRequestOptions,
   type NormalizedSessionOptions,
   type RequestOptions,
   type SessionOptions,
+  type TimeoutInit,
+  type Timeouts,
 } from './options.js';
 import { FlowRunner } from './runner.js';
 import { AltSvcCache } from './alt-svc.js';
-import { selectProxy } from './proxies.js';
-import { normalizeTls, type CertInit, type TlsConfig, type VerifyInit } from './tls.js';
-
-/** The session's verify setting in the form `normalizeTls` takes, to combine with a request's cert. */
-function verifyOf(tls: TlsConfig): VerifyInit {
-  return tls.pin ? `sha256_${tls.pin}` : tls.ca ?? tls.verify;
-}
-
-function certOf(tls: TlsConfig): CertInit | null {
-  return tls.cert === null ? null : { cert: tls.cert, key: tls.key!, passphrase: tls.passphrase ?? undefined };
-}
+import { normalizeProxies, type ProxiesInit } from './proxies.js';
+import { normalizeTls, type VerifyInit } from './tls.js';
 
 export abstract class BaseSession {
   protected readonly settings: NormalizedSessionOptions;
@@ -46,25 +49,33 @@ export abstract class BaseSession {
   protected readonly pending = new Map<BaseResponse, FlowRunner>();
   /** Alternative services origins have announced (Alt-Svc), by origin. */
   readonly altSvc = new AltSvcCache();
-  #engine: Engine | null = null;
-  #sessionId = 0;
+  readonly #adapter: Adapter;
+  /** The settings worked out for calls; dropped whenever an attribute is set. */
+  #plan: CallPlan | null = null;
   #closed = false;
+  readonly #respond: Respond = (state, options, final) => this.respond(state, options, final);
 
   constructor(options?: SessionOptions) {
     this.settings = normalizeSessionOptions(options);
+    this.#adapter = new Adapter(this.settings.workers);
   }
 
-  /** Headers sent with every request (case-insensitive, mutable). */
+  /** Headers sent with every request (case-insensitive, mutable; assigning replaces them). */
   get headers(): Headers {
     return this.settings.headers;
+  }
+  set headers(value: HeadersInit | null) {
+    this.settings.headers = normalizeSessionHeaders(value);
+    this.#plan = null;
   }
 
   /** The session's cookie jar: sent by domain and path, filled from responses. */
   get cookies(): CookieJar {
     return this.settings.cookies;
   }
-  set cookies(jar: CookieJar) {
-    this.settings.cookies = jar instanceof CookieJar ? jar : CookieJar.from(jar);
+  set cookies(jar: CookiesInit | null) {
+    this.settings.cookies = normalizeSessionCookies(jar);
+    this.#plan = null;
   }
 
   get auth(): AuthBase | null {
@@ -72,13 +83,42 @@ export abstract class BaseSession {
   }
   set auth(value: AuthInit | null) {
     this.settings.auth = normalizeAuth(value);
+    this.#plan = null;
   }
 
   get params(): ParamsInit | null {
     return this.settings.params;
   }
   set params(value: ParamsInit | null) {
-    this.settings.params = value;
+    this.settings.params = normalizeSessionParams(value);
+    this.#plan = null;
+  }
+
+  /** The session's TLS verification, in the form the `verify` option takes. */
+  get verify(): VerifyInit {
+    return verifyOf(this.settings.tls);
+  }
+  set verify(value: VerifyInit) {
+    this.settings.tls = normalizeTls(value, certOf(this.settings.tls), this.settings.trustEnv);
+    this.#plan = null;
+  }
+
+  /** Proxies by scheme or `scheme://host` (the environment's apply beneath them under `trustEnv`). */
+  get proxies(): Record<string, string | null> {
+    return this.settings.proxies;
+  }
+  set proxies(value: ProxiesInit | null) {
+    this.settings.proxies = normalizeProxies(value);
+    this.#plan = null;
+  }
+
+  /** The session's default timeouts; null: Requests' defaults per method. */
+  get timeout(): Timeouts | null {
+    return this.settings.timeout;
+  }
+  set timeout(value: TimeoutInit | undefined) {
+    this.settings.timeout = normalizeSessionTimeout(value);
+    this.#plan = null;
   }
 
   get hooks(): Hooks {
@@ -86,20 +126,39 @@ export abstract class BaseSession {
   }
   set hooks(value: HooksInit | null) {
     this.settings.hooks = normalizeHooks(value);
+    this.#plan = null;
   }
 
   get maxRedirects(): number {
     return this.settings.maxRedirects;
   }
   set maxRedirects(n: number) {
-    this.settings.maxRedirects = normalizeSessionOptions({ maxRedirects: n }).maxRedirects;
+    this.settings.maxRedirects = normalizeMaxRedirects(n);
+    this.#plan = null;
+  }
+
+  /**
+   * Whether the environment is read: proxies, CA bundles, `.netrc`. Setting it applies to
+   * the next request; the name resolver (`NODEQUESTS_DNS_URL`) stays as the session was made.
+   */
+  get trustEnv(): boolean {
+    return this.settings.trustEnv;
+  }
+  set trustEnv(value: boolean) {
+    const s = this.settings;
+    const trustEnv = normalizeTrustEnv(value);
+    s.tls = normalizeTls(verifyOf(s.tls), certOf(s.tls), trustEnv);
+    s.envProxies = envProxiesOf(trustEnv);
+    s.trustEnv = trustEnv;
+    this.#plan = null;
   }
 
   get baseUrl(): string | null {
     return this.settings.baseUrl;
   }
   set baseUrl(value: string | null) {
-    this.settings.baseUrl = value;
+    this.settings.baseUrl = normalizeBaseUrl(value);
+    this.#plan = null;
   }
 
   get multiplexed(): boolean {
@@ -115,7 +174,7 @@ export abstract class BaseSession {
    * and queued. Shown by `util.inspect(session)`.
    */
   pools(): PoolStats[] {
-    return this.#engine && !this.#closed ? this.#engine.poolStats(this.#sessionId) : [];
+    return this.#closed ? [] : this.#adapter.pools();
   }
 
   [Symbol.for('nodejs.util.inspect.custom')](): string {
@@ -134,42 +193,39 @@ export abstract class BaseSession {
     const options = normalizeRequestOptions(opts);
     const settings = this.settings;
     const call = prepareCall(method, url, options, settings);
-    const body = call.request.body;
+    const request = call.request;
+    const body = request.body;
     if (sync && body !== null && !(body instanceof Uint8Array)) {
       throw new InvalidOption(
-        `A synchronous Session cannot send a streamed body (Readable, async iterable or Blob) with ${method} ${call.request.url}: it would have to read the stream while it blocks. Pass bytes or a string, or use an AsyncSession.`,
+        `A synchronous Session cannot send a streamed body (Readable, async iterable or Blob) with ${method} ${request.url}: it would have to read the stream while it blocks. Pass bytes or a string, or use an AsyncSession.`,
       );
     }
+    const engine = this.#ensureEngine();
+    const plan = (this.#plan ??= new CallPlan(settings, this.#adapter.openedTls));
     const jar = options.cookies
       ? settings.cookies.copy().merge(options.cookies)
       : settings.allowIncomingCookies
         ? settings.cookies
         : settings.cookies.copy();
-    const timeout = options.timeout ?? settings.timeout ?? defaultTimeouts(call.request.method);
+    const timeout = plan.timeouts(options, request.method);
     const callSettings: CallSettings = {
       url: call.url,
       options,
-      hooks: options.hooks === NO_HOOKS_MARK ? settings.hooks : mergeHooks(settings.hooks, options.hooks),
+      hooks: plan.hooks(options),
       retry: settings.retries,
       maxRedirects: settings.maxRedirects,
-      allowRedirects: options.allowRedirects ?? call.request.method !== 'HEAD',
+      allowRedirects: options.allowRedirects ?? request.method !== 'HEAD',
       jar,
       sessionJar: settings.allowIncomingCookies && jar !== settings.cookies ? settings.cookies : null,
       auth: call.auth,
       altSvc: this.altSvc,
       sensitiveHeaders: options.sensitiveHeaders.length ? [...settings.sensitiveHeaders, ...options.sensitiveHeaders] : settings.sensitiveHeaders,
-      userCookie: call.request.headers.has('cookie'),
-      // Only when nobody chose the credentials: explicit auth is not swapped for .netrc.
-      rebuildAuth: (target, request) => {
-        if (options.auth !== undefined || settings.auth !== null) return request;
-        const found = netrc(target, settings);
-        return found ? found.apply(request) : request;
-      },
+      userCookie: request.headers.has('cookie'),
+      rebuildAuth: options.auth !== undefined ? keepAuth : plan.rebuildAuth,
       totalTimeout: timeout.total,
     };
-    const engine = this.#ensureEngine();
-    const sendOptions = {
-      sessionId: this.#sessionId,
+    const sendOptions: SendOptions = {
+      sessionId: this.#adapter.sessionId,
       connectTimeout: timeout.connect,
       readTimeout: timeout.read,
       totalTimeout: timeout.total,
@@ -178,28 +234,18 @@ export abstract class BaseSession {
       followsRedirects: false,
       answersChallenge: false,
       sync,
-      tls: options.verify === undefined && options.cert === undefined
-        ? ''
-        : JSON.stringify(normalizeTls(options.verify ?? verifyOf(settings.tls), options.cert === undefined ? certOf(settings.tls) : options.cert, settings.trustEnv)),
+      tls: plan.tls(options),
       proxy: '',
     };
-    const anyProxies = hasEntries(options.proxies) || hasEntries(settings.proxies) || hasEntries(settings.envProxies);
-    const host: FlowHost = {
-      send: (request, totalLeft, hops): InFlight => {
-        // Chosen per hop: a redirect may lead to a host with other proxy rules.
-        const proxy = anyProxies ? (selectProxy(new URL(request.url), options.proxies, settings.proxies, settings.envProxies) ?? '') : '';
-        const perHop = proxy !== '' || totalLeft !== 0 || hops.redirect || hops.challenge;
-        const exchange = engine.send(
-          request,
-          perHop ? { ...sendOptions, proxy, totalTimeout: totalLeft, followsRedirects: hops.redirect, answersChallenge: hops.challenge } : sendOptions,
-        );
-        return { exchange, request, source: new BodySource(engine, exchange) };
-      },
-      respond: (state, final) => this.respond(state, options, final),
-    };
-    const runner = new FlowRunner(requestFlow(callSettings, withCookies(call.request, jar), host));
+    const host = new CallHost(this.#respond, this.#adapter, plan, options, sendOptions);
+    const runner = new FlowRunner(requestFlow(callSettings, withCookies(request, jar), host));
     if (options.signal) watchSignal(options.signal, runner, engine);
     return runner;
+  }
+
+  /** Whether the transport can take requests now (for the async API, which must not block). */
+  protected get transportReady(): boolean {
+    return this.#closed || this.#adapter.live;
   }
 
   /** For the async API: waits on the event loop (not by blocking) until a worker is up. */
@@ -214,23 +260,19 @@ export abstract class BaseSession {
   }
 
   #ensureEngine(): Engine {
-    if (!this.#engine) {
-      this.#engine = Engine.acquire(this.settings.workers);
-      this.#sessionId = this.#engine.openSession({
-        poolMaxsize: this.settings.poolMaxsize,
-        poolConnections: this.settings.poolConnections,
-        keepAliveTimeout: this.settings.keepaliveDelay,
-        tls: this.settings.tls,
-        http1: this.settings.http1,
-        http2: this.settings.http2,
-        multiplexed: this.settings.multiplexed,
-        resolver: this.settings.resolver,
-        happyEyeballs: this.settings.happyEyeballs,
-        ipv4: this.settings.ipv4,
-        ipv6: this.settings.ipv6,
-      });
-    }
-    return this.#engine;
+    return this.#adapter.engine(() => ({
+      poolMaxsize: this.settings.poolMaxsize,
+      poolConnections: this.settings.poolConnections,
+      keepAliveTimeout: this.settings.keepaliveDelay,
+      tls: this.settings.tls,
+      http1: this.settings.http1,
+      http2: this.settings.http2,
+      multiplexed: this.settings.multiplexed,
+      resolver: this.settings.resolver,
+      happyEyeballs: this.settings.happyEyeballs,
+      ipv4: this.settings.ipv4,
+      ipv6: this.settings.ipv6,
+    }));
   }
 
   /** Ends the session's requests in flight and releases its pools; twice is harmless. */
@@ -238,16 +280,40 @@ export abstract class BaseSession {
     if (this.#closed) return;
     this.#closed = true;
     this.pending.clear();
-    if (this.#engine) {
-      this.#engine.closeSession(this.#sessionId);
-      this.#engine.release();
-      this.#engine = null;
-    }
+    this.#adapter.close();
   }
 }
 
-// Requests without hooks of their own share the session's lists as they are.
-const NO_HOOKS_MARK = normalizeRequestOptions(undefined).hooks;
+/** What a call's flow asks of its session: sending each hop, wrapping responses. */
+type Respond = (state: ResponseState, options: NormalizedRequestOptions, final: boolean) => BaseResponse;
+
+class CallHost implements FlowHost {
+  readonly #respond: Respond;
+  readonly #adapter: Adapter;
+  readonly #plan: CallPlan;
+  readonly #options: NormalizedRequestOptions;
+  readonly #sendOptions: SendOptions;
+
+  constructor(respond: Respond, adapter: Adapter, plan: CallPlan, options: NormalizedRequestOptions, sendOptions: SendOptions) {
+    this.#respond = respond;
+    this.#adapter = adapter;
+    this.#plan = plan;
+    this.#options = options;
+    this.#sendOptions = sendOptions;
+  }
+
+  send(request: PreparedRequest, totalLeft: number, hops: HopExpectations): InFlight {
+    // Chosen per hop: a redirect may lead to a host with other proxy rules.
+    const proxy = this.#plan.proxy(request.url, this.#options.proxies);
+    const base = this.#sendOptions;
+    const perHop = proxy !== '' || totalLeft !== 0 || hops.redirect || hops.challenge;
+    return this.#adapter.send(request, perHop ? { ...base, proxy, totalTimeout: totalLeft, followsRedirects: hops.redirect, answersChallenge: hops.challenge } : base);
+  }
+
+  respond(state: ResponseState, final: boolean): BaseResponse {
+    return this.#respond(state, this.#options, final);
+  }
+}
 
 function watchSignal(signal: AbortSignal, runner: FlowRunner, engine: Engine): void {
   const abort = (): void => {
@@ -259,11 +325,6 @@ function watchSignal(signal: AbortSignal, runner: FlowRunner, engine: Engine): v
   };
   if (signal.aborted) abort();
   else signal.addEventListener('abort', abort, { once: true });
-}
-
-function hasEntries(o: object): boolean {
-  for (const _ in o) return true;
-  return false;
 }
 
 /** Splits `gather(...responses, { maxFetch })` arguments. */

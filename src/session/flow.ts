@@ -16,7 +16,7 @@ import type { Exchange } from '../engine/exchange.js';
 import { RetryError, StreamConsumedError, Timeout, TooManyRedirects, type RequestException } from '../errors.js';
 import { wireUrl } from '../request/url.js';
 import type { PreparedRequest } from '../request/prepared-request.js';
-import { headersFromBlock, type BaseResponse, type ResponseState } from '../response/base-response.js';
+import { fieldFromBlock, headersFromBlock, type BaseResponse, type ResponseState } from '../response/base-response.js';
 import type { BodySource } from '../response/body-source.js';
 import { runReplacing, type Hooks } from './hooks.js';
 import type { NormalizedRequestOptions } from './options.js';
@@ -132,7 +132,10 @@ export function* requestFlow(call: CallSettings, prepared: PreparedRequest, host
       call.jar.setFromResponse(setCookies, request.url);
       if (call.sessionJar && call.sessionJar !== call.jar) call.sessionJar.setFromResponse(setCookies, request.url);
     }
-    if (ex.head.flags & HeadFlag.ALT_SVC) call.altSvc.remember(request.url, headers().get('alt-svc')!);
+    if (ex.head.flags & HeadFlag.ALT_SVC) {
+      const field = state.headers !== null ? state.headers.get('alt-svc') : fieldFromBlock(ex.head.headerBlock, 'alt-svc');
+      if (field !== undefined) call.altSvc.remember(request.url, field);
+    }
 
     // A Digest (or other challenge-answering) scheme gets one chance to answer a 401.
     if (status === 401 && !challenged && call.auth?.challengeResponse) {

@@ -7,7 +7,7 @@ import { normalizeAuth, type AuthBase } from '../auth.js';
 import { CookieJar, type CookiesInit } from '../cookies.js';
 import { InvalidOption, describe, type BodyTooLarge } from '../errors.js';
 import { Headers, type HeadersInit } from '../headers.js';
-import type { ParamsInit } from '../request/url.js';
+import { encodeParams, type ParamsInit } from '../request/url.js';
 import { normalizeHooks, type Hooks, type HooksInit } from './hooks.js';
 import { normalizeRetries, type RetryInit, type RetryPolicy } from './retry.js';
 import { normalizeTls, type CertInit, type TlsConfig, type VerifyInit } from './tls.js';
@@ -229,10 +229,12 @@ export const SESSION_DEFAULTS = {
   trustEnv: true,
 } as const;
 
-/** Requests' defaults: quick methods get 30 s, methods that may carry big uploads 120 s. */
+const QUICK_TIMEOUTS: Timeouts = Object.freeze({ connect: 30_000, read: 30_000, total: 0 });
+const SLOW_TIMEOUTS: Timeouts = Object.freeze({ connect: 120_000, read: 120_000, total: 0 });
+
+/** Requests' defaults: quick methods get 30 s, methods that may carry big uploads 120 s. Frozen, shared. */
 export function defaultTimeouts(method: string): Timeouts {
-  const t = method === 'GET' || method === 'HEAD' || method === 'OPTIONS' ? 30_000 : 120_000;
-  return { connect: t, read: t, total: 0 };
+  return method === 'GET' || method === 'HEAD' || method === 'OPTIONS' ? QUICK_TIMEOUTS : SLOW_TIMEOUTS;
 }
 
 // Adding a session option without normalising it fails to compile here.
@@ -288,32 +290,74 @@ const REQUEST_KEYS: Record<keyof RequestOptions, true> = {
 
 export function normalizeSessionOptions(opts: SessionOptions | undefined): NormalizedSessionOptions {
   const o = checkObject(opts, 'Session options', SESSION_KEYS);
+  const trustEnv = normalizeTrustEnv(o.trustEnv);
   return {
     multiplexed: checkBoolean(o.multiplexed, 'multiplexed') ?? SESSION_DEFAULTS.multiplexed,
     poolConnections: checkCount(o.poolConnections, 'poolConnections') ?? SESSION_DEFAULTS.poolConnections,
     poolMaxsize: checkCount(o.poolMaxsize, 'poolMaxsize') ?? SESSION_DEFAULTS.poolMaxsize,
     workers: checkCount(o.workers, 'workers'),
-    baseUrl: o.baseUrl == null ? null : checkString(o.baseUrl, 'baseUrl'),
-    headers: new Headers(o.headers ?? undefined),
-    timeout: o.timeout === undefined ? null : normalizeTimeout(o.timeout, 'timeout'),
+    baseUrl: normalizeBaseUrl(o.baseUrl),
+    headers: normalizeSessionHeaders(o.headers),
+    timeout: normalizeSessionTimeout(o.timeout),
     keepaliveDelay: checkDuration(o.keepaliveDelay, 'keepaliveDelay') ?? SESSION_DEFAULTS.keepaliveDelay,
-    cookies: o.cookies instanceof CookieJar ? o.cookies : CookieJar.from(o.cookies ?? undefined),
+    cookies: normalizeSessionCookies(o.cookies),
     auth: normalizeAuth(o.auth),
-    params: o.params ?? null,
+    params: normalizeSessionParams(o.params),
     hooks: normalizeHooks(o.hooks),
     retries: normalizeRetries(o.retries),
-    maxRedirects: checkWhole(o.maxRedirects, 'maxRedirects') ?? SESSION_DEFAULTS.maxRedirects,
+    maxRedirects: normalizeMaxRedirects(o.maxRedirects),
     allowIncomingCookies: checkBoolean(o.allowIncomingCookies, 'allowIncomingCookies') ?? SESSION_DEFAULTS.allowIncomingCookies,
     sensitiveHeaders: normalizeHeaderNames(o.sensitiveHeaders, 'sensitiveHeaders'),
-    trustEnv: checkBoolean(o.trustEnv, 'trustEnv') ?? SESSION_DEFAULTS.trustEnv,
-    tls: normalizeTls(o.verify, o.cert, o.trustEnv ?? SESSION_DEFAULTS.trustEnv),
+    trustEnv,
+    tls: normalizeTls(o.verify, o.cert, trustEnv),
     ...normalizeProtocols(o),
     proxies: normalizeProxies(o.proxies),
-    envProxies: (o.trustEnv ?? SESSION_DEFAULTS.trustEnv) ? proxiesFromEnv() : {},
-    resolver: normalizeResolver(o.resolver, process.env, o.trustEnv ?? SESSION_DEFAULTS.trustEnv),
+    envProxies: envProxiesOf(trustEnv),
+    resolver: normalizeResolver(o.resolver, process.env, trustEnv),
     ...normalizeAddressing(o),
     maxBodySize: checkBodySize(o.maxBodySize),
   };
+}
+
+// The session settings that are also attributes (`s.timeout = 5_000`): the constructor and
+// the setters normalise them with the same functions.
+
+export function normalizeBaseUrl(v: unknown): string | null {
+  return v == null ? null : checkString(v, 'baseUrl');
+}
+
+export function normalizeSessionHeaders(v: HeadersInit | null | undefined): Headers {
+  return new Headers(v ?? undefined);
+}
+
+/** A jar is kept as given (the user may hold on to it); anything else fills a new one. */
+export function normalizeSessionCookies(v: CookiesInit | null | undefined): CookieJar {
+  return v instanceof CookieJar ? v : CookieJar.from(v ?? undefined);
+}
+
+/** Checked here (shape and values) so that a bad value fails when set, not at the next request. */
+export function normalizeSessionParams(v: ParamsInit | null | undefined): ParamsInit | null {
+  if (v === undefined || v === null) return null;
+  encodeParams(v);
+  return v;
+}
+
+/** `undefined`: the per-method defaults; `null`: no limit. */
+export function normalizeSessionTimeout(v: TimeoutInit | undefined): Timeouts | null {
+  return v === undefined ? null : normalizeTimeout(v, 'timeout');
+}
+
+export function normalizeMaxRedirects(v: unknown): number {
+  return checkWhole(v, 'maxRedirects') ?? SESSION_DEFAULTS.maxRedirects;
+}
+
+export function normalizeTrustEnv(v: unknown): boolean {
+  return checkBoolean(v, 'trustEnv') ?? SESSION_DEFAULTS.trustEnv;
+}
+
+/** Proxies from the environment, which only a session that trusts it reads. */
+export function envProxiesOf(trustEnv: boolean): Record<string, string | null> {
+  return trustEnv ? proxiesFromEnv() : {};
 }
 
 function normalizeAddressing(o: Partial<SessionOptions>): { happyEyeballs: number; ipv4: boolean; ipv6: boolean } {
@@ -397,7 +441,8 @@ export function normalizeRequestOptions(opts: RequestOptions | undefined): Norma
     timeout: o.timeout === undefined ? null : normalizeTimeout(o.timeout, 'timeout'),
     allowRedirects: checkBoolean(o.allowRedirects, 'allowRedirects'),
     stream: checkBoolean(o.stream, 'stream') ?? false,
-    hooks: normalizeHooks(o.hooks),
+    // Shared when the request has none, so the call plan can use the session's as they are.
+    hooks: o.hooks == null ? NO_OPTIONS.hooks : normalizeHooks(o.hooks),
     signal: o.signal ?? null,
     verify: o.verify,
     cert: o.cert,

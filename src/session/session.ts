@@ -15,10 +15,18 @@
 import type { BaseResponse, ResponseState } from '../response/base-response.js';
 import { Response } from '../response/response.js';
 import { BaseSession, gatherArgs } from './base-session.js';
-import type { RequestOptions } from './options.js';
+import type { RequestOptions, SessionOptions } from './options.js';
+import type { Exchange } from '../engine/exchange.js';
 import type { FlowRunner } from './runner.js';
 
 export class Session extends BaseSession {
+  constructor(options?: SessionOptions) {
+    super(options);
+    // An unknown attribute (`s.maxRedirect = 3`) throws rather than being silently ignored.
+    // Subclasses are left open: they add fields of their own after this constructor.
+    if (new.target === Session) Object.seal(this);
+  }
+
   request(method: string, url: string | URL, options?: RequestOptions): Response {
     const runner = this.begin(method, url, options, true);
     if (!this.multiplexed) return runner.runSync(this.engine) as Response;
@@ -62,13 +70,9 @@ export class Session extends BaseSession {
     const { targets, maxFetch } = gatherArgs(args, (v): v is Response => v instanceof Response);
     const flights = pendingFlows(this.pending, targets ?? ([...this.pending.keys()] as Response[]));
     const want = Math.min(maxFetch, flights.length);
-    const finished = (): boolean => {
-      let n = 0;
-      for (const [, runner] of flights) if (runner.poll()) n++;
-      return n >= want;
-    };
-    const wakeAt = (): number => Math.min(...flights.map(([, runner]) => runner.wakeAt));
-    if (!finished()) this.engine.waitUntil(finished, wakeAt);
+    const queue = new ReadyQueue(flights.map(([, runner]) => runner));
+    if (queue.finished < want) this.engine.waitUntil(() => queue.advance() >= want, () => queue.wakeAt);
+    queue.stop();
     return settleInOrder(this.pending, flights, want) as Response[];
   }
 
@@ -113,4 +117,66 @@ export function settleInOrder<R extends BaseResponse>(pending: Map<BaseResponse,
     }
   }
   return settled;
+}
+
+/**
+ * The flows of a sync `gather`, advanced only when something they wait for changed: an
+ * exchange that received a frame, or a pause that is over. (Polling every flow on every
+ * wake-up costs the main thread in proportion to flights times frames.)
+ */
+class ReadyQueue {
+  finished = 0;
+  readonly #ready: FlowRunner[] = [];
+  readonly #sleeping = new Set<FlowRunner>();
+  readonly #watched = new Set<Exchange>();
+
+  constructor(runners: FlowRunner[]) {
+    for (const runner of runners) this.#poll(runner);
+  }
+
+  /** Advances what can move; returns how many flows have finished. */
+  advance(): number {
+    const now = performance.now();
+    for (const runner of this.#sleeping) {
+      if (runner.wakeAt <= now) {
+        this.#sleeping.delete(runner);
+        this.#ready.push(runner);
+      }
+    }
+    while (this.#ready.length > 0) this.#poll(this.#ready.pop()!);
+    return this.finished;
+  }
+
+  /** When the earliest pause ends (performance.now clock); Infinity when none. */
+  get wakeAt(): number {
+    let at = Infinity;
+    for (const runner of this.#sleeping) at = Math.min(at, runner.wakeAt);
+    return at;
+  }
+
+  /** Leaves the exchanges of unfinished flows alone (gather may stop at `maxFetch`). */
+  stop(): void {
+    for (const ex of this.#watched) ex.watcher = null;
+    this.#watched.clear();
+  }
+
+  #poll(runner: FlowRunner): void {
+    const before = runner.exchange;
+    if (before !== null && this.#watched.delete(before)) before.watcher = null;
+    if (runner.poll()) {
+      this.finished++;
+      return;
+    }
+    const ex = runner.exchange;
+    if (ex === null) {
+      this.#sleeping.add(runner);
+      return;
+    }
+    this.#watched.add(ex);
+    ex.watcher = () => {
+      ex.watcher = null;
+      this.#watched.delete(ex);
+      this.#ready.push(runner);
+    };
+  }
 }
