@@ -30,9 +30,9 @@ import {
 import { SlotState, SlotTable } from '../channel/slots.js';
 import { ConnectionError, InvalidOption, SessionClosedError, errorFromCode, type RequestException } from '../errors.js';
 import type { PreparedRequest, StreamedBody } from '../request/prepared-request.js';
-import { mayNegotiateHttp2 } from '../transport/protocols.js';
-import type { PoolStats, TransportSessionConfig } from '../transport/session-transport.js';
-import { UPLOAD_WINDOW } from '../transport/upload.js';
+import { mayNegotiateHttp2 } from '../channel/protocols.js';
+import type { PoolStats, TransportSessionConfig } from '../channel/session-config.js';
+import { UPLOAD_WINDOW } from '../channel/windows.js';
 import { Exchange } from './exchange.js';
 import { Homes } from './homes.js';
 

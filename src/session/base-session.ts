@@ -6,7 +6,7 @@
 import { normalizeAuth, type AuthBase } from '../auth.js';
 import { CookieJar } from '../cookies.js';
 import { Engine } from '../engine/engine.js';
-import type { PoolStats } from '../transport/session-transport.js';
+import type { PoolStats } from '../channel/session-config.js';
 import { InvalidOption, RequestAborted, SessionClosedError } from '../errors.js';
 import type { Headers } from '../headers.js';
 import { netrc, prepareCall } from '../request/prepare.js';

@@ -11,6 +11,7 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import zlib from 'node:zlib';
 import { Decompress as ZstdDecompress } from 'fzstd';
+import { supportedEncodings } from '../channel/encodings.js';
 
 /**
  * The most a single body may decode to: 1 GiB. A response that inflates past it fails with
@@ -47,10 +48,6 @@ const FACTORIES: Record<string, Factory> = {
   zstd: () => (nativeZstd ? nativeZstd() : new FzstdTransform()),
 };
 
-/** What this runtime decodes, for the default Accept-Encoding. */
-export function supportedEncodings(): string[] {
-  return ['gzip', 'deflate', 'br', 'zstd'];
-}
 
 /**
  * A decoder for a Content-Encoding header value, or null when there is nothing to undo.

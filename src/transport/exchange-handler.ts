@@ -18,7 +18,8 @@ import { TransportError, classify } from './error-codes.js';
 import type { Outbox } from './outbox.js';
 import { WorkerCounter } from '../channel/slots.js';
 import type { OriginPool } from './origin-pool.js';
-import { IDEMPOTENT_METHODS } from '../session/retry.js';
+import { IDEMPOTENT_METHODS } from '../channel/methods.js';
+import { RESPONSE_WINDOW } from '../channel/windows.js';
 import type { Connections } from './connections.js';
 import type { Socket } from 'node:net';
 
@@ -27,8 +28,6 @@ export type Replay = 'http1' | 'same';
 
 const IDEMPOTENT = new Set(IDEMPOTENT_METHODS);
 
-/** How far a streamed body may run ahead of its consumer before the socket is paused. */
-export const RESPONSE_WINDOW = 1 << 20;
 
 // One writer for every head encoded by this worker: frames are copied into the ring at once.
 const scratch = new BinaryWriter(8192);

@@ -14,7 +14,8 @@ import type { OriginPool } from './origin-pool.js';
 import { ExchangeHandler, type Replay } from './exchange-handler.js';
 import { Outbox, type CountFn } from './outbox.js';
 import { WorkerCounter } from '../channel/slots.js';
-import { SessionTransport, type TransportSessionConfig } from './session-transport.js';
+import { SessionTransport } from './session-transport.js';
+import type { TransportSessionConfig } from '../channel/session-config.js';
 import { UploadSource } from './upload.js';
 
 interface Stream {
