@@ -99,7 +99,7 @@ http {
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  return { name: `nginx ${version} (1 worker process${tls ? ', HTTP/2 over TLS' : ''})`, url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}/`, stop };
+  return { name: `nginx ${version} (1 worker process${tls ? ', HTTP/2 over TLS' : ''})`, url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}/`, pid: child.pid, stop };
 }
 
 /** Whether something accepts a connection on the port. */

@@ -2,9 +2,9 @@
  * `npm run bench`: runs the HTTP and channel suites, prints their markdown tables with the
  * machine line, and writes them to bench/results/latest.md.
  *
- *   node dist/bench/run.js [--http] [--h2] [--channel] [--quick] [--node-server]
+ *   node dist/bench/run.js [--http] [--sequential] [--h2] [--channel] [--quick] [--node-server]
  *
- * `--http` / `--h2` / `--channel` run one suite only; `--quick` shortens every phase (a smoke run,
+ * `--http` / `--sequential` / `--h2` / `--channel` run those suites only; `--quick` shortens every phase (a smoke run,
  * not a measurement); `--node-server` uses bench/server.ts even when nginx is installed.
  * BENCH_ROUNDS and BENCH_SECONDS override the HTTP suite's rounds and seconds a row.
  */
@@ -13,11 +13,12 @@ import { fileURLToPath } from 'node:url';
 import { runChannelSuite } from './channel-suite.js';
 import { runH2Suite } from './h2-suite.js';
 import { runHttpSuite } from './http-suite.js';
+import { runSequentialSuite } from './sequential.js';
 import { machineLine } from './machine.js';
 
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
-const only = args.has('--http') || args.has('--channel') || args.has('--h2');
+const only = args.has('--http') || args.has('--channel') || args.has('--h2') || args.has('--sequential');
 const log = (line: string): void => console.error(line);
 
 async function main(): Promise<void> {
@@ -35,6 +36,10 @@ async function main(): Promise<void> {
       log,
     });
     sections.push('', http.markdown);
+  }
+  if (!only || args.has('--sequential')) {
+    const sequential = await runSequentialSuite({ rounds: quick ? 2 : 5, seconds: quick ? 0.3 : 1, nodeServer: args.has('--node-server'), log });
+    sections.push('', sequential.markdown);
   }
   if (!only || args.has('--h2')) {
     const h2 = await runH2Suite({ rounds: quick ? 2 : 5, requests: quick ? 2000 : 20000, nodeServer: args.has('--node-server'), log });

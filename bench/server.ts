@@ -35,6 +35,8 @@ export interface BenchServer {
   /** What serves it, for the report: "node:http" or "nginx 1.22.1". */
   name: string;
   url: string;
+  /** The server's process id (its workers are its children), for its CPU time. */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -50,6 +52,7 @@ export async function startNodeServer(): Promise<BenchServer> {
   return {
     name: `node:http (${process.version}, child process)`,
     url: `http://127.0.0.1:${port}/`,
+    pid: child.pid,
     async stop() {
       if (child.exitCode !== null) return;
       const exited = once(child, 'exit');

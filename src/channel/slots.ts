@@ -4,7 +4,7 @@
  * The engine allocates every ring up front, twice as many slots as workers, and hands the
  * whole table to piscina as `workerData`. A worker claims a free slot with a compare-and-
  * swap when it starts and marks it alive; the main thread sees that in shared memory, so a
- * blocked synchronous caller never has to wait for a `postMessage` (DESIGN constraint 1).
+ * blocked synchronous caller never has to wait for a `postMessage` (rule 1 of docs/architecture.md).
  * When a worker dies its slot is drained, failed, reset and freed for a replacement.
  *
  * Table layout: one 64-byte line per slot: i32 state, i32 threadId, then the counters a

@@ -1,7 +1,7 @@
 /** `nodequests help`: what this install can do, as JSON. */
 import { getCiphers } from 'node:crypto';
 import tls from 'node:tls';
-import { supportedEncodings } from '../transport/decoder.js';
+import { supportedEncodings } from '../channel/encodings.js';
 import { VERSION } from '../version.js';
 
 export function helpReport(): Record<string, unknown> {

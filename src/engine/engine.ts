@@ -8,9 +8,9 @@
  *
  * Waiting comes in two forms over the same state:
  * - sync: {@link Engine.waitUntil} blocks in `Atomics.wait` on the main bell and reads the
- *   rings itself; it never needs the event loop (DESIGN constraint 1);
+ *   rings itself; it never needs the event loop (rule 1 of docs/architecture.md);
  * - async: a pump awaits `Atomics.waitAsync` on the same bell while anything is in flight.
- * A ref'd timer holds the process open only while requests are in flight (constraint 5).
+ * A ref'd timer holds the process open only while requests are in flight (rule 5).
  */
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -30,9 +30,9 @@ import {
 import { SlotState, SlotTable } from '../channel/slots.js';
 import { ConnectionError, InvalidOption, SessionClosedError, errorFromCode, type RequestException } from '../errors.js';
 import type { PreparedRequest, StreamedBody } from '../request/prepared-request.js';
-import { mayNegotiateHttp2 } from '../transport/protocols.js';
-import type { PoolStats, TransportSessionConfig } from '../transport/session-transport.js';
-import { UPLOAD_WINDOW } from '../transport/upload.js';
+import { mayNegotiateHttp2 } from '../channel/protocols.js';
+import type { PoolStats, TransportSessionConfig } from '../channel/session-config.js';
+import { UPLOAD_WINDOW } from '../channel/windows.js';
 import { Exchange, type ReceivedHead } from './exchange.js';
 import { Homes } from './homes.js';
 
@@ -44,6 +44,13 @@ const INLINE_BODY_LIMIT = 64 * 1024;
 const MAX_CONNECTIONS = 4096;
 /** How long a blocked caller sleeps between checks for a silent (hard-killed) worker. */
 const SYNC_SLICE_MS = 250;
+/**
+ * Spinning before sleeping (see {@link Engine.waitUntil}): only while this few requests are
+ * in flight (a busy engine gets frames without sleeping anyway, and a spinning main thread
+ * would take a core from the workers), and only while replies come within SPIN_US.
+ */
+const SPIN_MAX_IN_FLIGHT = 2;
+const SPIN_US = 150;
 /** How long a sync caller waits for a live worker before giving up. */
 const WORKER_START_LIMIT_MS = 10_000;
 
@@ -100,7 +107,7 @@ export class Engine {
   readonly table: SlotTable;
   readonly #exchanges = new Map<number, Exchange>();
   readonly #sessions = new Map<number, TransportSessionConfig>();
-  readonly #homes = new Homes();
+  readonly #homes: Homes;
   readonly #alive = (slot: number): boolean => this.table.state(slot) === SlotState.ALIVE;
   /** Which sessions each slot has been told about. */
   readonly #opened: Array<Set<number>>;
@@ -122,6 +129,8 @@ export class Engine {
   #pumpRunning = false;
   #bellScheduled = false;
   #destroyed = false;
+  /** Moving average of how long a wait for frames lasted, in us: replies due soon are spun for. */
+  #replyUs = 0;
 
   /** The shared engine with `size` workers, started on first use. */
   static acquire(size?: number): Engine {
@@ -138,6 +147,7 @@ export class Engine {
   private constructor(size: number) {
     this.size = size;
     this.table = SlotTable.allocate(size * 2, TO_WORKER_BYTES, TO_MAIN_BYTES);
+    this.#homes = new Homes(size * 2);
     this.#opened = this.table.slots.map(() => new Set());
     this.#deathReasons = this.table.slots.map(() => null);
     this.pool = new Piscina({
@@ -275,10 +285,9 @@ export class Engine {
   send(request: PreparedRequest, opts: SendOptions): Exchange {
     this.#assertOpen();
     const config = this.#sessions.get(opts.sessionId);
-    // Only an origin that may speak HTTP/2 has a home worker (homes.ts); the rest go round-robin.
     const mayBeH2 = config !== undefined && mayNegotiateHttp2(request.url, config.http1, config.http2);
-    const home = mayBeH2 ? this.#homes.homeOf(opts.sessionId, request.url, this.#alive, () => this.#pickSlot(opts.sync)) : null;
-    const slot = home?.pinned ? home.slot : this.#pickSlot(opts.sync);
+    const home = this.#homes.homeOf(opts.sessionId, request.url, mayBeH2, this.#alive, opts.sync ? this.#pickForSync : this.#pickForAsync);
+    const slot = home.pick(this.#alive);
     if (!this.#opened[slot]!.has(opts.sessionId)) {
       if (!config) throw new SessionClosedError('The session is closed', { request });
       const json = Buffer.from(JSON.stringify(config));
@@ -315,6 +324,7 @@ export class Engine {
     if (inline) w.raw(body);
     this.#assertFits(slot, w.pos, `The request's head (URL, headers and TLS options)`, request);
     this.#exchanges.set(id, ex);
+    home.took(slot);
     if (this.#exchanges.size === 1) this.#keepAlive.ref();
     this.#sendFrame(slot, FrameType.REQUEST, 0, id, opts.sessionId, w.buf, 0, w.pos);
 
@@ -322,7 +332,8 @@ export class Engine {
       if (opts.sync) this.#uploadSync(ex, body as Uint8Array);
       else void this.#uploadAsync(ex, body);
     }
-    if (opts.sync) this.#ringBells();
+    // The only request in flight goes out at once; with more, one bell per turn of the loop.
+    if (opts.sync || this.#exchanges.size === 1) this.#ringBells();
     else this.#scheduleBells();
     if (!opts.sync) this.#runPump();
     return ex;
@@ -358,11 +369,27 @@ export class Engine {
       if (done()) return;
       this.#ringBells();
       const t0 = performance.now();
-      const slice = wakeAt ? Math.max(0, Math.min(SYNC_SLICE_MS, wakeAt() - t0)) : SYNC_SLICE_MS;
-      bell.wait(seen, slice);
-      blockedMs += performance.now() - t0;
+      if (!bell.spin(seen, this.#spinBudget())) {
+        const slice = wakeAt ? Math.max(0, Math.min(SYNC_SLICE_MS, wakeAt() - t0)) : SYNC_SLICE_MS;
+        bell.wait(seen, slice);
+        blockedMs += performance.now() - t0;
+      }
+      this.#noteWait(t0);
       if (bell.sample() === seen) this.#failStalled();
     }
+  }
+
+  /**
+   * How long to spin before sleeping: a sleeping thread takes ~40 us to wake here, more
+   * than a small request's whole work. Spinning pays only when a reply is due within the
+   * spin, so only with few requests in flight and while recent replies came that fast.
+   */
+  #spinBudget(): number {
+    return this.#exchanges.size <= SPIN_MAX_IN_FLIGHT && this.#replyUs < SPIN_US ? SPIN_US : 0;
+  }
+
+  #noteWait(t0: number): void {
+    this.#replyUs += ((performance.now() - t0) * 1000 - this.#replyUs) / 8;
   }
 
   /** Reads every frame waiting in every ring and applies it. */
@@ -391,7 +418,10 @@ export class Engine {
         const seen = bell.sample();
         this.drain();
         if (this.#exchanges.size === 0) break;
-        await bell.waitAsync(seen);
+        // With a reply due soon, a short spin beats the thread hop of a waitAsync wake-up.
+        const t0 = performance.now();
+        if (!bell.spin(seen, this.#spinBudget())) await bell.waitAsync(seen);
+        this.#noteWait(t0);
       }
     } finally {
       this.#pumpRunning = false;
@@ -488,6 +518,7 @@ export class Engine {
   }
 
   #finish(ex: Exchange): void {
+    ex.home?.released(ex.slot);
     ex.doneSeq = ++this.#seq;
     if (ex.headSeq === 0) ex.headSeq = ex.doneSeq;
     this.#exchanges.delete(ex.id);
@@ -547,6 +578,9 @@ export class Engine {
   }
 
   // ---- slots and frames -------------------------------------------------------------
+
+  readonly #pickForSync = (): number => this.#pickSlot(true);
+  readonly #pickForAsync = (): number => this.#pickSlot(false);
 
   #pickSlot(sync: boolean): number {
     const slots = this.table.slots;

@@ -1,39 +1,74 @@
 /**
- * Which worker a session's requests to an origin that may speak HTTP/2 go to.
+ * Which worker a session's request to an origin goes to: origin affinity.
  *
- * An HTTP/2 origin needs one connection, and a connection lives in one worker, so all of a
- * session's requests to it go to that worker: its home. An HTTP/1.1 origin is served by
- * connections in every worker, so its requests are spread round-robin and one busy origin
- * can use every worker. (Origins that cannot speak HTTP/2, cleartext http:// without prior
- * knowledge, are spread from the start and never come here.)
+ * A connection lives in one worker. An HTTP/2 origin needs one connection, so all of a
+ * session's requests to it go to one worker, its home. An HTTP/1.1 origin can have
+ * connections in every worker, but a request is cheapest where an idle connection waits
+ * for it, and a script making one request at a time should use one connection, not one
+ * per worker (round-robin used to alternate workers, waking each in turn and opening a
+ * connection in each). So HTTP/1.1 requests also go home while the home worker carries
+ * fewer than {@link AFFINITY} of them; past that they spill to the worker carrying the
+ * fewest, so a burst still spreads over every worker.
  *
  * What an origin speaks is known from its first response. Until that head arrives, a new
- * origin's requests all go to the worker of its first request: a first burst to an HTTP/2
- * origin becomes streams of one connection instead of one connection per worker, and a first
- * burst to an HTTP/1.1 origin is served by one worker's pool for about a round trip.
+ * origin that may speak HTTP/2 keeps all its requests on its home: a first burst to an
+ * HTTP/2 origin becomes streams of one connection instead of one connection per worker.
  */
 import { HttpVersionCode } from '../channel/frames.js';
 
+/** HTTP/1.1 requests of one origin a home worker takes before others share them. */
+export const AFFINITY = 4;
+
 const enum Phase {
-  /** The first head has not arrived: stay on this worker. */
+  /** May speak HTTP/2 and the first head has not arrived: stay home. */
   Probing,
-  /** HTTP/2: always this worker. */
+  /** HTTP/2: always home. */
   Homed,
-  /** HTTP/1.1: any worker. */
+  /** HTTP/1.1: home first, spilling by load. */
   Spread,
 }
 
 export class Home {
-  #phase = Phase.Probing;
+  #phase: Phase;
+  /** Requests of this origin in flight, per slot. */
+  readonly #load: Int32Array;
+
   constructor(
-    readonly slot: number,
+    public slot: number,
     readonly origin: string,
     readonly table: Map<string, Home>,
-  ) {}
+    slots: number,
+    mayBeH2: boolean,
+  ) {
+    this.#phase = mayBeH2 ? Phase.Probing : Phase.Spread;
+    this.#load = new Int32Array(slots);
+  }
 
-  /** Whether requests must go to `slot` rather than to any worker. */
+  /** Whether every request must go to {@link slot}. */
   get pinned(): boolean {
     return this.#phase !== Phase.Spread;
+  }
+
+  /**
+   * The slot for the next request: home while it has room (or must be used), else the
+   * live slot carrying the fewest of this origin's requests.
+   */
+  pick(alive: (slot: number) => boolean): number {
+    const load = this.#load;
+    if (this.pinned || load[this.slot]! < AFFINITY) return this.slot;
+    let best = this.slot;
+    for (let i = 0; i < load.length; i++) if (load[i]! < load[best]! && alive(i)) best = i;
+    return best;
+  }
+
+  /** A request went to `slot`. */
+  took(slot: number): void {
+    this.#load[slot]!++;
+  }
+
+  /** A request on `slot` ended. */
+  released(slot: number): void {
+    this.#load[slot]!--;
   }
 
   /** A response head arrived: the origin is known to speak `httpVersion` now. */
@@ -52,12 +87,17 @@ const MAX_ORIGINS_PER_SESSION = 4096;
 
 export class Homes {
   readonly #bySession = new Map<number, Map<string, Home>>();
+  readonly #slots: number;
+
+  constructor(slots: number) {
+    this.#slots = slots;
+  }
 
   /**
-   * The home of `url`'s origin in this session. A new origin (or one whose worker died) is
-   * homed on `pick()`'s worker.
+   * The home of `url`'s origin in this session. A new origin is homed on `pick()`'s
+   * worker, and so is a known one whose home worker died.
    */
-  homeOf(sessionId: number, url: string, alive: (slot: number) => boolean, pick: () => number): Home {
+  homeOf(sessionId: number, url: string, mayBeH2: boolean, alive: (slot: number) => boolean, pick: () => number): Home {
     let table = this.#bySession.get(sessionId);
     if (!table) {
       table = new Map();
@@ -65,9 +105,12 @@ export class Homes {
     }
     const origin = originOf(url);
     const known = table.get(origin);
-    if (known && (!known.pinned || alive(known.slot))) return known;
+    if (known) {
+      if (!alive(known.slot)) known.slot = pick();
+      return known;
+    }
     if (table.size >= MAX_ORIGINS_PER_SESSION) table.delete(table.keys().next().value!);
-    const home = new Home(pick(), origin, table);
+    const home = new Home(pick(), origin, table, this.#slots, mayBeH2);
     table.set(origin, home);
     return home;
   }

@@ -9,7 +9,7 @@ import { Headers } from '../headers.js';
 import { readFileSync } from 'node:fs';
 import { netrcPath, parseNetrc, type Netrc } from '../netrc.js';
 import type { NormalizedRequestOptions, NormalizedSessionOptions } from '../session/options.js';
-import { supportedEncodings } from '../transport/decoder.js';
+import { supportedEncodings } from '../channel/encodings.js';
 import { VERSION } from '../version.js';
 import { encodeBody } from './body.js';
 import type { PreparedRequest } from './prepared-request.js';

@@ -13,7 +13,7 @@ import { Headers } from '../headers.js';
 import type { PreparedRequest } from '../request/prepared-request.js';
 import type { BodySource } from './body-source.js';
 import { CookieJar } from '../cookies.js';
-import type { ConnectionInfo } from '../transport/connector.js';
+import type { ConnectionInfo } from '../channel/connection-info.js';
 import { apparentEncoding, charsetFromContentType, detectEncoding, undeclaredUtf8Text } from './charset.js';
 import { decodeBody } from './text.js';
 import { parseLinks, type Link } from './links.js';

@@ -7,7 +7,7 @@ import type { Engine } from '../engine/engine.js';
 import type { Exchange } from '../engine/exchange.js';
 import { CreditFlag } from '../channel/frames.js';
 import { StreamConsumedError } from '../errors.js';
-import { RESPONSE_WINDOW } from '../transport/exchange-handler.js';
+import { RESPONSE_WINDOW } from '../channel/windows.js';
 
 export class BodySource {
   readonly exchange: Exchange;

@@ -5,7 +5,7 @@
  * session and its {@link CallPlan}; this only carries it.
  */
 import { Engine, type SendOptions } from '../engine/engine.js';
-import type { PoolStats, TransportSessionConfig } from '../transport/session-transport.js';
+import type { PoolStats, TransportSessionConfig } from '../channel/session-config.js';
 import type { PreparedRequest } from '../request/prepared-request.js';
 import { BodySource } from '../response/body-source.js';
 import type { InFlight } from './flow.js';

@@ -7,7 +7,7 @@
 import { normalizeAuth, type AuthBase } from '../auth.js';
 import type { CookieJar, CookiesInit } from '../cookies.js';
 import type { Engine, SendOptions } from '../engine/engine.js';
-import type { PoolStats } from '../transport/session-transport.js';
+import type { PoolStats } from '../channel/session-config.js';
 import { InvalidOption, RequestAborted, SessionClosedError } from '../errors.js';
 import type { Headers, HeadersInit } from '../headers.js';
 import { prepareCall } from '../request/prepare.js';

@@ -4,14 +4,10 @@
  */
 import { InvalidSchema, InvalidURL, StreamConsumedError } from '../errors.js';
 import type { PreparedRequest } from '../request/prepared-request.js';
+import { isRedirect } from '../channel/redirect-statuses.js';
 
-const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+export { isRedirect };
 const DEFAULT_PORTS: Record<string, string> = { 'http:': '80', 'https:': '443' };
-
-/** A redirect status (the caller checks there is a Location to follow). */
-export function isRedirect(status: number): boolean {
-  return REDIRECTS.has(status);
-}
 
 /**
  * The next URL: Location resolved against the current URL, with the current fragment kept

@@ -10,6 +10,7 @@
  * ```
  */
 import { ConnectionError, InvalidOption, ReadTimeout, type RequestException, describe } from '../errors.js';
+import { IDEMPOTENT_METHODS } from '../channel/methods.js';
 
 export interface RetryInit {
   /** Attempts after the first. */
@@ -34,8 +35,6 @@ export interface RetryPolicy {
   respectRetryAfter: boolean;
   backoffMax: number;
 }
-
-export const IDEMPOTENT_METHODS = ['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE'];
 
 export function normalizeRetries(init: number | boolean | RetryInit | null | undefined, option = 'retries'): RetryPolicy {
   if (init === undefined || init === null || init === false) init = 0;

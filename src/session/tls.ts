@@ -12,33 +12,15 @@
  * ```
  */
 import { accessSync, constants, readFileSync } from 'node:fs';
-import { rootCertificates } from 'node:tls';
 import { InvalidOption, describe } from '../errors.js';
+import type { TlsConfig } from '../channel/tls-profile.js';
+
+export type { TlsConfig };
 
 /** `true` (system CAs), `false` (no verification), a CA bundle path or PEM text, or `sha256_<hex>` to pin the leaf. */
 export type VerifyInit = boolean | string;
 /** A PEM file holding both, `[certPath, keyPath]`, or `{ cert, key, passphrase }` (paths or PEM text). */
 export type CertInit = string | readonly [string, string] | { cert: string; key: string; passphrase?: string };
-
-/** What a worker needs to connect over TLS; JSON-safe. */
-export interface TlsConfig {
-  verify: boolean;
-  /** PEM bundle (from `verify`) replacing Node's default CAs; null keeps the defaults. */
-  ca: string | null;
-  /**
-   * Trust Node's bundled roots plus these CA files, in place of Node's default store: the
-   * environment's bundles under trustEnv. Paths, read by the worker when it builds the TLS
-   * context: a system bundle is hundreds of KB, too much to carry in every session's
-   * settings and in every request that has TLS options of its own.
-   */
-  withRoots: boolean;
-  caFiles: string[];
-  /** Hex SHA-256 of the server's leaf certificate (DER), when pinned. */
-  pin: string | null;
-  cert: string | null;
-  key: string | null;
-  passphrase: string | null;
-}
 
 export const DEFAULT_TLS: TlsConfig = Object.freeze({ verify: true, ca: null, withRoots: false, caFiles: [], pin: null, cert: null, key: null, passphrase: null });
 
@@ -90,21 +72,6 @@ function assertReadable(path: string, variable: string): void {
   } catch (err) {
     throw new InvalidOption(`${variable} names ${JSON.stringify(path)}, which cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
-}
-
-/** The CA list a profile trusts, for its TLS context; null: Node's default store. */
-export function trustedCas(profile: TlsConfig): string[] | null {
-  if (profile.ca !== null) return [profile.ca];
-  if (!profile.withRoots) return null;
-  const files: string[] = [];
-  for (const path of profile.caFiles) {
-    try {
-      files.push(readFileSync(path, 'utf8'));
-    } catch {
-      // As Node does with NODE_EXTRA_CA_CERTS: a file that cannot be read adds nothing.
-    }
-  }
-  return [...rootCertificates, ...files];
 }
 
 function pemOrFile(value: string, option: string): string {

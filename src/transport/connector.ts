@@ -13,39 +13,16 @@ import net from 'node:net';
 import tls, { type TLSSocket } from 'node:tls';
 import type { buildConnector } from 'undici';
 import type { Address, Resolve } from '../dns/resolve.js';
-import { trustedCas, type TlsConfig } from '../session/tls.js';
+import type { TlsConfig } from '../channel/tls-profile.js';
+import { trustedCas } from './trust.js';
 import { socksTunnel, type SocksProxy } from './socks.js';
+import type { ConnectionInfo } from '../channel/connection-info.js';
 
 /** Which protocols a pool may speak; `h2c`: HTTP/2 with prior knowledge on a cleartext connection. */
 export interface ProtocolChoice {
   http1: boolean;
   http2: boolean;
   h2c: boolean;
-}
-
-/** What `r.connInfo` tells about the connection a response came on. JSON-safe. */
-export interface ConnectionInfo {
-  /** 'TLSv1.3' and the like; null over cleartext. */
-  tlsVersion: string | null;
-  cipher: { name: string; standardName: string; version: string } | null;
-  peerCertificate: {
-    /** The leaf certificate, DER, base64. */
-    der: string;
-    subject: Record<string, string>;
-    issuer: Record<string, string>;
-    subjectAltName: string | null;
-    validFrom: string;
-    validTo: string;
-    serialNumber: string;
-    fingerprint256: string;
-  } | null;
-  destinationAddress: string | null;
-  destinationPort: number | null;
-  /** 'HTTP/1.1' or 'HTTP/2'. */
-  httpVersion: string;
-  /** When the connection was made, ms since the epoch; phases in ms. */
-  established: number;
-  timings: { resolution: number | null; connection: number | null; tlsHandshake: number | null };
 }
 
 /** Sockets this worker made, with what is known of them. */

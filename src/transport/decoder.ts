@@ -13,6 +13,7 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import zlib from 'node:zlib';
 import { Decompress as ZstdDecompress } from 'fzstd';
+import { supportedEncodings } from '../channel/encodings.js';
 
 /** Why decoding stopped: the body is malformed, or it decodes to more than allowed. */
 export type DecodeFailureCode = 'NQ_ERR_CONTENT_DECODING' | 'NQ_ERR_BODY_TOO_LARGE';
@@ -72,10 +73,6 @@ const FACTORIES: Record<string, Factory> = {
   ],
 };
 
-/** What this runtime decodes, for the default Accept-Encoding. */
-export function supportedEncodings(): string[] {
-  return ['gzip', 'deflate', 'br', 'zstd'];
-}
 
 /**
  * A decoder for a Content-Encoding header value, or null when there is nothing to undo.

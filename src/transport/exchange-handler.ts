@@ -18,8 +18,9 @@ import { TransportError, classify } from './error-codes.js';
 import type { Outbox } from './outbox.js';
 import { WorkerCounter } from '../channel/slots.js';
 import type { OriginPool } from './origin-pool.js';
-import { IDEMPOTENT_METHODS } from '../session/retry.js';
-import { isRedirect } from '../session/redirects.js';
+import { IDEMPOTENT_METHODS } from '../channel/methods.js';
+import { RESPONSE_WINDOW } from '../channel/windows.js';
+import { isRedirect } from '../channel/redirect-statuses.js';
 import type { Connections } from './connections.js';
 import type { Socket } from 'node:net';
 
@@ -30,9 +31,6 @@ const IDEMPOTENT = new Set(IDEMPOTENT_METHODS);
 
 /** Sockets that have carried a request: a request on one of them went on a reused connection. */
 const carried = new WeakSet<Socket>();
-
-/** How far a streamed body may run ahead of its consumer before the socket is paused. */
-export const RESPONSE_WINDOW = 1 << 20;
 
 /**
  * The most read of the body of a response the flow passes over (a redirect it follows, a

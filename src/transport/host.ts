@@ -14,13 +14,17 @@ import type { OriginPool } from './origin-pool.js';
 import { ExchangeHandler, type Replay } from './exchange-handler.js';
 import { Outbox, type CountFn } from './outbox.js';
 import { WorkerCounter } from '../channel/slots.js';
-import { SessionTransport, type TransportSessionConfig } from './session-transport.js';
+import { SessionTransport } from './session-transport.js';
+import type { TransportSessionConfig } from '../channel/session-config.js';
 import { UploadSource } from './upload.js';
 
 interface Stream {
   handler: ExchangeHandler;
   upload: UploadSource | null;
 }
+
+/** How long an idle worker spins for a next request after answering. */
+const LINGER_US = 80;
 
 export class TransportHost {
   readonly outbox: Outbox;
@@ -36,7 +40,7 @@ export class TransportHost {
   constructor(slot: Slot, mainBell: Bell, count: CountFn) {
     this.#slot = slot;
     this.#bell = slot.workerBell;
-    this.outbox = new Outbox(slot.toMain, mainBell, count);
+    this.outbox = new Outbox(slot.toMain, mainBell, count, this.#linger);
     this.#connections = new Connections(this.outbox, (handler, socket) => {
       if (handler instanceof ExchangeHandler) handler.onSocket(socket);
     });
@@ -51,6 +55,27 @@ export class TransportHost {
       await this.#bell.waitAsync(seen);
     }
   }
+
+  /**
+   * Just after answering, with nothing else in flight, the worker spins briefly for the
+   * main thread's next request: a script making one request at a time sends it within
+   * tens of microseconds, and a worker asleep in `Atomics.waitAsync` takes longer than
+   * that to wake (the wake-up is a task posted from another thread). Never with requests
+   * in flight: their sockets need this loop. It runs one loop turn after the bell because
+   * undici frees an HTTP/1.1 connection in a `setImmediate` after the response completes:
+   * a request dispatched before that would find the connection busy and open another.
+   */
+  readonly #linger = (): void => {
+    if (this.#streams.size === 0 && !this.#stopped && LINGER_US > 0) setImmediate(this.#spinForRequest);
+  };
+
+  readonly #spinForRequest = (): void => {
+    if (this.#streams.size !== 0 || this.#stopped) return;
+    const ring = this.#slot.toWorker;
+    const until = performance.now() + LINGER_US / 1000;
+    while (ring.used === 0) if (performance.now() > until) return;
+    ring.drain(this.#onFrame);
+  };
 
   stop(): void {
     this.#stopped = true;

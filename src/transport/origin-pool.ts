@@ -12,11 +12,11 @@
 import { isIP, type Socket } from 'node:net';
 import { Client, Pool, ProxyAgent, type buildConnector, type Dispatcher } from 'undici';
 import { HttpVersionCode } from '../channel/frames.js';
-import type { TlsConfig } from '../session/tls.js';
+import type { TlsConfig } from '../channel/tls-profile.js';
 import type { TLSSocket } from 'node:tls';
 import { tlsConnector, type Dialing } from './connector.js';
 import { NativeH2Pool, type LegacyHandler } from './native-h2.js';
-import { mayNegotiateHttp2 } from './protocols.js';
+import { mayNegotiateHttp2 } from '../channel/protocols.js';
 import { isSocksProxy, parseSocksProxy } from './socks.js';
 
 /** Requests one HTTP/2 connection carries at once (undici's default stream limit). */

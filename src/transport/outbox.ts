@@ -33,10 +33,14 @@ export class Outbox {
   /** Publishes diagnostics counters; every user of the outbox counts through it. */
   readonly count: CountFn;
 
-  constructor(ring: Ring, bell: Bell, count: CountFn = () => {}) {
+  /** Called after each bell to the main thread (the host may linger for a next request). */
+  readonly #afterBell: () => void;
+
+  constructor(ring: Ring, bell: Bell, count: CountFn = () => {}, afterBell: () => void = () => {}) {
     this.#ring = ring;
     this.#bell = bell;
     this.count = count;
+    this.#afterBell = afterBell;
   }
 
   /** The largest payload a single frame can hold. */
@@ -90,6 +94,7 @@ export class Outbox {
   readonly #ringBell = (): void => {
     this.#bellScheduled = false;
     this.#bell.ring();
+    this.#afterBell();
   };
 
   #waitForRoom(): void {

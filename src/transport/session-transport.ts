@@ -9,44 +9,11 @@
  * refused and nothing deadlocks. The queue is bounded by what the caller has in flight
  * (every queued request is a response someone is waiting for).
  */
-import type { TlsConfig } from '../session/tls.js';
+import type { TransportSessionConfig, PoolStats } from '../channel/session-config.js';
+import type { TlsConfig } from '../channel/tls-profile.js';
 import { OriginPool } from './origin-pool.js';
 import type { Dialing } from './connector.js';
 import { createResolver } from '../dns/resolve.js';
-import type { ResolverSpec } from '../dns/resolver-spec.js';
-
-/** The part of a session's settings the transport needs; sent once per worker as JSON. */
-export interface TransportSessionConfig {
-  /** Connections kept per origin. */
-  poolMaxsize: number;
-  /** Origins that keep a pool. */
-  poolConnections: number;
-  /** Idle keep-alive sockets are closed after this long (ms). */
-  keepAliveTimeout: number;
-  tls: TlsConfig;
-  /** Protocols allowed (`disableHttp1`, `disableHttp2`); at least one is true. */
-  http1: boolean;
-  http2: boolean;
-  /**
-   * The session multiplexes: before a connection has said what it speaks, requests may
-   * queue on it as HTTP/2 streams rather than open one connection each.
-   */
-  multiplexed: boolean;
-  /** Name resolution, tried in order (dns/resolver-spec.ts). */
-  resolver: ResolverSpec[];
-  /** Connection attempts at once across a host's addresses; 0: one after another. */
-  happyEyeballs: number;
-  ipv4: boolean;
-  ipv6: boolean;
-}
-
-/** A pool's numbers, for `inspect` and tests. */
-export interface PoolStats {
-  origin: string;
-  connected: number;
-  running: number;
-  pending: number;
-}
 
 export class SessionTransport {
   readonly config: TransportSessionConfig;

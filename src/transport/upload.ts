@@ -1,12 +1,10 @@
 /**
  * A request body arriving in REQUEST_BODY frames, handed to undici as an async iterable.
  *
- * The main thread may run at most UPLOAD_WINDOW bytes ahead; each chunk undici pulls is
+ * The main thread may run at most UPLOAD_WINDOW (channel/windows.ts) bytes ahead; each chunk undici pulls is
  * acknowledged with UPLOAD_CREDIT, so a slow server pauses the producer on the main thread
  * instead of filling this worker's memory.
  */
-export const UPLOAD_WINDOW = 512 * 1024;
-
 export class UploadSource implements AsyncIterable<Buffer> {
   readonly #chunks: Buffer[] = [];
   #ended = false;

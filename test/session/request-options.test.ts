@@ -10,7 +10,7 @@ import {
   AsyncSession, InvalidHeader, InvalidOption, ReadTimeout, RequestAborted, RequestException, Session, Timeout, VERSION,
   type PreparedRequest,
 } from '../../dist/src/index.js';
-import { supportedEncodings } from '../../dist/src/transport/decoder.js';
+import { supportedEncodings } from '../../dist/src/channel/encodings.js';
 import { echoOf, rejection, startSemanticsServer, uid, withClient, type Echo, type Kind, type SemanticsServer } from '../helpers/semantics-server.js';
 
 let srv: SemanticsServer;

@@ -1,0 +1,28 @@
+/**
+ * What a worker tells the main thread about a connection it made (a CONNECTION frame, as
+ * JSON), and what `r.connInfo` is built from.
+ */
+/** What `r.connInfo` tells about the connection a response came on. JSON-safe. */
+export interface ConnectionInfo {
+  /** 'TLSv1.3' and the like; null over cleartext. */
+  tlsVersion: string | null;
+  cipher: { name: string; standardName: string; version: string } | null;
+  peerCertificate: {
+    /** The leaf certificate, DER, base64. */
+    der: string;
+    subject: Record<string, string>;
+    issuer: Record<string, string>;
+    subjectAltName: string | null;
+    validFrom: string;
+    validTo: string;
+    serialNumber: string;
+    fingerprint256: string;
+  } | null;
+  destinationAddress: string | null;
+  destinationPort: number | null;
+  /** 'HTTP/1.1' or 'HTTP/2'. */
+  httpVersion: string;
+  /** When the connection was made, ms since the epoch; phases in ms. */
+  established: number;
+  timings: { resolution: number | null; connection: number | null; tlsHandshake: number | null };
+}

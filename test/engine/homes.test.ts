@@ -1,0 +1,51 @@
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AsyncSession } from '../../dist/src/index.js';
+
+// Which worker a request goes to, seen from the server: the socket each request came on.
+let server: http.Server;
+let url: string;
+const sockets = new Set<Socket>();
+let held: Array<() => void> = [];
+let holding = false;
+
+beforeAll(async () => {
+  server = http.createServer((req, res) => {
+    sockets.add(req.socket);
+    if (holding) held.push(() => res.end('ok'));
+    else res.end('ok');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+});
+afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+describe('origin affinity', () => {
+  it('sequential requests from a session with two workers arrive on one socket', async () => {
+    await using s = new AsyncSession({ workers: 2 });
+    sockets.clear();
+    for (let i = 0; i < 20; i++) expect((await s.get(url)).statusCode).toBe(200);
+    expect(sockets.size).toBe(1);
+  });
+
+  it('a burst of 64 still spreads over every worker', async () => {
+    await using s = new AsyncSession({ workers: 2, poolMaxsize: 64 });
+    await s.get(url); // both workers up, the origin homed
+    sockets.clear();
+    held = [];
+    holding = true;
+    const burst = Array.from({ length: 64 }, () => s.get(url));
+    // Every request reaches the server before any is answered (held there), so the count
+    // of sockets is the count of requests the workers carried at once.
+    const deadline = Date.now() + 10_000;
+    while (held.length < 64 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(held.length, 'requests that reached the server').toBe(64);
+    const perWorker = s.pools().map((p) => p.connected);
+    holding = false;
+    for (const answer of held) answer();
+    for (const r of await Promise.all(burst)) expect(r.statusCode).toBe(200);
+    expect(perWorker.length, 'workers with a pool for the origin').toBe(2);
+    for (const n of perWorker) expect(n).toBeGreaterThanOrEqual(16);
+  });
+});
