@@ -31,8 +31,10 @@ export const WorkerCounter = {
   /** Requests whose socket read is paused, and whose decoder output is paused. */
   PAUSED_SOCKETS: 3,
   PAUSED_DECODERS: 4,
+  /** Sessions whose pools the worker holds (opened and not yet closed). */
+  SESSIONS: 5,
 } as const;
-const COUNTER_NAMES = ['streams', 'queuedFrames', 'queuedBytes', 'pausedSockets', 'pausedDecoders'] as const;
+const COUNTER_NAMES = ['streams', 'queuedFrames', 'queuedBytes', 'pausedSockets', 'pausedDecoders', 'sessions'] as const;
 const STATE_NAMES = ['free', 'claimed', 'alive', 'dead'] as const;
 
 /** One slot as {@link SlotTable.describe} sees it. */

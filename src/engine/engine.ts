@@ -67,6 +67,8 @@ export interface SendOptions {
 
 /** A snapshot of the engine's state: see {@link Engine.diagnostics}. */
 export interface EngineDiagnostics {
+  /** Sessions open on this engine. */
+  sessions: number;
   inFlight: Array<{ id: number; slot: number; request: string; head: number | null; receivedBytes: number; unreadChunks: number; windowed: boolean; idleMs: number }>;
   workers: SlotDescription[];
 }
@@ -245,6 +247,7 @@ export class Engine {
   diagnostics(): EngineDiagnostics {
     const now = performance.now();
     return {
+      sessions: this.#sessions.size,
       inFlight: [...this.#exchanges.values()].map((ex) => ({
         id: ex.id,
         slot: ex.slot,
