@@ -92,7 +92,8 @@ export async function soak(seconds: number, onSample: (s: SoakSample) => void): 
     await session.close();
     await server.stop();
   }
-  const warmup = Math.min(10, seconds / 6);
+  // The first seconds start the workers, open the connections and grow the heaps.
+  const warmup = Math.min(10, seconds / 3);
   return {
     seconds,
     requests,
