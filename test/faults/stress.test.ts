@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -183,5 +184,28 @@ describe('the engine under stress', () => {
     } finally {
       engine.release();
     }
+  });
+
+  it('engines started and shut down ten times give back their threads and shared memory', async () => {
+    // The last session of an engine shuts its pool down; each engine holds 10 MiB of rings.
+    const measure = () => {
+      gc();
+      return { osThreads: readdirSync('/proc/self/task').length, sharedMB: process.memoryUsage().arrayBuffers / 2 ** 20 };
+    };
+    const lifecycle = async (i: number) => {
+      const s = new AsyncSession({ workers: 1 });
+      expect((await s.get(`${base}/engine/${i}`)).text).toBe(`ok /engine/${i}`);
+      await s.close();
+    };
+    await watchdog(30_000, 'a first engine', () => lifecycle(0));
+    // Its pool is destroyed just after the release; give its thread a moment to end.
+    await new Promise((r) => setTimeout(r, 1000));
+    const baseline = measure();
+    for (let i = 1; i <= 10; i++) await watchdog(30_000, `engine ${i}`, () => lifecycle(i));
+    let after = measure();
+    await until(15_000, 'the engines\' threads and rings going', () => {
+      after = measure();
+      return after.osThreads <= baseline.osThreads && after.sharedMB < baseline.sharedMB + 5;
+    }, () => ({ baseline, after }));
   });
 });
