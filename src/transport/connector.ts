@@ -245,6 +245,10 @@ function handshake(tcp: net.Socket, o: ConnectorOptions, secureContext: tls.Secu
   const socket = tls.connect({
     socket: tcp,
     servername,
+    // The identity to check. Without it, an IP-literal URL (no SNI name) was checked
+    // against Node's fallback, "localhost": the socket was connected by address, so Node
+    // knows no host name for it.
+    host,
     ALPNProtocols: protocols.http2 ? (protocols.http1 ? ['h2', 'http/1.1'] : ['h2']) : ['http/1.1'],
     session: sessions.get(sessionKey),
     rejectUnauthorized: profile.verify && profile.pin === null,
