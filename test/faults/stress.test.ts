@@ -1,16 +1,21 @@
 import { readdirSync } from 'node:fs';
 import http from 'node:http';
+import http2 from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AsyncSession, ConnectionError } from '../../dist/src/index.js';
 import { Engine } from '../../dist/src/engine/engine.js';
+import { makePki, type TestPki } from '../helpers/certs.js';
 import { syncScenario } from './sync-scenario.js';
 import { until, watchdog } from './watchdog.js';
 
 // One server in this thread, counting what it serves. `/hold/*` is answered only when a
-// test releases it, so requests can be caught in flight.
+// test releases it, so requests can be caught in flight. An HTTP/2 one (TLS) beside it.
 let server: http.Server;
 let base: string;
+let h2server: http2.Http2SecureServer;
+let h2base: string;
+let pki: TestPki;
 let served = 0;
 const held: http.ServerResponse[] = [];
 const sockets = new Set<Socket>();
@@ -32,10 +37,22 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', 1024, r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  pki = makePki();
+  h2server = http2.createSecureServer({ cert: pki.server.cert, key: pki.server.key }, (req, res) => {
+    served++;
+    onRequest?.();
+    res.end(`ok ${req.url}`);
+  });
+  h2server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((r) => h2server.listen(0, '127.0.0.1', r));
+  h2base = `https://127.0.0.1:${(h2server.address() as AddressInfo).port}`;
 });
 afterAll(async () => {
   for (const s of sockets) s.destroy();
-  await new Promise((r) => server.close(r));
+  await Promise.all([server, h2server].map((s) => new Promise((r) => s.close(r))));
 });
 
 function releaseHeld(): void {
@@ -48,16 +65,17 @@ function gc(): void {
 }
 
 describe('the engine under stress', () => {
-  it('10 000 requests in flight on one AsyncSession all complete', async () => {
+  it.each(['HTTP/1.1', 'HTTP/2'] as const)('10 000 requests in flight on one AsyncSession all complete (%s)', async (httpVersion) => {
     const n = 10_000;
-    await using s = new AsyncSession();
-    await s.get(`${base}/warm-up`);
+    const origin = httpVersion === 'HTTP/2' ? h2base : base;
+    await using s = new AsyncSession({ verify: pki.caPath });
+    expect((await s.get(`${origin}/warm-up`)).httpVersion).toBe(httpVersion);
     const engine = Engine.acquire();
     let peak = 0;
     onRequest = () => void (peak = Math.max(peak, engine.inFlight));
     const before = served;
     try {
-      const rs = await watchdog(120_000, `${n} requests in flight`, () => Promise.all(Array.from({ length: n }, (_, i) => s.get(`${base}/n/${i}`))), () => ({ served: served - before, peak }));
+      const rs = await watchdog(120_000, `${n} requests in flight`, () => Promise.all(Array.from({ length: n }, (_, i) => s.get(`${origin}/n/${i}`))), () => ({ served: served - before, peak }));
       expect(rs.filter((r, i) => r.statusCode !== 200 || r.text !== `ok /n/${i}`)).toEqual([]);
       expect(served - before).toBe(n);
       // They really were all in flight at once: the server saw the engine carrying every one.
@@ -164,7 +182,8 @@ describe('the engine under stress', () => {
     };
     // Only the anchor's connection and the anchor's session, in one worker, stay.
     const warmSockets = sockets.size;
-    const settled = () => sockets.size === warmSockets && measure().workerSessions === 1;
+    // (<=: a connection of an earlier test may still be closing.)
+    const settled = () => sockets.size <= warmSockets && measure().workerSessions === 1;
     try {
       await watchdog(60_000, 'warm-up: 30 sessions', () => cycle(30));
       // A closed session's connections are closed by its worker: wait for the server to see it.
@@ -175,7 +194,7 @@ describe('the engine under stress', () => {
       const after = measure();
       expect(after.threads).toBe(2);
       expect(after.handles).toEqual(baseline.handles);
-      expect(after.sockets).toBe(baseline.sockets);
+      expect(after.sockets).toBeLessThanOrEqual(baseline.sockets);
       expect(after.sessions).toBe(1);
       // The engine keeps the descriptions of its last 4096 connections for connInfo (a
       // bounded cache, ~0.6 KB each): about 0.8 MB for these 300 sessions' ~900 connections.
