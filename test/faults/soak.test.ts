@@ -42,4 +42,4 @@ it(`a soak at full speed for ${SECONDS} s loses no request and holds memory flat
   // still catches a worker keeping 100 bytes a request (~20 000 requests/s: 60 MB between
   // the thirds of a minute's run; a kilobyte a request would be 600 MB).
   expect((s!.rssMB.last - s!.rssMB.first) / s!.rssMB.first).toBeLessThan(0.25);
-});
+}, (SECONDS + 90) * 1000); // longer than the watchdog, so a hang is reported by it

@@ -81,7 +81,7 @@ describe('the engine under stress', () => {
     onRequest = () => void (peak = Math.max(peak, engine.inFlight));
     const before = served;
     try {
-      const rs = await watchdog(120_000, `${n} requests in flight`, () => Promise.all(Array.from({ length: n }, (_, i) => s.get(`${origin}/n/${i}`))), () => ({ served: served - before, peak }));
+      const rs = await watchdog(90_000, `${n} requests in flight`, () => Promise.all(Array.from({ length: n }, (_, i) => s.get(`${origin}/n/${i}`))), () => ({ served: served - before, peak }));
       expect(rs.filter((r, i) => r.statusCode !== 200 || r.text !== `ok /n/${i}`)).toEqual([]);
       expect(served - before).toBe(n);
       // They really were all in flight at once: the server saw the engine carrying every one.
@@ -95,7 +95,7 @@ describe('the engine under stress', () => {
   it('5 000 lazy responses in one sync gather all complete', async () => {
     const count = 5000;
     const before = served;
-    const result = await syncScenario<{ responses: number; wrong: number }>(120_000, `a sync gather of ${count}`, new URL('./scenarios/gather.mjs', import.meta.url), { base, count });
+    const result = await syncScenario<{ responses: number; wrong: number }>(90_000, `a sync gather of ${count}`, new URL('./scenarios/gather.mjs', import.meta.url), { base, count });
     expect(result).toMatchObject({ responses: count, wrong: 0 });
     expect(served - before).toBe(count);
   });
