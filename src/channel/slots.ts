@@ -31,8 +31,20 @@ export const WorkerCounter = {
   /** Requests whose socket read is paused, and whose decoder output is paused. */
   PAUSED_SOCKETS: 3,
   PAUSED_DECODERS: 4,
+  /** Sessions whose pools the worker holds (opened and not yet closed). */
+  SESSIONS: 5,
 } as const;
-const COUNTER_NAMES = ['streams', 'queuedFrames', 'queuedBytes', 'pausedSockets', 'pausedDecoders'] as const;
+const COUNTER_NAMES = ['streams', 'queuedFrames', 'queuedBytes', 'pausedSockets', 'pausedDecoders', 'sessions'] as const;
+const STATE_NAMES = ['free', 'claimed', 'alive', 'dead'] as const;
+
+/** One slot as {@link SlotTable.describe} sees it. */
+export type SlotDescription = {
+  slot: number;
+  threadId: number;
+  state: (typeof STATE_NAMES)[number];
+  toWorkerBytes: number;
+  toMainBytes: number;
+} & Record<(typeof COUNTER_NAMES)[number], number>;
 
 /** What crosses to a worker as `workerData`: plain SharedArrayBuffers only. */
 export interface SlotTableInit {
@@ -115,6 +127,23 @@ export class SlotTable {
   counters(index: number): Record<(typeof COUNTER_NAMES)[number], number> {
     const at = index * LINE + COUNTERS;
     return Object.fromEntries(COUNTER_NAMES.map((name, i) => [name, this.#cells[at + i]!])) as Record<(typeof COUNTER_NAMES)[number], number>;
+  }
+
+  /**
+   * Every slot in use: its worker, what each ring holds and the worker's counters. Reads
+   * shared memory only, so any thread holding the table can describe a stuck worker.
+   */
+  describe(): SlotDescription[] {
+    return this.slots
+      .filter((slot) => this.state(slot.index) !== SlotState.FREE)
+      .map((slot) => ({
+        slot: slot.index,
+        threadId: this.threadId(slot.index),
+        state: STATE_NAMES[this.state(slot.index)]!,
+        toWorkerBytes: slot.toWorker.used,
+        toMainBytes: slot.toMain.used,
+        ...this.counters(slot.index),
+      }));
   }
 
   /** Worker side, while exiting: tells the main thread this slot's worker is gone. */

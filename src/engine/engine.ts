@@ -27,7 +27,7 @@ import {
   decodeResponseHeadFixed,
   encodeRequestHead,
 } from '../channel/frames.js';
-import { SlotState, SlotTable } from '../channel/slots.js';
+import { SlotState, SlotTable, type SlotDescription, type SlotTableInit } from '../channel/slots.js';
 import { ConnectionError, InvalidOption, SessionClosedError, errorFromCode, type RequestException } from '../errors.js';
 import type { PreparedRequest, StreamedBody } from '../request/prepared-request.js';
 import { mayNegotiateHttp2 } from '../channel/protocols.js';
@@ -79,8 +79,10 @@ export interface SendOptions {
 
 /** A snapshot of the engine's state: see {@link Engine.diagnostics}. */
 export interface EngineDiagnostics {
+  /** Sessions open on this engine. */
+  sessions: number;
   inFlight: Array<{ id: number; slot: number; request: string; head: number | null; receivedBytes: number; unreadChunks: number; windowed: boolean; idleMs: number }>;
-  workers: Array<{ slot: number; threadId: number; state: string; toWorkerBytes: number; toMainBytes: number } & ReturnType<SlotTable['counters']>>;
+  workers: SlotDescription[];
 }
 
 const engines = new Map<number, Engine>();
@@ -90,6 +92,15 @@ let blockedMs = 0;
 /** {@link Engine.diagnostics} of every engine this thread runs, keyed by worker count. */
 export function engineDiagnostics(): Record<number, EngineDiagnostics> {
   return Object.fromEntries([...engines].map(([size, engine]) => [size, engine.diagnostics()]));
+}
+
+/**
+ * The shared slot tables of every engine this thread runs, keyed by worker count. Another
+ * thread can wrap one in a SlotTable and describe the workers while this thread is blocked
+ * in a sync call (the fault suite's watchdog for sync scenarios does).
+ */
+export function engineTables(): Record<number, SlotTableInit> {
+  return Object.fromEntries([...engines].map(([size, engine]) => [size, engine.table.init]));
 }
 
 /**
@@ -252,6 +263,7 @@ export class Engine {
   diagnostics(): EngineDiagnostics {
     const now = performance.now();
     return {
+      sessions: this.#sessions.size,
       inFlight: [...this.#exchanges.values()].map((ex) => ({
         id: ex.id,
         slot: ex.slot,
@@ -262,16 +274,7 @@ export class Engine {
         windowed: ex.windowed,
         idleMs: Math.round(now - ex.lastActivity),
       })),
-      workers: this.table.slots
-        .filter((slot) => this.table.state(slot.index) !== SlotState.FREE)
-        .map((slot) => ({
-          slot: slot.index,
-          threadId: this.table.threadId(slot.index),
-          state: (['free', 'claimed', 'alive', 'dead'] as const)[this.table.state(slot.index)]!,
-          toWorkerBytes: slot.toWorker.used,
-          toMainBytes: slot.toMain.used,
-          ...this.table.counters(slot.index),
-        })),
+      workers: this.table.describe(),
     };
   }
 

@@ -112,6 +112,7 @@ export class TransportHost {
       }
       case FrameType.SESSION_OPEN: {
         const config = JSON.parse(bytes.toString('utf8', start, start + length)) as TransportSessionConfig;
+        if (!this.#sessions.has(aux)) this.outbox.count(WorkerCounter.SESSIONS, 1);
         this.#sessions.set(aux, new SessionTransport(config));
         break;
       }
@@ -125,7 +126,7 @@ export class TransportHost {
       }
       case FrameType.SESSION_CLOSE: {
         const session = this.#sessions.get(aux);
-        this.#sessions.delete(aux);
+        if (this.#sessions.delete(aux)) this.outbox.count(WorkerCounter.SESSIONS, -1);
         void session?.close();
         break;
       }

@@ -29,3 +29,15 @@ export function describeHang(what: string, ms: number, notes?: Notes): string {
   const state = { engines: engineDiagnostics(), notes: notes?.() };
   return `${what} did not finish within ${ms} ms. State at that moment:\n${JSON.stringify(state, null, 2)}`;
 }
+
+/** Polls `condition` every few ms until it holds, under a {@link watchdog} of `ms`. */
+export function until(ms: number, what: string, condition: () => boolean, notes?: Notes): Promise<void> {
+  return watchdog(
+    ms,
+    what,
+    async () => {
+      while (!condition()) await new Promise((r) => setTimeout(r, 10));
+    },
+    notes,
+  );
+}

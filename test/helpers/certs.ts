@@ -22,14 +22,8 @@ export interface TestPki {
 /** Makes a throwaway CA and certificates with the openssl command, at test time. */
 export function makePki(): TestPki {
   const dir = mkdtempSync(join(tmpdir(), 'nq-pki-'));
-  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=nodequests test CA');
-  const leaf = (name: string, cn: string, san: string, days: string, extra: string[] = []) => {
-    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
-    writeFileSync(join(dir, `${name}.ext`), `${san}\n${extra.join('\n')}\n`);
-    ssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', days, '-extfile', `${name}.ext`);
-    return { cert: readFileSync(join(dir, `${name}.pem`), 'utf8'), key: readFileSync(join(dir, `${name}.key`), 'utf8') };
-  };
+  openssl(dir, 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=nodequests test CA');
+  const leaf = (name: string, cn: string, san: string, days: string, extra: string[] = []) => issue(dir, name, cn, san, days, extra);
   const expired = leaf('expired', 'localhost', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '0');
   const server = leaf('server', 'localhost', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '2');
   const wrongHost = leaf('wrong', 'wrong.test', 'subjectAltName=DNS:wrong.test', '2');
@@ -44,4 +38,20 @@ export function makePki(): TestPki {
     client: { ...client, certPath: join(dir, 'client.pem'), keyPath: join(dir, 'client.key') },
     issue: (name, san) => leaf(name, name, san, '2'),
   };
+}
+
+/** Another certificate signed by the PKI's CA, for `san` (an openssl subjectAltName line), valid 2 days. */
+export function signLeaf(pki: TestPki, name: string, san: string): { cert: string; key: string } {
+  return issue(pki.dir, name, name, san, '2');
+}
+
+function issue(dir: string, name: string, cn: string, san: string, days: string, extra: string[] = []): { cert: string; key: string } {
+  openssl(dir, 'req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
+  writeFileSync(join(dir, `${name}.ext`), `${san}\n${extra.join('\n')}\n`);
+  openssl(dir, 'x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', days, '-extfile', `${name}.ext`);
+  return { cert: readFileSync(join(dir, `${name}.pem`), 'utf8'), key: readFileSync(join(dir, `${name}.key`), 'utf8') };
+}
+
+function openssl(dir: string, ...args: string[]): void {
+  execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
 }

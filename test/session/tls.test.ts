@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AsyncSession, InvalidOption, SSLError, ConnectionError } from '../../dist/src/index.js';
-import { makePki, type TestPki } from '../helpers/certs.js';
+import { makePki, signLeaf, type TestPki } from '../helpers/certs.js';
 
 let pki: TestPki;
 const servers: https.Server[] = [];
@@ -49,6 +49,19 @@ describe('TLS verification', () => {
     expect(e).toBeInstanceOf(SSLError);
     expect(e).toBeInstanceOf(ConnectionError);
     expect(e!.message).toMatch(/unable to verify|self.signed|UNABLE_TO_VERIFY|issuer/i);
+  });
+
+  it('checks a certificate against the IP address of an https://<ip>/ URL, not against "localhost"', async () => {
+    // The certificate's identity was checked against "localhost" for IP-literal URLs (no
+    // name to send as SNI, and Node's fallback): a certificate naming only the address was
+    // refused, and one naming only localhost was accepted for any address.
+    const ipOnly = signLeaf(pki, 'ip-only', 'subjectAltName=IP:127.0.0.1');
+    const localhostOnly = signLeaf(pki, 'localhost-only', 'subjectAltName=DNS:localhost');
+    await using s = new AsyncSession({ verify: pki.caPath });
+    expect((await s.get(await serve(ipOnly))).text).toBe('hello tls');
+    const e = await fails(s.get(await serve(localhostOnly)));
+    expect(e).toBeInstanceOf(SSLError);
+    expect(e!.message).toMatch(/IP: 127\.0\.0\.1 is not in the cert's list/);
   });
 
   it('accepts it with verify set to the CA file, or to its PEM text', async () => {
