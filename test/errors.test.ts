@@ -166,3 +166,15 @@ describe('errors', () => {
     for (const e of [bad, after, proxy, raw]) expect(e.message).not.toMatch(/hunter2|s3cr|p@ss|ss@/);
   });
 });
+
+describe('codes that cross the channel', () => {
+  it('every code a worker can send becomes the error class that carries it', async () => {
+    const { TransportCode } = await import('../dist/src/channel/error-codes.js');
+    const { errorFromCode } = await import('../dist/src/errors.js');
+    for (const code of Object.values(TransportCode)) {
+      const err = errorFromCode(code, 'from a worker');
+      expect(err, code).toBeInstanceOf(RequestException);
+      expect(err.code, code).toBe(code);
+    }
+  });
+});

@@ -14,14 +14,15 @@ import { Transform, type TransformCallback } from 'node:stream';
 import zlib from 'node:zlib';
 import { Decompress as ZstdDecompress } from 'fzstd';
 import { supportedEncodings } from '../channel/encodings.js';
+import { TransportCode } from '../channel/error-codes.js';
 
 /** Why decoding stopped: the body is malformed, or it decodes to more than allowed. */
-export type DecodeFailureCode = 'NQ_ERR_CONTENT_DECODING' | 'NQ_ERR_BODY_TOO_LARGE';
+export type DecodeFailureCode = typeof TransportCode.CONTENT_DECODING | typeof TransportCode.BODY_TOO_LARGE;
 
 export class DecodeFailure extends Error {
   constructor(
     message: string,
-    readonly code: DecodeFailureCode = 'NQ_ERR_CONTENT_DECODING',
+    readonly code: DecodeFailureCode = TransportCode.CONTENT_DECODING,
   ) {
     super(message);
   }
@@ -121,7 +122,7 @@ class StackDecoder implements Decoder {
     this.#last.on('data', (chunk: Buffer) => {
       this.#decoded += chunk.length;
       if (this.#decoded > this.#max) {
-        this.#fail(`the body decodes to more than ${this.#max} bytes (Content-Encoding: ${this.#label}), over its maxBodySize`, 'NQ_ERR_BODY_TOO_LARGE');
+        this.#fail(`the body decodes to more than ${this.#max} bytes (Content-Encoding: ${this.#label}), over its maxBodySize`, TransportCode.BODY_TOO_LARGE);
       }
     });
   }

@@ -4,15 +4,16 @@
  * thread builds the typed error (errors.ts `errorFromCode`).
  */
 import http from 'node:http';
+import { TransportCode } from '../channel/error-codes.js';
 
 export interface TransportFailure {
-  code: string;
+  code: TransportCode;
   message: string;
 }
 
 /** Failures the transport raises itself carry their code already. */
 export class TransportError extends Error {
-  constructor(readonly nqCode: string, message: string) {
+  constructor(readonly nqCode: TransportCode, message: string) {
     super(message);
   }
 }
@@ -29,8 +30,8 @@ export function classify(err: unknown, target: string, bodyStarted: boolean, pro
   const failure = classifyDirect(err, target, bodyStarted);
   // Through a proxy, what fails before a response is the proxy's doing (or its report of
   // the target's): either way the user must look at the proxy.
-  if (proxy !== null && !bodyStarted && (failure.code === 'NQ_ERR_CONNECTION' || failure.code === 'NQ_ERR_CONNECT_TIMEOUT')) {
-    return { code: 'NQ_ERR_PROXY', message: `Proxy ${proxy} failed for ${target}: ${failure.message}` };
+  if (proxy !== null && !bodyStarted && (failure.code === TransportCode.CONNECTION || failure.code === TransportCode.CONNECT_TIMEOUT)) {
+    return { code: TransportCode.PROXY, message: `Proxy ${proxy} failed for ${target}: ${failure.message}` };
   }
   return failure;
 }
@@ -43,47 +44,47 @@ function classifyDirect(err: unknown, target: string, bodyStarted: boolean): Tra
 
   switch (code) {
     case 'UND_ERR_CONNECT_TIMEOUT':
-      return { code: 'NQ_ERR_CONNECT_TIMEOUT', message: `Connection to ${target} timed out (${detail})` };
+      return { code: TransportCode.CONNECT_TIMEOUT, message: `Connection to ${target} timed out (${detail})` };
     case 'UND_ERR_HEADERS_TIMEOUT':
-      return { code: 'NQ_ERR_READ_TIMEOUT', message: `Read timed out waiting for the response head from ${target}` };
+      return { code: TransportCode.READ_TIMEOUT, message: `Read timed out waiting for the response head from ${target}` };
     case 'UND_ERR_BODY_TIMEOUT':
-      return { code: 'NQ_ERR_READ_TIMEOUT', message: `Read timed out: no body bytes from ${target} within the read timeout` };
+      return { code: TransportCode.READ_TIMEOUT, message: `Read timed out: no body bytes from ${target} within the read timeout` };
     case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
       // Before any head it is the head that is bad (undici checks conflicting
       // Content-Length fields there); after it, the body was cut short.
       return bodyStarted
-        ? { code: 'NQ_ERR_CHUNKED_ENCODING', message: `Response body from ${target} ended early: ${detail}` }
-        : { code: 'NQ_ERR_INVALID_HEADER', message: `Malformed Content-Length from ${target}: ${detail}` };
+        ? { code: TransportCode.CHUNKED_ENCODING, message: `Response body from ${target} ended early: ${detail}` }
+        : { code: TransportCode.INVALID_HEADER, message: `Malformed Content-Length from ${target}: ${detail}` };
     case 'UND_ERR_INVALID_ARG':
-      return { code: 'NQ_ERR_INVALID_OPTION', message: detail };
+      return { code: TransportCode.INVALID_OPTION, message: detail };
     case 'UND_ERR_HEADERS_OVERFLOW':
       // undici stops reading a head past Node's http.maxHeaderSize, however long the peer goes on.
-      return { code: 'NQ_ERR_INVALID_HEADER', message: `Response head from ${target} is larger than ${http.maxHeaderSize} bytes (http.maxHeaderSize); refused (${detail})` };
+      return { code: TransportCode.INVALID_HEADER, message: `Response head from ${target} is larger than ${http.maxHeaderSize} bytes (http.maxHeaderSize); refused (${detail})` };
     case 'HPE_UNEXPECTED_CONTENT_LENGTH':
     case 'HPE_INVALID_CONTENT_LENGTH':
     case 'HPE_INVALID_HEADER_TOKEN':
     case 'HPE_HEADER_OVERFLOW':
-      return { code: 'NQ_ERR_INVALID_HEADER', message: `Malformed response header from ${target}: ${detail}` };
+      return { code: TransportCode.INVALID_HEADER, message: `Malformed response header from ${target}: ${detail}` };
     case 'HPE_INVALID_CHUNK_SIZE':
     case 'HPE_INVALID_EOF_STATE':
     case 'HPE_STRICT':
-      return { code: 'NQ_ERR_CHUNKED_ENCODING', message: `Broken chunked body from ${target}: ${detail}` };
+      return { code: TransportCode.CHUNKED_ENCODING, message: `Broken chunked body from ${target}: ${detail}` };
   }
   // undici's HTTPParserError carries no code for some parser failures (an invalid status line).
   if (code.startsWith('HPE_') || (e as { name?: string }).name === 'HTTPParserError') {
-    if (/content-length/i.test(detail)) return { code: 'NQ_ERR_INVALID_HEADER', message: `Malformed response header from ${target}: ${detail}` };
-    if (/chunk/i.test(detail)) return { code: 'NQ_ERR_CHUNKED_ENCODING', message: `Broken chunked body from ${target}: ${detail}` };
-    return { code: 'NQ_ERR_CONNECTION', message: `Malformed response from ${target}: ${detail}` };
+    if (/content-length/i.test(detail)) return { code: TransportCode.INVALID_HEADER, message: `Malformed response header from ${target}: ${detail}` };
+    if (/chunk/i.test(detail)) return { code: TransportCode.CHUNKED_ENCODING, message: `Broken chunked body from ${target}: ${detail}` };
+    return { code: TransportCode.CONNECTION, message: `Malformed response from ${target}: ${detail}` };
   }
   if (TLS_CODES.test(code) || TLS_CODES.test(causeCode)) {
-    return { code: 'NQ_ERR_SSL', message: `TLS failed for ${target}: ${detail} (${code || causeCode})` };
+    return { code: TransportCode.SSL, message: `TLS failed for ${target}: ${detail} (${code || causeCode})` };
   }
   if (code === 'ETIMEDOUT' || causeCode === 'ETIMEDOUT') {
-    return { code: 'NQ_ERR_CONNECT_TIMEOUT', message: `Connection to ${target} timed out (${detail})` };
+    return { code: TransportCode.CONNECT_TIMEOUT, message: `Connection to ${target} timed out (${detail})` };
   }
   if (bodyStarted) {
-    return { code: 'NQ_ERR_CHUNKED_ENCODING', message: `Connection to ${target} broke during the body: ${detail}` };
+    return { code: TransportCode.CHUNKED_ENCODING, message: `Connection to ${target} broke during the body: ${detail}` };
   }
   const named = code && !detail.includes(code) ? `${detail} (${code})` : detail;
-  return { code: 'NQ_ERR_CONNECTION', message: `Failed to reach ${target}: ${named}` };
+  return { code: TransportCode.CONNECTION, message: `Failed to reach ${target}: ${named}` };
 }

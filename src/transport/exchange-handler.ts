@@ -23,6 +23,7 @@ import { RESPONSE_WINDOW } from '../channel/windows.js';
 import { isRedirect } from '../channel/redirect-statuses.js';
 import type { Connections } from './connections.js';
 import type { Socket } from 'node:net';
+import { TransportCode } from '../channel/error-codes.js';
 
 /** Why a request may be sent again, and how: over HTTP/1.1, or as it was. */
 export type Replay = 'http1' | 'same';
@@ -122,7 +123,7 @@ export class ExchangeHandler {
     if (head.totalTimeout > 0) {
       this.#timer = setTimeout(() => {
         // The main thread gives each hop what is left of the call's total.
-        this.cancel(new TransportError('NQ_ERR_TIMEOUT', `Request to ${target} exceeded its total timeout (${Math.round(head.totalTimeout)} ms of it left for this hop)`));
+        this.cancel(new TransportError(TransportCode.TIMEOUT, `Request to ${target} exceeded its total timeout (${Math.round(head.totalTimeout)} ms of it left for this hop)`));
       }, head.totalTimeout);
     }
   }
@@ -181,7 +182,7 @@ export class ExchangeHandler {
     else {
       this.#readTimer = setTimeout(() => {
         const what = this.#headSent ? 'no body bytes' : 'no response head';
-        this.cancel(new TransportError('NQ_ERR_READ_TIMEOUT', `Read timed out: ${what} from ${this.#target} within ${this.#readTimeout} ms`));
+        this.cancel(new TransportError(TransportCode.READ_TIMEOUT, `Read timed out: ${what} from ${this.#target} within ${this.#readTimeout} ms`));
       }, this.#readTimeout);
     }
   }
@@ -203,7 +204,7 @@ export class ExchangeHandler {
     if (statusCode < 200) {
       // Informational (103 Early Hints and the like): passed on, the real head follows.
       if (++this.#informational > MAX_INFORMATIONAL) {
-        this.cancel(new TransportError('NQ_ERR_CONNECTION', `${this.#target} sent more than ${MAX_INFORMATIONAL} informational (1xx) responses without a final one; the connection was closed`));
+        this.cancel(new TransportError(TransportCode.CONNECTION, `${this.#target} sent more than ${MAX_INFORMATIONAL} informational (1xx) responses without a final one; the connection was closed`));
         return false;
       }
       if (this.#informational > MAX_INFORMATIONAL_KEPT) return true;
@@ -234,7 +235,7 @@ export class ExchangeHandler {
     this.#armReadTimer();
     this.#received += chunk.length;
     if (this.#received > this.#maxBody) {
-      this.#refuse(new TransportError('NQ_ERR_BODY_TOO_LARGE', `The response body from ${this.#target} is more than ${this.#maxBody} bytes (${this.#limitName}); the transfer was stopped and the connection closed`));
+      this.#refuse(new TransportError(TransportCode.BODY_TOO_LARGE, `The response body from ${this.#target} is more than ${this.#maxBody} bytes (${this.#limitName}); the transfer was stopped and the connection closed`));
       return false;
     }
     if (this.#awaitingMode) this.#early.push(chunk);
@@ -296,7 +297,7 @@ export class ExchangeHandler {
     try {
       decoder = createDecoder(encoding, { maxDecodedBytes: this.#maxBody });
     } catch (err) {
-      this.cancel(new TransportError('NQ_ERR_CONTENT_DECODING', `Cannot decode the body from ${this.#target}: ${(err as Error).message}`));
+      this.cancel(new TransportError(TransportCode.CONTENT_DECODING, `Cannot decode the body from ${this.#target}: ${(err as Error).message}`));
       return;
     }
     if (!decoder) return;
@@ -306,7 +307,7 @@ export class ExchangeHandler {
       this.#maybeResume();
     });
     decoder.on('error', (err) => {
-      const limit = err.code === 'NQ_ERR_BODY_TOO_LARGE' ? ` (${this.#limitName}); the transfer was stopped and the connection closed` : '';
+      const limit = err.code === TransportCode.BODY_TOO_LARGE ? ` (${this.#limitName}); the transfer was stopped and the connection closed` : '';
       this.#refuse(new TransportError(err.code, `${err.message} (from ${this.#target})${limit}`));
     });
     this.#decoder = decoder;

@@ -17,6 +17,7 @@ import { WorkerCounter } from '../channel/slots.js';
 import { SessionTransport } from './session-transport.js';
 import type { TransportSessionConfig } from '../channel/session-config.js';
 import { UploadSource } from './upload.js';
+import { TransportCode } from '../channel/error-codes.js';
 
 interface Stream {
   handler: ExchangeHandler;
@@ -104,7 +105,7 @@ export class TransportHost {
       case FrameType.CANCEL: {
         const s = this.#streams.get(stream);
         if (s) {
-          const reason = new TransportError('NQ_ERR_CONNECTION', 'Request cancelled');
+          const reason = new TransportError(TransportCode.CONNECTION, 'Request cancelled');
           s.upload?.fail(reason);
           s.handler.cancel(reason);
         }
@@ -138,7 +139,7 @@ export class TransportHost {
     const session = this.#sessions.get(sessionId);
     let url: URL;
     try {
-      if (!session) throw new TransportError('NQ_ERR_CONNECTION', `Session ${sessionId} is not open in this worker`);
+      if (!session) throw new TransportError(TransportCode.CONNECTION, `Session ${sessionId} is not open in this worker`);
       url = new URL(head.url);
     } catch (err) {
       this.#failEarly(stream, err);
@@ -155,7 +156,7 @@ export class TransportHost {
     } catch (err) {
       // A target undici refuses (it should not get here: the main thread checks schemes)
       // fails this request only, never the worker.
-      this.#failEarly(stream, new TransportError('NQ_ERR_INVALID_URL', `Cannot send to ${target}: ${(err as Error).message}`));
+      this.#failEarly(stream, new TransportError(TransportCode.INVALID_URL, `Cannot send to ${target}: ${(err as Error).message}`));
       return;
     }
     let body: Buffer | UploadSource | null = null;
@@ -203,7 +204,7 @@ export class TransportHost {
   #failEarly(stream: number, err: unknown): void {
     const e = err as { nqCode?: string; message?: string };
     this.#writer.reset();
-    encodeError(this.#writer, e.nqCode ?? 'NQ_ERR_INVALID_URL', e.message ?? String(err));
+    encodeError(this.#writer, e.nqCode ?? TransportCode.INVALID_URL, e.message ?? String(err));
     this.outbox.sendWritten(FrameType.RESPONSE_ERROR, 0, stream, 0, this.#writer);
   }
 
