@@ -165,6 +165,7 @@ export function decodeRequestHead(r: BinaryReader): RequestHead {
  * ```
  * u16 status  u8 httpVersion (HttpVersionCode)  u8 0
  * f64 requestSent  f64 firstByte   (ms after the worker started the request; -1: unknown)
+ * f64 bodyLength   (bytes the body will arrive with; -1: unknown)
  * str16 statusText (latin1)
  * u32 count, then count × (str16 name, str32 value) (latin1)   — the raw header block
  * ```
@@ -176,23 +177,29 @@ export interface ResponseHead {
   requestSent: number;
   firstByte: number;
   statusText: string;
+  /**
+   * The length the body will arrive with, when the worker knows it (a Content-Length and no
+   * decoding); -1 otherwise. A body read whole then goes into one buffer of that size.
+   */
+  bodyLength: number;
   /** Flat [name, value, …] as received. */
   headers: Array<string | Buffer>;
 }
 
 export function encodeResponseHead(w: BinaryWriter, h: ResponseHead): void {
-  w.u16(h.status).u8(h.httpVersion).u8(0).f64(h.requestSent).f64(h.firstByte).str16(h.statusText, 'latin1');
+  w.u16(h.status).u8(h.httpVersion).u8(0).f64(h.requestSent).f64(h.firstByte).f64(h.bodyLength).str16(h.statusText, 'latin1');
   encodeHeaderBlock(w, h.headers);
 }
 
 /** Reads the fixed part; the header block that follows is kept as bytes and parsed lazily. */
-export function decodeResponseHeadFixed(r: BinaryReader): { status: number; httpVersion: number; requestSent: number; firstByte: number; statusText: string } {
+export function decodeResponseHeadFixed(r: BinaryReader): { status: number; httpVersion: number; requestSent: number; firstByte: number; bodyLength: number; statusText: string } {
   const status = r.u16();
   const httpVersion = r.u8();
   r.u8();
   const requestSent = r.f64();
   const firstByte = r.f64();
-  return { status, httpVersion, requestSent, firstByte, statusText: r.str16('latin1') };
+  const bodyLength = r.f64();
+  return { status, httpVersion, requestSent, firstByte, bodyLength, statusText: r.str16('latin1') };
 }
 
 export function encodeHeaderBlock(w: BinaryWriter, flat: ReadonlyArray<string | Buffer>): void {

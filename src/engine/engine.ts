@@ -462,6 +462,7 @@ export class Engine {
           flags,
           requestSent: fixed.requestSent,
           firstByte: fixed.firstByte,
+          bodyLength: fixed.bodyLength,
           connection: aux === 0 ? null : (this.#connections.get(`${this.#drainingSlot}:${aux}`) ?? null),
         };
         if (type === FrameType.RESPONSE_INFO) {
@@ -480,17 +481,12 @@ export class Engine {
         }
         break;
       }
-      case FrameType.RESPONSE_BODY: {
-        const chunk = Buffer.allocUnsafe(length);
-        bytes.copy(chunk, 0, start, start + length);
-        ex.chunks.push(chunk);
-        ex.receivedBytes += length;
+      case FrameType.RESPONSE_BODY:
+        ex.receive(bytes, start, length);
         this.#emit(ex, 'download', ex.receivedBytes);
         break;
-      }
       case FrameType.RESPONSE_END:
-        if (length > 0) ex.trailerBlock = Buffer.from(bytes.subarray(start, start + length));
-        ex.ended = true;
+        ex.end(length > 0 ? Buffer.from(bytes.subarray(start, start + length)) : null);
         this.#finish(ex);
         this.#emit(ex, 'download', ex.receivedBytes);
         break;

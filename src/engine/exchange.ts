@@ -20,7 +20,16 @@ export interface ReceivedHead {
   firstByte: number;
   /** JSON of the connection's ConnectionInfo, when the worker told it. */
   connection: string | null;
+  /** Bytes the body will arrive with, when the worker knows it; -1 otherwise. */
+  bodyLength: number;
 }
+
+/**
+ * A body read whole and announced at least this big is gathered into one buffer of its
+ * announced length as it arrives, rather than as chunks joined at the end: the main thread
+ * then holds it once, not twice, at the moment it is complete.
+ */
+const ONE_BUFFER_MIN = 64 * 1024;
 
 export class Exchange {
   readonly id: number;
@@ -38,6 +47,8 @@ export class Exchange {
   informational: ReceivedHead[] = [];
   /** Body chunks received and not yet taken by the consumer. */
   readonly chunks: Buffer[] = [];
+  /** The body being gathered in one buffer (see ONE_BUFFER_MIN); a chunk once it ends. */
+  #whole: Buffer | null = null;
   receivedBytes = 0;
   ended = false;
   trailerBlock: Buffer | null = null;
@@ -99,6 +110,41 @@ export class Exchange {
     const waiters = this.#waiters;
     this.#waiters = [];
     for (const w of waiters) w();
+  }
+
+  /** Keeps `bytes[start, start + length)` of the body (copied: the ring's room is reused). */
+  receive(bytes: Buffer, start: number, length: number): void {
+    let whole = this.#whole;
+    if (whole === null && this.receivedBytes === 0 && !this.windowed && this.head !== null && this.head.bodyLength >= ONE_BUFFER_MIN) {
+      whole = this.#whole = Buffer.allocUnsafe(this.head.bodyLength);
+    }
+    if (whole !== null && this.receivedBytes + length <= whole.length) {
+      bytes.copy(whole, this.receivedBytes, start, start + length);
+    } else {
+      if (whole !== null) this.#settleWhole(); // more than announced: chunks from here on
+      const chunk = Buffer.allocUnsafe(length);
+      bytes.copy(chunk, 0, start, start + length);
+      this.chunks.push(chunk);
+    }
+    this.receivedBytes += length;
+  }
+
+  /** The body ended: a body gathered in one buffer becomes the chunk its reader takes. */
+  end(trailerBlock: Buffer | null): void {
+    if (trailerBlock !== null) this.trailerBlock = trailerBlock;
+    this.ended = true;
+    if (this.#whole !== null) this.#settleWhole();
+  }
+
+  /** Drops whatever of the body is held. */
+  discardBody(): void {
+    this.chunks.length = 0;
+    this.#whole = null;
+  }
+
+  #settleWhole(): void {
+    this.chunks.push(this.#whole!.subarray(0, this.receivedBytes));
+    this.#whole = null;
   }
 
   /** Takes every buffered body chunk. */

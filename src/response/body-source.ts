@@ -80,7 +80,7 @@ export class BodySource {
   /** Stops the transfer if it is still running. */
   close(): void {
     if (!this.exchange.done) this.#engine.cancel(this.exchange);
-    this.exchange.chunks.length = 0;
+    this.exchange.discardBody();
   }
 
   /** Whether any of the body was handed to a stream reader. */

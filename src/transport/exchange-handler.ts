@@ -209,7 +209,7 @@ export class ExchangeHandler {
       }
       if (this.#informational > MAX_INFORMATIONAL_KEPT) return true;
       scratch.reset();
-      encodeResponseHead(scratch, this.#head(statusCode, statusText, rawHeaders));
+      encodeResponseHead(scratch, this.#head(statusCode, statusText, rawHeaders, -1));
       this.#outbox.sendWritten(FrameType.RESPONSE_INFO, 0, this.stream, 0, scratch);
       return true;
     }
@@ -226,7 +226,9 @@ export class ExchangeHandler {
     if (this.#encoding && !this.#awaitingMode) this.#setUpDecoder(this.#encoding);
     const connection = this.#socket ? this.#connections.idOf(this.#socket) : 0;
     scratch.reset();
-    encodeResponseHead(scratch, this.#head(statusCode, statusText, rawHeaders));
+    // Bytes as they will arrive, when nothing will be decoded (a windowed body decides that later).
+    const bodyLength = this.#encoding === null && !this.#awaitingMode ? scan.contentLength : -1;
+    encodeResponseHead(scratch, this.#head(statusCode, statusText, rawHeaders, bodyLength));
     this.#outbox.sendWritten(FrameType.RESPONSE_HEAD, scan.flags, this.stream, connection, scratch);
     return !this.#shouldPause();
   }
@@ -280,8 +282,8 @@ export class ExchangeHandler {
     return this.#reused && this.#socket !== null && this.#socket.bytesRead === this.#bytesReadAtSend;
   }
 
-  #head(status: number, statusText: string, headers: Array<Buffer | string>): ResponseHead {
-    return { status, httpVersion: this.#pool.version, requestSent: this.#requestSent, firstByte: performance.now() - this.#startedAt, statusText, headers };
+  #head(status: number, statusText: string, headers: Array<Buffer | string>, bodyLength: number): ResponseHead {
+    return { status, httpVersion: this.#pool.version, requestSent: this.#requestSent, firstByte: performance.now() - this.#startedAt, bodyLength, statusText, headers };
   }
 
   #ingest(chunk: Buffer): void {
@@ -426,14 +428,15 @@ export class ExchangeHandler {
  * Content-Encoding fields (joined in order), whether Set-Cookie or Alt-Svc is there, and
  * whether Location is.
  */
-function scanHead(raw: Array<Buffer | string>): { encoding: string | null; flags: number; location: boolean } {
+function scanHead(raw: Array<Buffer | string>): { encoding: string | null; flags: number; location: boolean; contentLength: number } {
   let encoding: string | null = null;
   let flags = 0;
   let location = false;
+  let contentLength = -1;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const n = name.length;
-    if (n !== 16 && n !== 10 && n !== 8 && n !== 7) continue;
+    if (n !== 16 && n !== 14 && n !== 10 && n !== 8 && n !== 7) continue;
     const lower = name.toString('latin1').toLowerCase();
     if (lower === 'content-encoding') {
       const v = raw[i + 1]!.toString('latin1');
@@ -441,8 +444,11 @@ function scanHead(raw: Array<Buffer | string>): { encoding: string | null; flags
     } else if (lower === 'set-cookie') flags |= HeadFlag.SET_COOKIE;
     else if (lower === 'alt-svc') flags |= HeadFlag.ALT_SVC;
     else if (lower === 'location') location = true;
+    else if (lower === 'content-length') contentLength = Number(raw[i + 1]!.toString('latin1'));
   }
-  return { encoding, flags, location };
+  // undici refuses a malformed or conflicting Content-Length before the body; be safe anyway.
+  if (!Number.isSafeInteger(contentLength) || contentLength < 0) contentLength = -1;
+  return { encoding, flags, location, contentLength };
 }
 
 /**
