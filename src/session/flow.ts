@@ -13,7 +13,7 @@ import { HeadFlag } from '../channel/frames.js';
 import { CookieJar } from '../cookies.js';
 import type { Headers } from '../headers.js';
 import type { Exchange } from '../engine/exchange.js';
-import { RetryError, StreamConsumedError, Timeout, TooManyRedirects, type RequestException } from '../errors.js';
+import { RetryError, StreamConsumedError, Timeout, TooManyRedirects, errorFromCode, type RequestException } from '../errors.js';
 import { wireUrl } from '../request/url.js';
 import type { PreparedRequest } from '../request/prepared-request.js';
 import { headersFromBlock, type BaseResponse, type ResponseState } from '../response/base-response.js';
@@ -101,7 +101,7 @@ export function* requestFlow(call: CallSettings, prepared: PreparedRequest, host
           yield sleep(performance.now() + retry.next(undefined));
           continue;
         }
-        if (retry.policy.total > 0) throw exhausted(error, request, retry, undefined);
+        if (retry.policy.total > 0) throw failedEveryAttempt(error, request, retry);
       }
       throw error;
     }
@@ -149,7 +149,7 @@ export function* requestFlow(call: CallSettings, prepared: PreparedRequest, host
     if (canResend(request) && retry.retriesStatus(status, request.method)) {
       const response = host.respond(state, false);
       if (retry.exhausted) {
-        if (retry.policy.total > 0) throw exhausted(null, request, retry, response);
+        if (retry.policy.total > 0) throw exhausted(request, retry, response);
       } else {
         flight.source.close();
         yield sleep(performance.now() + retry.next(headers().get('retry-after')));
@@ -207,9 +207,22 @@ function overTime(call: CallSettings, request: PreparedRequest): Timeout {
   return new Timeout(`Request to ${request.url} exceeded its total timeout of ${call.totalTimeout} ms (redirects, retries and their pauses included)`, { request });
 }
 
-function exhausted(cause: RequestException | null, request: PreparedRequest, retry: RetryState, response: BaseResponse | undefined): RetryError {
-  const why = cause ? `${cause.name}: ${cause.message}` : `too many ${response!.statusCode} responses`;
-  return new RetryError(`Max retries (${retry.policy.total}) exceeded with url: ${request.url} (caused by ${why})`, { request, response, cause });
+function exhausted(request: PreparedRequest, retry: RetryState, response: BaseResponse): RetryError {
+  return new RetryError(`Max retries (${retry.policy.total}) exceeded with url: ${request.url} (caused by too many ${response.statusCode} responses)`, {
+    request,
+    response,
+    attempts: retry.attempts + 1,
+  });
+}
+
+/**
+ * The last attempt's failure, of the same class, once retries have run out: a caller that
+ * catches `ConnectionError` or `ReadTimeout` keeps catching it when retries are turned on
+ * (Requests raises ConnectionError, not its MaxRetryError, in that case).
+ */
+function failedEveryAttempt(last: RequestException, request: PreparedRequest, retry: RetryState): RequestException {
+  const attempts = retry.attempts + 1;
+  return errorFromCode(last.code, `${last.message} (${attempts} attempts: max retries (${retry.policy.total}) exceeded with url: ${request.url})`, { request, cause: last, attempts });
 }
 
 /** Wires the progress hooks to the exchange, when there are any. */
