@@ -7,7 +7,7 @@ import { normalizeAuth, type AuthBase } from '../auth.js';
 import { CookieJar } from '../cookies.js';
 import { Engine } from '../engine/engine.js';
 import type { PoolStats } from '../transport/session-transport.js';
-import { InvalidOption, RequestAborted, SessionClosedError } from '../errors.js';
+import { InvalidOption, SessionClosedError } from '../errors.js';
 import type { Headers } from '../headers.js';
 import { netrc, prepareCall } from '../request/prepare.js';
 import type { ParamsInit } from '../request/url.js';
@@ -28,6 +28,7 @@ import {
 import { FlowRunner } from './runner.js';
 import { AltSvcCache } from './alt-svc.js';
 import { selectProxy } from './proxies.js';
+import { abortedError, watchSignal } from './signal.js';
 import { normalizeTls, type CertInit, type TlsConfig, type VerifyInit } from './tls.js';
 
 /** The session's verify setting in the form `normalizeTls` takes, to combine with a request's cert. */
@@ -131,6 +132,7 @@ export abstract class BaseSession {
   protected begin(method: string, url: string | URL, opts: RequestOptions | undefined, sync: boolean): FlowRunner {
     if (this.#closed) throw new SessionClosedError(`This session is closed; cannot ${method} ${String(url)}`);
     const options = normalizeRequestOptions(opts);
+    if (options.signal?.aborted) throw abortedError(options.signal.reason);
     const settings = this.settings;
     const call = prepareCall(method, url, options, settings);
     const body = call.request.body;
@@ -239,18 +241,6 @@ export abstract class BaseSession {
 
 // Requests without hooks of their own share the session's lists as they are.
 const NO_HOOKS_MARK = normalizeRequestOptions(undefined).hooks;
-
-function watchSignal(signal: AbortSignal, runner: FlowRunner, engine: Engine): void {
-  const abort = (): void => {
-    const reason = signal.reason;
-    const error = new RequestAborted(`Request aborted${reason instanceof Error ? `: ${reason.message}` : reason !== undefined ? `: ${String(reason)}` : ''}`, { cause: reason });
-    const ex = runner.exchange;
-    if (ex) engine.cancel(ex, error);
-    runner.abort(error);
-  };
-  if (signal.aborted) abort();
-  else signal.addEventListener('abort', abort, { once: true });
-}
 
 function hasEntries(o: object): boolean {
   for (const _ in o) return true;

@@ -23,6 +23,7 @@ import type { NormalizedRequestOptions } from './options.js';
 import { isRedirect, redirectRequest, redirectTarget } from './redirects.js';
 import { RetryState, type RetryPolicy } from './retry.js';
 import type { AltSvcCache } from './alt-svc.js';
+import { abortedError } from './signal.js';
 
 /** A request in flight, with what its response will need. */
 export interface InFlight {
@@ -87,6 +88,8 @@ export function* requestFlow(call: CallSettings, prepared: PreparedRequest, host
     request = runReplacing(hooks.preSend, request);
     // A hook may have pointed the request elsewhere: responses and redirects start from there.
     if (request.url !== wireUrl(url)) url = new URL(request.url);
+    // A hook may have aborted the call: nothing more goes out.
+    if (options.signal?.aborted) throw abortedError(options.signal.reason);
     const left = deadline ? deadline - performance.now() : 0;
     if (deadline && left <= 0) throw overTime(call, request);
     const flight = host.send(request, left);

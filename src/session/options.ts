@@ -125,7 +125,23 @@ export interface RequestOptions {
   allowRedirects?: boolean;
   /** Hooks for this request, after the session's. */
   hooks?: HooksInit | null;
-  /** Aborts the request (and its body) when signalled. */
+  /**
+   * Aborts the request (and its body) when signalled: the call ends with `RequestAborted`.
+   * A signal already aborted fails the call before anything is sent.
+   *
+   * A sync call blocks the event loop, so while it waits no timer or message can abort a
+   * signal. What a sync call still honours: a signal aborted by code that runs during the
+   * call (a hook), and the deadline of a signal made by `AbortSignal.timeout(ms)` or
+   * `AbortSignal.any([...])` over one (nodequests notes their deadlines when they are made,
+   * once it is loaded). Any other signal can only abort a sync call before it starts; use
+   * `timeout: { total: ms }` for a deadline that holds everywhere, body reading included.
+   *
+   * @example
+   * ```ts
+   * await s.get(url, { signal: controller.signal });         // AsyncSession: any signal
+   * new Session().get(url, { signal: AbortSignal.timeout(2_000) }); // sync: ends after ~2 s
+   * ```
+   */
   signal?: AbortSignal | null;
   /** TLS verification for this request; see {@link SessionOptions.verify}. */
   verify?: VerifyInit;
