@@ -15,7 +15,7 @@ import type { Headers } from '../headers.js';
 import type { Exchange } from '../engine/exchange.js';
 import { RetryError, StreamConsumedError, Timeout, TooManyRedirects, errorFromCode, type RequestException } from '../errors.js';
 import { wireUrl } from '../request/url.js';
-import type { PreparedRequest } from '../request/prepared-request.js';
+import { requestFrom, type PreparedRequest } from '../request/prepared-request.js';
 import { headersFromBlock, type BaseResponse, type ResponseState } from '../response/base-response.js';
 import type { BodySource } from '../response/body-source.js';
 import { runReplacing, type Hooks } from './hooks.js';
@@ -72,7 +72,7 @@ export interface FlowHost {
 
 export function* requestFlow(call: CallSettings, prepared: PreparedRequest, host: FlowHost): Generator<Effect, BaseResponse, void> {
   const { hooks, options } = call;
-  let request = runReplacing(hooks.preRequest, prepared);
+  let request = requestFrom(runReplacing(hooks.preRequest, prepared), 'A preRequest hook');
   let url = call.url;
   const history: BaseResponse[] = [];
   const retry = new RetryState(call.retry);
@@ -85,7 +85,7 @@ export function* requestFlow(call: CallSettings, prepared: PreparedRequest, host
   };
 
   for (;;) {
-    request = runReplacing(hooks.preSend, request);
+    request = requestFrom(runReplacing(hooks.preSend, request), 'A preSend hook');
     // A hook may have pointed the request elsewhere: responses and redirects start from there.
     if (request.url !== wireUrl(url)) url = new URL(request.url);
     // A hook may have aborted the call: nothing more goes out.

@@ -48,7 +48,10 @@ export interface SessionOptions {
   poolConnections?: number;
   /** Connections kept per origin. Default 10. */
   poolMaxsize?: number;
-  /** Transport worker threads. Default: `os.availableParallelism()`. */
+  /**
+   * Transport worker threads, 1 to 64. Default: `os.availableParallelism()`. Each carries
+   * thousands of connections; more threads only cost memory (10 MiB of rings each, plus a heap).
+   */
   workers?: number;
   /** Prefix for relative URLs: `new Session({ baseUrl: 'http://h/api' }).get('/users')`. */
   baseUrl?: string | null;
@@ -194,6 +197,13 @@ export interface NormalizedSessionOptions {
   ipv6: boolean;
 }
 
+/**
+ * The longest duration a timer can wait: Node turns a longer setTimeout into 1 ms, so a huge
+ * timeout would fire at once.
+ */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
+const MAX_WORKERS = 64;
+
 export const SESSION_DEFAULTS = {
   multiplexed: false,
   poolConnections: 10,
@@ -263,7 +273,7 @@ export function normalizeSessionOptions(opts: SessionOptions | undefined): Norma
     multiplexed: checkBoolean(o.multiplexed, 'multiplexed') ?? SESSION_DEFAULTS.multiplexed,
     poolConnections: checkCount(o.poolConnections, 'poolConnections') ?? SESSION_DEFAULTS.poolConnections,
     poolMaxsize: checkCount(o.poolMaxsize, 'poolMaxsize') ?? SESSION_DEFAULTS.poolMaxsize,
-    workers: checkCount(o.workers, 'workers'),
+    workers: checkCount(o.workers, 'workers', MAX_WORKERS),
     baseUrl: o.baseUrl == null ? null : checkString(o.baseUrl, 'baseUrl'),
     headers: new Headers(o.headers ?? undefined),
     timeout: o.timeout === undefined ? null : normalizeTimeout(o.timeout, 'timeout'),
@@ -403,9 +413,11 @@ function checkBoolean(v: unknown, name: string): boolean | undefined {
   return v;
 }
 
-function checkCount(v: unknown, name: string): number | undefined {
+function checkCount(v: unknown, name: string, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new InvalidOption(`Invalid option ${name}: ${describe(v)}; expected a whole number >= 1`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) {
+    throw new InvalidOption(`Invalid option ${name}: ${describe(v)}; expected a whole number >= 1${max < Number.MAX_SAFE_INTEGER ? ` and <= ${max}` : ''}`);
+  }
   return v;
 }
 
@@ -417,8 +429,8 @@ function checkWhole(v: unknown, name: string): number | undefined {
 
 function checkDuration(v: unknown, name: string): number | undefined {
   if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-    throw new InvalidOption(`Invalid option ${name}: ${describe(v)}; expected a duration in milliseconds (a finite number >= 0)`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > MAX_DURATION_MS) {
+    throw new InvalidOption(`Invalid option ${name}: ${describe(v)}; expected a duration in milliseconds from 0 to ${MAX_DURATION_MS} (about 24.8 days; null for no limit)`);
   }
   return v;
 }
