@@ -428,6 +428,25 @@ describe.each(['sync', 'async'] as Kind[])('timeouts (%s)', (kind) => {
   });
 });
 
+describe('durations and counts past what the runtime can do', () => {
+  it('fuzz counterexample: a timeout past the timer limit (2 ** 40 ms) is refused, not turned into 1 ms', async () => {
+    for (const opts of [{ timeout: 2 ** 40 }, { timeout: { read: 2 ** 31 } }, { keepaliveDelay: 2 ** 40 }] as const) {
+      const e = await rejection((async () => new Session(opts as never))());
+      expect(e).toBeInstanceOf(InvalidOption);
+      expect(e.message).toContain('2147483647');
+    }
+    await using s = new AsyncSession();
+    expect(await rejection(s.get(`${srv.base}/get`, { timeout: 2 ** 40 }))).toBeInstanceOf(InvalidOption);
+    // The largest one a timer holds is fine.
+    expect((await s.get(`${srv.base}/get`, { timeout: 2 ** 31 - 1 })).statusCode).toBe(200);
+  });
+
+  it('fuzz counterexample: a worker count no machine can start (1e6) is refused instead of hanging', () => {
+    expect(() => new Session({ workers: 1e6 })).toThrow(InvalidOption);
+    expect(() => new Session({ workers: 65 })).toThrow('workers');
+  });
+});
+
 describe('signal', () => {
   it('aborting a slow request ends it at once with RequestAborted carrying the reason (async)', async () => {
     await using s = new AsyncSession();

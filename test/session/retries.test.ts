@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  AsyncSession, ConnectionError, ReadTimeout, RequestAborted, RetryError, SSLError, StreamConsumedError, type Response,
+  AsyncSession, ConnectionError, InvalidOption, ReadTimeout, RequestAborted, RetryError, Session, SSLError, StreamConsumedError, type Response,
 } from '../../dist/src/index.js';
 import { makePki } from '../helpers/certs.js';
 import { echoOf, rejection, startSemanticsServer, uid, withClient, type Kind, type SemanticsServer } from '../helpers/semantics-server.js';
@@ -264,5 +264,31 @@ describe('retries (async only)', () => {
     const ids = [uid('c'), uid('c'), uid('c')];
     const rs = await Promise.all(ids.map((id, i) => s.get(`${srv.base}/flaky?id=${id}&fail=${i}`)));
     expect(rs.map((r) => echoOf(r).attempt)).toEqual([1, 2, 3]);
+  });
+});
+
+describe('retry policy input', () => {
+  it('fuzz counterexamples: lists and flags of the wrong type are refused by name, not a TypeError', () => {
+    const bad: Array<[unknown, string]> = [
+      [{ total: 1, statusForcelist: 5 }, 'statusForcelist'],
+      [{ total: 1, statusForcelist: ['503'] }, 'statusForcelist'],
+      [{ total: 1, allowedMethods: 'GET' }, 'allowedMethods'],
+      [{ total: 1, allowedMethods: [1] }, 'allowedMethods'],
+      [{ total: 1, respectRetryAfter: 'no' }, 'respectRetryAfter'],
+      [{ total: 1.5 }, 'total'],
+      [{ total: 1, backoffMax: 2 ** 40 }, 'backoffMax'],
+    ];
+    for (const [retries, field] of bad) {
+      expect(() => new Session({ retries: retries as never })).toThrow(InvalidOption);
+      expect(() => new Session({ retries: retries as never })).toThrow(`retries.${field}`);
+    }
+  });
+
+  it('a Set is as good as an array', async () => {
+    await withClient('async', { retries: { total: 1, statusForcelist: new Set([503]) as never, allowedMethods: new Set(['get']) as never } }, async (c) => {
+      const id = uid('set');
+      expect((await c.get(`${srv.base}/flaky?id=${id}&fail=1`)).statusCode).toBe(200);
+      expect(await srv.count(id)).toBe(2);
+    });
   });
 });
