@@ -9,6 +9,7 @@ import { InvalidOption, describe } from '../errors.js';
 import { Headers, type HeadersInit } from '../headers.js';
 import type { ParamsInit } from '../request/url.js';
 import { normalizeHooks, type Hooks, type HooksInit } from './hooks.js';
+import { checkDuration } from './duration.js';
 import { normalizeRetries, type RetryInit, type RetryPolicy } from './retry.js';
 import { normalizeTls, type CertInit, type TlsConfig, type VerifyInit } from './tls.js';
 import { normalizeProxies, proxiesFromEnv, type ProxiesInit } from './proxies.js';
@@ -197,11 +198,6 @@ export interface NormalizedSessionOptions {
   ipv6: boolean;
 }
 
-/**
- * The longest duration a timer can wait: Node turns a longer setTimeout into 1 ms, so a huge
- * timeout would fire at once.
- */
-export const MAX_DURATION_MS = 2 ** 31 - 1;
 const MAX_WORKERS = 64;
 
 export const SESSION_DEFAULTS = {
@@ -427,13 +423,6 @@ function checkWhole(v: unknown, name: string): number | undefined {
   return v;
 }
 
-function checkDuration(v: unknown, name: string): number | undefined {
-  if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > MAX_DURATION_MS) {
-    throw new InvalidOption(`Invalid option ${name}: ${describe(v)}; expected a duration in milliseconds from 0 to ${MAX_DURATION_MS} (about 24.8 days; null for no limit)`);
-  }
-  return v;
-}
 
 function checkString(v: unknown, name: string): string {
   if (typeof v !== 'string') throw new InvalidOption(`Invalid option ${name}: ${describe(v)}; expected a string`);

@@ -10,7 +10,7 @@
  * ```
  */
 import { ConnectionError, InvalidOption, ReadTimeout, type RequestException, describe } from '../errors.js';
-import { MAX_DURATION_MS } from './options.js';
+import { checkDuration } from './duration.js';
 
 export interface RetryInit {
   /** Attempts after the first. */
@@ -48,11 +48,8 @@ export function normalizeRetries(init: number | boolean | RetryInit | null | und
   if (typeof init !== 'object') throw new InvalidOption(`Invalid option ${option}: ${describe(init)}; expected a number or a retry policy`);
   const { total = 0, backoffFactor = 0, statusForcelist = [], allowedMethods = IDEMPOTENT_METHODS, respectRetryAfter = true, backoffMax = 120_000 } = init;
   if (!Number.isInteger(total) || total < 0) throw new InvalidOption(`Invalid option ${option}.total: ${describe(total)}; expected a whole number >= 0`);
-  for (const [name, v] of [['backoffFactor', backoffFactor], ['backoffMax', backoffMax]] as const) {
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > MAX_DURATION_MS) {
-      throw new InvalidOption(`Invalid option ${option}.${name}: ${describe(v)}; expected milliseconds from 0 to ${MAX_DURATION_MS}`);
-    }
-  }
+  checkDuration(backoffFactor, `${option}.backoffFactor`);
+  checkDuration(backoffMax, `${option}.backoffMax`);
   if (typeof respectRetryAfter !== 'boolean') throw new InvalidOption(`Invalid option ${option}.respectRetryAfter: ${describe(respectRetryAfter)}; expected true or false`);
   return {
     total,
