@@ -9,6 +9,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import net, { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,6 +49,11 @@ beforeAll(async () => {
   await new Promise((r) => probe.close(r));
   keepers = [new AsyncSession(), new AsyncSession({ workers: 1 })];
   for (const k of keepers) expect((await k.get(`${base}/warm-up`)).statusCode).toBe(200);
+  // Every worker up before the first snapshot of thread ids: one that starts late is no replacement.
+  const all = availableParallelism() + 1;
+  await watchdog(30_000, `all ${all} workers up`, async () => {
+    while (workerThreads().filter((t) => t.endsWith(':alive')).length < all) await new Promise((r) => setTimeout(r, 20));
+  });
 });
 afterAll(async () => {
   for (const k of keepers) await k.close();
