@@ -23,6 +23,8 @@ export interface ErrorContext {
   // The response is typed loosely so this module does not depend on the response classes.
   response?: unknown;
   cause?: unknown;
+  /** How many times the request was sent, when retries were on. */
+  attempts?: number;
 }
 
 /**
@@ -45,6 +47,12 @@ export class RequestException extends Error {
   readonly code: string;
   request?: PreparedRequest;
   response?: any;
+  /**
+   * How many times the request was sent before giving up, set when retries ran out. The
+   * error keeps the kind of the last attempt's failure (a `ConnectionError`, a `ReadTimeout`,
+   * an `SSLError`…), which is its `cause`; only a status that persists is a {@link RetryError}.
+   */
+  attempts?: number;
 
   constructor(message: string, context: ErrorContext = {}) {
     super(maskCredentials(message), context.cause === undefined ? undefined : { cause: context.cause });
@@ -52,6 +60,7 @@ export class RequestException extends Error {
     this.code = (new.target as typeof RequestException).code;
     if (context.request) this.request = context.request;
     if (context.response) this.response = context.response;
+    if (context.attempts !== undefined) this.attempts = context.attempts;
   }
 
   get [KINDS](): string[] {
@@ -148,7 +157,11 @@ export class BodyTooLarge extends RequestException {
 export class StreamConsumedError extends RequestException {
   static override readonly code: string = 'NQ_ERR_STREAM_CONSUMED';
 }
-/** Retries were exhausted. */
+/**
+ * Retries were exhausted on a status of `statusForcelist`; `response` is the last one. A
+ * failure without a response (refused, reset, timed out) keeps its own class instead, as in
+ * Requests, with `attempts` on it.
+ */
 export class RetryError extends RequestException {
   static override readonly code: string = 'NQ_ERR_RETRY';
 }

@@ -39,12 +39,10 @@ export class Headers implements Iterable<[string, string]> {
 
   /** Checks a name and value the way they must be to go on the wire; throws `InvalidHeader`. */
   static validate(name: string, value: string): void {
-    if (typeof name !== 'string' || !TOKEN.test(name)) {
-      throw new InvalidHeader(`Invalid header name ${describe(name)}: expected an RFC 9110 token`);
-    }
-    if (BAD_VALUE.test(value) || NON_LATIN1.test(value)) {
+    checkName(name);
+    if (typeof value !== 'string' || BAD_VALUE.test(value) || NON_LATIN1.test(value)) {
       throw new InvalidHeader(
-        `Invalid value for header ${JSON.stringify(name)}: ${describe(value)} (expected latin1 text without CR, LF or NUL)`,
+        `Invalid value for header ${JSON.stringify(name)}: ${describe(value)} (expected a string or number: latin1 text without CR, LF or NUL)`,
       );
     }
   }
@@ -52,11 +50,12 @@ export class Headers implements Iterable<[string, string]> {
   /** Sets each given header, replacing; a `null`/`undefined` value removes the name. */
   update(init: HeadersInit): this {
     for (const [name, value] of entriesOf(init)) {
+      checkName(name);
       if (value === null || value === undefined) this.delete(name);
       else if (Array.isArray(value)) {
         this.delete(name);
-        for (const v of value) this.append(name, v);
-      } else this.set(name, String(value));
+        for (const v of value) this.append(name, asText(v));
+      } else this.set(name, asText(value));
     }
     return this;
   }
@@ -178,7 +177,29 @@ export class Headers implements Iterable<[string, string]> {
 
 function entriesOf(init: HeadersInit): Iterable<readonly [string, unknown]> {
   if (init instanceof Headers) return init.rawEntries();
-  if (typeof (init as any)[Symbol.iterator] === 'function') return init as Iterable<readonly [string, unknown]>;
-  if (typeof init === 'object' && init !== null) return Object.entries(init);
+  if (typeof init === 'object' && init !== null) {
+    return typeof (init as any)[Symbol.iterator] === 'function' ? pairsOf(init as Iterable<unknown>) : Object.entries(init);
+  }
   throw new InvalidHeader(`Invalid headers ${describe(init)}: expected a record, a list of pairs or a Headers`);
+}
+
+function* pairsOf(entries: Iterable<unknown>): Iterable<readonly [string, unknown]> {
+  for (const pair of entries) {
+    if (!Array.isArray(pair) || pair.length !== 2) throw new InvalidHeader(`Invalid headers entry ${describe(pair)}: expected a [name, value] pair`);
+    yield pair as [string, unknown];
+  }
+}
+
+function checkName(name: unknown): asserts name is string {
+  if (typeof name !== 'string' || !TOKEN.test(name)) {
+    throw new InvalidHeader(`Invalid header name ${describe(name)}: expected an RFC 9110 token`);
+  }
+}
+
+/** A header value as text: numbers are written out, anything else but a string is refused. */
+function asText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
+  // The value check names it; a string here would pass.
+  return value as string;
 }

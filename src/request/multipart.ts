@@ -195,6 +195,11 @@ export function fileParts(files: unknown): MultipartPart[] {
         throw new InvalidOption(`Invalid files entry ${JSON.stringify(name)}: expected [filename, content, contentType?, headers?], got ${describe(value)}`);
       }
       [filename, raw, contentType, extra] = value;
+      for (const [what, v] of [['filename', filename], ['content type', contentType]] as const) {
+        if (v !== undefined && v !== null && typeof v !== 'string') {
+          throw new InvalidOption(`Invalid files entry ${JSON.stringify(name)}: its ${what} is ${describe(v)}; expected a string`);
+        }
+      }
     } else {
       raw = value;
     }
@@ -389,7 +394,6 @@ export function entriesOf(value: unknown, option: string): [string, unknown][] {
   if (typeof value !== 'object' || value === null) {
     throw new InvalidOption(`Invalid ${option} ${describe(value)}: expected a record or a list of [name, value] pairs`);
   }
-  if (value instanceof Map) return [...value].map(([k, v]) => [String(k), v]);
   if (Array.isArray(value) || typeof (value as any)[Symbol.iterator] === 'function') {
     const out: [string, unknown][] = [];
     for (const pair of value as Iterable<unknown>) {

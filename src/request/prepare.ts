@@ -4,7 +4,7 @@
  * concern each, in the order they depend on each other.
  */
 import { authFromUrl, HTTPBasicAuth, type AuthBase } from '../auth.js';
-import { InvalidSchema, InvalidURL } from '../errors.js';
+import { InvalidSchema, InvalidURL, describe } from '../errors.js';
 import { Headers } from '../headers.js';
 import { readFileSync } from 'node:fs';
 import { netrcPath, parseNetrc, type Netrc } from '../netrc.js';
@@ -12,7 +12,7 @@ import type { NormalizedRequestOptions, NormalizedSessionOptions } from '../sess
 import { supportedEncodings } from '../channel/encodings.js';
 import { VERSION } from '../version.js';
 import { encodeBody } from './body.js';
-import type { PreparedRequest } from './prepared-request.js';
+import { requestFrom, type PreparedRequest } from './prepared-request.js';
 import { encodeParams, prepareUrl, wireUrl, type ParamsInit } from './url.js';
 
 export const DEFAULT_USER_AGENT = `nodequests/${VERSION}`;
@@ -47,7 +47,7 @@ export function prepareCall(method: string, target: string | URL, opts: Normaliz
   const body = encodeBody({ data: opts.data, json: opts.json, files: opts.files }, headers, m);
   const auth = opts.auth !== undefined ? opts.auth : (session.auth ?? (urlAuth ? new HTTPBasicAuth(...urlAuth) : null) ?? netrc(url, session));
   let request: PreparedRequest = { method: m, url: wireUrl(url), headers, body };
-  if (auth) request = auth.apply(request);
+  if (auth) request = requestFrom(auth.apply(request), 'The auth');
   return { request, url, auth };
 }
 
@@ -59,7 +59,7 @@ const UPPER_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 
 
 function prepareMethod(method: string): string {
   if (UPPER_METHODS.has(method)) return method;
-  if (typeof method !== 'string' || !METHOD.test(method)) throw new InvalidURL(`Invalid HTTP method ${JSON.stringify(method)}: expected a token such as GET`);
+  if (typeof method !== 'string' || !METHOD.test(method)) throw new InvalidURL(`Invalid HTTP method ${describe(method)}: expected a token such as GET`);
   return method.toUpperCase();
 }
 

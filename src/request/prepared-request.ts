@@ -2,7 +2,8 @@
  * The request as it will be sent: every user option has been normalised into this form on
  * the main thread, so the transport and everything after `prepare` can trust it.
  */
-import type { Headers } from '../headers.js';
+import { InvalidOption, describe } from '../errors.js';
+import { Headers } from '../headers.js';
 
 /** A body the transport streams: bytes whose total may be unknown (then sent chunked). */
 export interface StreamedBody {
@@ -22,4 +23,20 @@ export interface PreparedRequest {
   url: string;
   headers: Headers;
   body: RequestBody;
+}
+
+/**
+ * A request handed back by user code (an auth's `apply`, a `preRequest` or `preSend` hook),
+ * checked before anything relies on it: what comes back is the user's, like any input.
+ */
+export function requestFrom(value: unknown, from: string): PreparedRequest {
+  const r = value as PreparedRequest | null;
+  const body = r?.body as RequestBody | undefined;
+  if (
+    typeof r === 'object' && r !== null && typeof r.method === 'string' && typeof r.url === 'string' && r.headers instanceof Headers &&
+    (body === null || body instanceof Uint8Array || (typeof body === 'object' && body?.kind === 'stream'))
+  ) {
+    return r;
+  }
+  throw new InvalidOption(`${from} returned ${describe(value)}; expected the request (or nothing, to keep it as it was)`);
 }

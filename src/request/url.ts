@@ -155,11 +155,13 @@ export function encodeParams(params: ParamsInit | null | undefined): string {
   if (typeof params === 'string') return params.replace(/^[?&]+/, '');
   if (params instanceof URLSearchParams) return params.toString();
   const out = new URLSearchParams();
-  for (const [key, value] of paramEntries(params)) {
+  for (const [name, value] of paramEntries(params)) {
+    if (!isScalar(name)) throw new InvalidOption(`Invalid query parameter name ${describe(name)}: expected a string`);
+    const key = String(name);
     const values = Array.isArray(value) ? value : [value];
     for (const v of values) {
       if (v === null || v === undefined) continue;
-      if (typeof v === 'object' || typeof v === 'function' || typeof v === 'symbol') {
+      if (!isScalar(v)) {
         throw new InvalidOption(`Invalid value for query parameter ${JSON.stringify(key)}: ${describe(v)} (expected a string, number or boolean)`);
       }
       out.append(key, String(v));
@@ -168,18 +170,22 @@ export function encodeParams(params: ParamsInit | null | undefined): string {
   return out.toString();
 }
 
-function paramEntries(params: unknown): Iterable<readonly [string, unknown]> {
+function isScalar(v: unknown): v is string | number | bigint | boolean {
+  return typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean';
+}
+
+function paramEntries(params: unknown): Iterable<readonly [unknown, unknown]> {
   if (typeof params !== 'object' || params === null) {
     throw new InvalidOption(`Invalid params ${describe(params)}: expected a record, a list of pairs, URLSearchParams or a string`);
   }
-  if (params instanceof Map) return params as Map<string, unknown>;
+  if (params instanceof Map) return params as Map<unknown, unknown>;
   if (Array.isArray(params) || typeof (params as any)[Symbol.iterator] === 'function') {
-    const pairs: [string, unknown][] = [];
+    const pairs: [unknown, unknown][] = [];
     for (const pair of params as Iterable<unknown>) {
       if (!Array.isArray(pair) || pair.length !== 2) {
         throw new InvalidOption(`Invalid params entry ${describe(pair)}: expected a [key, value] pair`);
       }
-      pairs.push([String(pair[0]), pair[1]]);
+      pairs.push([pair[0], pair[1]]);
     }
     return pairs;
   }

@@ -8,7 +8,7 @@ import { normalizeAuth, type AuthBase } from '../auth.js';
 import type { CookieJar, CookiesInit } from '../cookies.js';
 import type { Engine, SendOptions } from '../engine/engine.js';
 import type { PoolStats } from '../channel/session-config.js';
-import { InvalidOption, RequestAborted, SessionClosedError } from '../errors.js';
+import { InvalidOption, SessionClosedError } from '../errors.js';
 import type { Headers, HeadersInit } from '../headers.js';
 import { prepareCall } from '../request/prepare.js';
 import type { PreparedRequest } from '../request/prepared-request.js';
@@ -42,6 +42,7 @@ import { FlowRunner } from './runner.js';
 import { AltSvcCache } from './alt-svc.js';
 import { normalizeProxies, type ProxiesInit } from './proxies.js';
 import { normalizeTls, type VerifyInit } from './tls.js';
+import { abortedError, watchSignal } from './signal.js';
 
 export abstract class BaseSession {
   protected readonly settings: NormalizedSessionOptions;
@@ -191,6 +192,7 @@ export abstract class BaseSession {
   protected begin(method: string, url: string | URL, opts: RequestOptions | undefined, sync: boolean): FlowRunner {
     if (this.#closed) throw new SessionClosedError(`This session is closed; cannot ${method} ${String(url)}`);
     const options = normalizeRequestOptions(opts);
+    if (options.signal?.aborted) throw abortedError(options.signal.reason);
     const settings = this.settings;
     const call = prepareCall(method, url, options, settings);
     const request = call.request;
@@ -313,18 +315,6 @@ class CallHost implements FlowHost {
   respond(state: ResponseState, final: boolean): BaseResponse {
     return this.#respond(state, this.#options, final);
   }
-}
-
-function watchSignal(signal: AbortSignal, runner: FlowRunner, engine: Engine): void {
-  const abort = (): void => {
-    const reason = signal.reason;
-    const error = new RequestAborted(`Request aborted${reason instanceof Error ? `: ${reason.message}` : reason !== undefined ? `: ${String(reason)}` : ''}`, { cause: reason });
-    const ex = runner.exchange;
-    if (ex) engine.cancel(ex, error);
-    runner.abort(error);
-  };
-  if (signal.aborted) abort();
-  else signal.addEventListener('abort', abort, { once: true });
 }
 
 /** Splits `gather(...responses, { maxFetch })` arguments. */

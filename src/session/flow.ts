@@ -13,9 +13,9 @@ import { HeadFlag } from '../channel/frames.js';
 import { CookieJar } from '../cookies.js';
 import type { Headers } from '../headers.js';
 import type { Exchange } from '../engine/exchange.js';
-import { RetryError, StreamConsumedError, Timeout, TooManyRedirects, type RequestException } from '../errors.js';
+import { RetryError, StreamConsumedError, Timeout, TooManyRedirects, errorFromCode, type RequestException } from '../errors.js';
 import { wireUrl } from '../request/url.js';
-import type { PreparedRequest } from '../request/prepared-request.js';
+import { requestFrom, type PreparedRequest } from '../request/prepared-request.js';
 import { fieldFromBlock, headersFromBlock, type BaseResponse, type ResponseState } from '../response/base-response.js';
 import type { BodySource } from '../response/body-source.js';
 import { runReplacing, type Hooks } from './hooks.js';
@@ -23,6 +23,7 @@ import type { NormalizedRequestOptions } from './options.js';
 import { isRedirect, redirectRequest, redirectTarget } from './redirects.js';
 import { RetryState, type RetryPolicy } from './retry.js';
 import type { AltSvcCache } from './alt-svc.js';
+import { abortedError } from './signal.js';
 
 /** A request in flight, with what its response will need. */
 export interface InFlight {
@@ -84,7 +85,7 @@ export interface FlowHost {
 
 export function* requestFlow(call: CallSettings, prepared: PreparedRequest, host: FlowHost): Generator<Effect, BaseResponse, void> {
   const { hooks, options } = call;
-  let request = runReplacing(hooks.preRequest, prepared);
+  let request = requestFrom(runReplacing(hooks.preRequest, prepared), 'A preRequest hook');
   let url = call.url;
   const history: BaseResponse[] = [];
   const retry = new RetryState(call.retry);
@@ -97,9 +98,11 @@ export function* requestFlow(call: CallSettings, prepared: PreparedRequest, host
   };
 
   for (;;) {
-    request = runReplacing(hooks.preSend, request);
+    request = requestFrom(runReplacing(hooks.preSend, request), 'A preSend hook');
     // A hook may have pointed the request elsewhere: responses and redirects start from there.
     if (request.url !== wireUrl(url)) url = new URL(request.url);
+    // A hook may have aborted the call: nothing more goes out.
+    if (options.signal?.aborted) throw abortedError(options.signal.reason);
     const left = deadline ? deadline - performance.now() : 0;
     if (deadline && left <= 0) throw overTime(call, request);
     const flight = host.send(request, left, { redirect: call.allowRedirects, challenge: !challenged && call.auth?.challengeResponse !== undefined });
@@ -114,7 +117,7 @@ export function* requestFlow(call: CallSettings, prepared: PreparedRequest, host
           yield sleep(performance.now() + retry.next(undefined));
           continue;
         }
-        if (retry.policy.total > 0) throw exhausted(error, request, retry, undefined);
+        if (retry.policy.total > 0) throw failedEveryAttempt(error, request, retry);
       }
       throw error;
     }
@@ -165,7 +168,7 @@ export function* requestFlow(call: CallSettings, prepared: PreparedRequest, host
     if (canResend(request) && retry.retriesStatus(status, request.method)) {
       const response = host.respond(state, false);
       if (retry.exhausted) {
-        if (retry.policy.total > 0) throw exhausted(null, request, retry, response);
+        if (retry.policy.total > 0) throw exhausted(request, retry, response);
       } else {
         flight.source.close();
         yield sleep(performance.now() + retry.next(headers().get('retry-after')));
@@ -223,9 +226,22 @@ function overTime(call: CallSettings, request: PreparedRequest): Timeout {
   return new Timeout(`Request to ${request.url} exceeded its total timeout of ${call.totalTimeout} ms (redirects, retries and their pauses included)`, { request });
 }
 
-function exhausted(cause: RequestException | null, request: PreparedRequest, retry: RetryState, response: BaseResponse | undefined): RetryError {
-  const why = cause ? `${cause.name}: ${cause.message}` : `too many ${response!.statusCode} responses`;
-  return new RetryError(`Max retries (${retry.policy.total}) exceeded with url: ${request.url} (caused by ${why})`, { request, response, cause });
+function exhausted(request: PreparedRequest, retry: RetryState, response: BaseResponse): RetryError {
+  return new RetryError(`Max retries (${retry.policy.total}) exceeded with url: ${request.url} (caused by too many ${response.statusCode} responses)`, {
+    request,
+    response,
+    attempts: retry.attempts + 1,
+  });
+}
+
+/**
+ * The last attempt's failure, of the same class, once retries have run out: a caller that
+ * catches `ConnectionError` or `ReadTimeout` keeps catching it when retries are turned on
+ * (Requests raises ConnectionError, not its MaxRetryError, in that case).
+ */
+function failedEveryAttempt(last: RequestException, request: PreparedRequest, retry: RetryState): RequestException {
+  const attempts = retry.attempts + 1;
+  return errorFromCode(last.code, `${last.message} (${attempts} attempts: max retries (${retry.policy.total}) exceeded with url: ${request.url})`, { request, cause: last, attempts });
 }
 
 /** Wires the progress hooks to the exchange, when there are any. */

@@ -9,6 +9,7 @@ import { InvalidOption, describe, type BodyTooLarge } from '../errors.js';
 import { Headers, type HeadersInit } from '../headers.js';
 import { encodeParams, type ParamsInit } from '../request/url.js';
 import { normalizeHooks, type Hooks, type HooksInit } from './hooks.js';
+import { checkDuration } from './duration.js';
 import { normalizeRetries, type RetryInit, type RetryPolicy } from './retry.js';
 import { normalizeTls, type CertInit, type TlsConfig, type VerifyInit } from './tls.js';
 import { normalizeProxies, proxiesFromEnv, type ProxiesInit } from './proxies.js';
@@ -68,7 +69,10 @@ export interface SessionOptions {
   poolConnections?: number;
   /** Connections kept per origin. Default 10. */
   poolMaxsize?: number;
-  /** Transport worker threads. Default: `os.availableParallelism()`. */
+  /**
+   * Transport worker threads, 1 to 64. Default: `os.availableParallelism()`. Each carries
+   * thousands of connections; more threads only cost memory (10 MiB of rings each, plus a heap).
+   */
   workers?: number;
   /** Prefix for relative URLs: `new Session({ baseUrl: 'http://h/api' }).get('/users')`. */
   baseUrl?: string | null;
@@ -158,7 +162,23 @@ export interface RequestOptions {
   allowRedirects?: boolean;
   /** Hooks for this request, after the session's. */
   hooks?: HooksInit | null;
-  /** Aborts the request (and its body) when signalled. */
+  /**
+   * Aborts the request (and its body) when signalled: the call ends with `RequestAborted`.
+   * A signal already aborted fails the call before anything is sent.
+   *
+   * A sync call blocks the event loop, so while it waits no timer or message can abort a
+   * signal. What a sync call still honours: a signal aborted by code that runs during the
+   * call (a hook), and the deadline of a signal made by `AbortSignal.timeout(ms)` or
+   * `AbortSignal.any([...])` over one (nodequests notes their deadlines when they are made,
+   * once it is loaded). Any other signal can only abort a sync call before it starts; use
+   * `timeout: { total: ms }` for a deadline that holds everywhere, body reading included.
+   *
+   * @example
+   * ```ts
+   * await s.get(url, { signal: controller.signal });         // AsyncSession: any signal
+   * new Session().get(url, { signal: AbortSignal.timeout(2_000) }); // sync: ends after ~2 s
+   * ```
+   */
   signal?: AbortSignal | null;
   /** TLS verification for this request; see {@link SessionOptions.verify}. */
   verify?: VerifyInit;
@@ -218,6 +238,8 @@ export interface NormalizedSessionOptions {
   /** Bytes, Infinity for none; undefined: not set (the default applies). */
   maxBodySize: number | undefined;
 }
+
+const MAX_WORKERS = 64;
 
 export const SESSION_DEFAULTS = {
   multiplexed: false,
@@ -295,7 +317,7 @@ export function normalizeSessionOptions(opts: SessionOptions | undefined): Norma
     multiplexed: checkBoolean(o.multiplexed, 'multiplexed') ?? SESSION_DEFAULTS.multiplexed,
     poolConnections: checkCount(o.poolConnections, 'poolConnections') ?? SESSION_DEFAULTS.poolConnections,
     poolMaxsize: checkCount(o.poolMaxsize, 'poolMaxsize') ?? SESSION_DEFAULTS.poolMaxsize,
-    workers: checkCount(o.workers, 'workers'),
+    workers: checkCount(o.workers, 'workers', MAX_WORKERS),
     baseUrl: normalizeBaseUrl(o.baseUrl),
     headers: normalizeSessionHeaders(o.headers),
     timeout: normalizeSessionTimeout(o.timeout),
@@ -503,9 +525,11 @@ function checkBoolean(v: unknown, name: string): boolean | undefined {
   return v;
 }
 
-function checkCount(v: unknown, name: string): number | undefined {
+function checkCount(v: unknown, name: string, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new InvalidOption(`Invalid option ${name}: ${describe(v)}; expected a whole number >= 1`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) {
+    throw new InvalidOption(`Invalid option ${name}: ${describe(v)}; expected a whole number >= 1${max < Number.MAX_SAFE_INTEGER ? ` and <= ${max}` : ''}`);
+  }
   return v;
 }
 
@@ -520,14 +544,6 @@ function checkBodySize(v: unknown): number | undefined {
   if (v === null || v === Infinity) return Infinity;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
     throw new InvalidOption(`Invalid option maxBodySize: ${describe(v)}; expected a whole number of bytes >= 0, or null for no limit`);
-  }
-  return v;
-}
-
-function checkDuration(v: unknown, name: string): number | undefined {
-  if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-    throw new InvalidOption(`Invalid option ${name}: ${describe(v)}; expected a duration in milliseconds (a finite number >= 0)`);
   }
   return v;
 }

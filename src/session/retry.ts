@@ -11,6 +11,7 @@
  */
 import { ConnectionError, InvalidOption, ReadTimeout, type RequestException, describe } from '../errors.js';
 import { IDEMPOTENT_METHODS } from '../channel/methods.js';
+import { checkDuration } from './duration.js';
 
 export interface RetryInit {
   /** Attempts after the first. */
@@ -45,17 +46,25 @@ export function normalizeRetries(init: number | boolean | RetryInit | null | und
   }
   if (typeof init !== 'object') throw new InvalidOption(`Invalid option ${option}: ${describe(init)}; expected a number or a retry policy`);
   const { total = 0, backoffFactor = 0, statusForcelist = [], allowedMethods = IDEMPOTENT_METHODS, respectRetryAfter = true, backoffMax = 120_000 } = init;
-  for (const [name, v] of [['total', total], ['backoffFactor', backoffFactor], ['backoffMax', backoffMax]] as const) {
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new InvalidOption(`Invalid option ${option}.${name}: ${describe(v)}; expected a number >= 0`);
-  }
+  if (!Number.isInteger(total) || total < 0) throw new InvalidOption(`Invalid option ${option}.total: ${describe(total)}; expected a whole number >= 0`);
+  checkDuration(backoffFactor, `${option}.backoffFactor`);
+  checkDuration(backoffMax, `${option}.backoffMax`);
+  if (typeof respectRetryAfter !== 'boolean') throw new InvalidOption(`Invalid option ${option}.respectRetryAfter: ${describe(respectRetryAfter)}; expected true or false`);
   return {
     total,
     backoffFactor,
-    statusForcelist: new Set(statusForcelist),
-    allowedMethods: new Set(allowedMethods.map((m) => m.toUpperCase())),
+    statusForcelist: new Set(listOf(statusForcelist, `${option}.statusForcelist`, 'HTTP status codes', (v): v is number => Number.isInteger(v))),
+    allowedMethods: new Set(listOf(allowedMethods, `${option}.allowedMethods`, 'method names', (v): v is string => typeof v === 'string').map((m) => m.toUpperCase())),
     respectRetryAfter,
     backoffMax,
   };
+}
+
+/** The items of a list option (an array or another iterable), each checked. */
+function listOf<T>(value: unknown, option: string, what: string, ok: (v: unknown) => v is T): T[] {
+  const items = typeof value === 'object' && value !== null && Symbol.iterator in value ? [...(value as Iterable<unknown>)] : null;
+  if (!items?.every(ok)) throw new InvalidOption(`Invalid option ${option}: ${describe(value)}; expected an array of ${what}`);
+  return items as T[];
 }
 
 /** The retry bookkeeping of one call. */

@@ -19,6 +19,13 @@ export class FlowRunner {
   #running: Promise<BaseResponse> | null = null;
   /** Cuts a pause short (abort). */
   #wake: (() => void) | null = null;
+  /** The generator is running (a hook inside it may abort the flow). */
+  #stepping = false;
+  /** An abort that came while the generator was running, applied once it yields. */
+  #abortedWhileStepping: Error | null = null;
+  /** When the flow's signal would abort if its timer could run (performance.now clock). */
+  #abortAt = Infinity;
+  #onAbortAt: (() => void) | null = null;
   /** Order of completion among all flows, by when their last frame arrived. */
   seq = 0;
 
@@ -50,15 +57,25 @@ export class FlowRunner {
     }
   }
 
-  /** When a sleeping flow wants to be woken (ms, performance.now clock); Infinity otherwise. */
+  /** When the flow wants to be looked at even if no frame came (ms, performance.now clock). */
   get wakeAt(): number {
-    return this.#effect?.kind === 'sleep' ? this.#effect.until : Infinity;
+    return Math.min(this.#effect?.kind === 'sleep' ? this.#effect.until : Infinity, this.#abortAt);
   }
 
   /** Advances as far as possible without waiting; returns whether the flow has finished. */
   poll(): boolean {
+    if (!this.#done && performance.now() >= this.#abortAt) this.#onAbortAt!();
     while (!this.#done && this.ready) this.#advance();
     return this.#done;
+  }
+
+  /**
+   * Calls `abort` from {@link poll} once `deadline` has passed: a sync wait blocks the event
+   * loop, so a signal's own timer cannot fire during it.
+   */
+  abortAt(deadline: number, abort: () => void): void {
+    this.#abortAt = deadline;
+    this.#onAbortAt = abort;
   }
 
   /** The flow's response, or its error thrown. */
@@ -70,6 +87,10 @@ export class FlowRunner {
   /** Ends the flow with `error` (an aborted signal), even in the middle of a pause. */
   abort(error: Error): void {
     if (this.#done) return;
+    if (this.#stepping) {
+      this.#abortedWhileStepping ??= error;
+      return;
+    }
     this.#error = error;
     this.#finish();
     this.#gen.return(undefined as never);
@@ -103,6 +124,7 @@ export class FlowRunner {
 
   #advance(): void {
     const last = this.#effect;
+    this.#stepping = true;
     try {
       const step = this.#gen.next();
       if (step.done) {
@@ -114,11 +136,15 @@ export class FlowRunner {
     } catch (err) {
       this.#error = err;
       this.#finish(last);
+    } finally {
+      this.#stepping = false;
     }
+    if (this.#abortedWhileStepping) this.abort(this.#abortedWhileStepping);
   }
 
   #finish(last: Effect | null = this.#effect): void {
     this.#done = true;
+    this.#abortAt = Infinity;
     const ex = last && last.kind !== 'sleep' ? last.exchange : null;
     this.seq = ex ? (last!.kind === 'head' ? ex.headSeq : ex.doneSeq) || ++finished : ++finished;
   }

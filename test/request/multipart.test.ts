@@ -183,3 +183,15 @@ describe('boundaries', () => {
     expect(boundaryOf('multipart/form-data')).toBeNull();
   });
 });
+
+describe('fileParts: odd input', () => {
+  it('fuzz counterexample: a filename or content type that is not text ([["", [{ __proto__: null }, "", {}, []]]])', () => {
+    for (const files of [[['', [Object.create(null), '', {}, []]]], { f: ['name.txt', 'x', { type: 'text/plain' }] }, { f: [1, 'x'] }]) {
+      expect(() => fileParts(files)).toThrow(/files entry .*expected a string/);
+    }
+  });
+
+  it('a Map of files whose key is not a name is refused', () => {
+    expect(() => fileParts(new Map([[Object.create(null), 'x']]))).toThrow(/expected a \[name, value\] pair/);
+  });
+});

@@ -185,3 +185,15 @@ describe('unix sockets', () => {
     expect(unixSocketOf(prepareUrl('http://h/'))).toBeNull();
   });
 });
+
+describe('encodeParams: names that are not text', () => {
+  it('fuzz counterexample: a pair whose name is an object ([[{ __proto__: null }, "v"]])', () => {
+    for (const params of [[[Object.create(null), 'v']], new Map([[{}, 'v']]), [[Symbol('k'), 'v']]]) {
+      expect(() => encodeParams(params as never)).toThrow(InvalidOption);
+    }
+  });
+
+  it('numbers, bigints and booleans as names are written out', () => {
+    expect(encodeParams([[1, 'a'], [2n, 'b'], [true, 'c']] as never)).toBe('1=a&2=b&true=c');
+  });
+});

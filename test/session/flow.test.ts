@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  AsyncSession, HTTPDigestAuth, RetryError, StreamConsumedError, TooManyRedirects, RequestAborted, type PreparedRequest,
+  AsyncSession, ConnectionError, HTTPDigestAuth, RetryError, StreamConsumedError, TooManyRedirects, RequestAborted, type PreparedRequest,
 } from '../../dist/src/index.js';
 
 // The policy of a call (src/session/flow.ts) against a server that echoes what it got.
@@ -238,11 +238,12 @@ describe('retries', () => {
     expect(flaky.get('c')).toBe(1);
   });
 
-  it('retries a refused connection for GET, and wraps the cause when exhausted', async () => {
+  it('retries a refused connection for GET; when exhausted it is still a ConnectionError, as in Requests', async () => {
     await using s = new AsyncSession({ retries: 2 });
-    const e = await s.get('http://127.0.0.1:1/').then(() => null, (err: RetryError) => err);
-    expect(e).toBeInstanceOf(RetryError);
-    expect(e!.message).toMatch(/Max retries \(2\).*ECONNREFUSED/);
+    const e = await s.get('http://127.0.0.1:1/').then(() => null, (err: ConnectionError) => err);
+    expect(e).toBeInstanceOf(ConnectionError);
+    expect(e!.attempts).toBe(3);
+    expect(e!.message).toMatch(/ECONNREFUSED.*max retries \(2\)/i);
   });
 });
 

@@ -268,3 +268,19 @@ describe('hooks (one API each)', () => {
     expectWellFormed(events, 300_000, 300_000);
   });
 });
+
+describe('hooks that return the wrong thing', () => {
+  it('a preRequest or preSend hook that returns something other than a request is an InvalidOption naming it', async () => {
+    for (const kind of ['sync', 'async'] as Kind[]) {
+      await withClient(kind, undefined, async (c) => {
+        const id = uid('bad-hook');
+        for (const hooks of [{ preRequest: () => 1 }, { preSend: () => ({ url: 'x' }) }]) {
+          const e = await rejection(c.get(`${srv.base}/flaky?id=${id}`, { hooks: hooks as never }));
+          expect(e).toBeInstanceOf(InvalidOption);
+          expect(e.message).toMatch(/(preRequest|preSend) hook returned/);
+        }
+        expect(await srv.count(id)).toBe(0);
+      });
+    }
+  });
+});

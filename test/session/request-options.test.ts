@@ -428,6 +428,25 @@ describe.each(['sync', 'async'] as Kind[])('timeouts (%s)', (kind) => {
   });
 });
 
+describe('durations and counts past what the runtime can do', () => {
+  it('fuzz counterexample: a timeout past the timer limit (2 ** 40 ms) is refused, not turned into 1 ms', async () => {
+    for (const opts of [{ timeout: 2 ** 40 }, { timeout: { read: 2 ** 31 } }, { keepaliveDelay: 2 ** 40 }] as const) {
+      const e = await rejection((async () => new Session(opts as never))());
+      expect(e).toBeInstanceOf(InvalidOption);
+      expect(e.message).toContain('2147483647');
+    }
+    await using s = new AsyncSession();
+    expect(await rejection(s.get(`${srv.base}/get`, { timeout: 2 ** 40 }))).toBeInstanceOf(InvalidOption);
+    // The largest one a timer holds is fine.
+    expect((await s.get(`${srv.base}/get`, { timeout: 2 ** 31 - 1 })).statusCode).toBe(200);
+  });
+
+  it('fuzz counterexample: a worker count no machine can start (1e6) is refused instead of hanging', () => {
+    expect(() => new Session({ workers: 1e6 })).toThrow(InvalidOption);
+    expect(() => new Session({ workers: 65 })).toThrow('workers');
+  });
+});
+
 describe('signal', () => {
   it('aborting a slow request ends it at once with RequestAborted carrying the reason (async)', async () => {
     await using s = new AsyncSession();
@@ -515,6 +534,76 @@ describe('signal', () => {
     const r = await s.get(`${srv.base}/bytes/1000`, { signal: controller.signal });
     controller.abort();
     expect(r.content!.length).toBe(1000);
+  });
+
+  // A sync call blocks the event loop, so a signal's own timer cannot fire while it waits.
+  it('AbortSignal.timeout ends a blocking sync call with RequestAborted; the session stays usable', async () => {
+    using s = new Session();
+    const t0 = performance.now();
+    const e = await rejection((async () => s.get(`${srv.base}/delay/20000`, { signal: AbortSignal.timeout(200) }))());
+    expect(e).toBeInstanceOf(RequestAborted);
+    expect(e.message).toContain('timeout');
+    expect(performance.now() - t0).toBeLessThan(10_000); // the server would answer after 20 s
+    expect(s.get(`${srv.base}/get`).statusCode).toBe(200);
+  });
+
+  it('AbortSignal.any with a timeout ends a blocking sync call too, also while it waits out Retry-After', async () => {
+    using s = new Session({ retries: { total: 3, statusForcelist: [503] } });
+    const t0 = performance.now();
+    const signal = AbortSignal.any([new AbortController().signal, AbortSignal.timeout(200)]);
+    expect(await rejection((async () => s.get(`${srv.base}/delay/20000`, { signal }))())).toBeInstanceOf(RequestAborted);
+    const id = uid('sync-abort-pause');
+    expect(await rejection((async () => s.get(`${srv.base}/flaky?id=${id}&fail=5&retry_after=20`, { signal: AbortSignal.timeout(300) }))())).toBeInstanceOf(RequestAborted);
+    expect(performance.now() - t0).toBeLessThan(15_000);
+    expect(await srv.count(id)).toBe(1);
+    expect(s.get(`${srv.base}/get`).statusCode).toBe(200);
+  });
+
+  it('a sync gather ends at a lazy response\'s AbortSignal.timeout; the others complete', async () => {
+    using s = new Session({ multiplexed: true });
+    const slow = s.get(`${srv.base}/delay/20000`, { signal: AbortSignal.timeout(200) });
+    const fast = s.get(`${srv.base}/get`);
+    const t0 = performance.now();
+    s.gather();
+    expect(performance.now() - t0).toBeLessThan(10_000);
+    expect(fast.statusCode).toBe(200);
+    expect(() => slow.statusCode).toThrow(RequestAborted);
+  });
+
+  it('a signal aborted by a hook during a sync call ends it', async () => {
+    using s = new Session();
+    const controller = new AbortController();
+    let got = 0;
+    const onDownload = ({ bytes }: { bytes: number }): void => {
+      got = bytes;
+      if (bytes >= 3) controller.abort(new Error('enough'));
+    };
+    const e = await rejection((async () => s.get(`${srv.base}/drip?n=200&interval=50`, { signal: controller.signal, hooks: { onDownload } }))());
+    expect(e).toBeInstanceOf(RequestAborted);
+    expect(e.message).toContain('enough');
+    expect(got).toBeLessThan(200);
+    expect(s.get(`${srv.base}/get`).statusCode).toBe(200);
+  });
+
+  it('a signal aborted by a preSend hook ends the call before that request is sent, on the first hop or a later one (sync and async)', async () => {
+    for (const kind of ['sync', 'async'] as Kind[]) {
+      for (const hop of ['first', 'redirected'] as const) {
+        await withClient(kind, undefined, async (c) => {
+          const controller = new AbortController();
+          const id = uid('presend-abort');
+          const target = `/flaky?id=${id}`;
+          const url = hop === 'first' ? `${srv.base}${target}` : `${srv.base}/redirect-to?url=${encodeURIComponent(target)}`;
+          const preSend = (r: PreparedRequest): void => {
+            if (r.url.includes('/flaky')) controller.abort('changed my mind');
+          };
+          const e = await rejection(c.get(url, { signal: controller.signal, hooks: { preSend } }));
+          expect([kind, hop, e instanceof RequestAborted, e.message]).toEqual([kind, hop, true, expect.stringContaining('changed my mind')]);
+          await new Promise((r) => setTimeout(r, 100));
+          expect(await srv.count(id)).toBe(0);
+          expect((await c.get(`${srv.base}/get`)).statusCode).toBe(200);
+        });
+      }
+    }
   });
 
   it('a signal that is not an AbortSignal is refused by name', async () => {

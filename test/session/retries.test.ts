@@ -1,15 +1,26 @@
 // Retries as a user sees them, against real servers that fail on purpose a given number
 // of times: how many attempts, how long between them, what is retried and what is not.
+import net, { type AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  AsyncSession, ConnectionError, ReadTimeout, RequestAborted, RetryError, StreamConsumedError, type Response,
+  AsyncSession, ConnectionError, InvalidOption, ReadTimeout, RequestAborted, RetryError, Session, SSLError, StreamConsumedError, type Response,
 } from '../../dist/src/index.js';
+import { makePki } from '../helpers/certs.js';
 import { echoOf, rejection, startSemanticsServer, uid, withClient, type Kind, type SemanticsServer } from '../helpers/semantics-server.js';
 
 let srv: SemanticsServer;
+/** A port nothing listens on: connections to it are refused. */
+let refused: string;
 beforeAll(async () => {
-  srv = await startSemanticsServer();
+  // The https server's certificate is signed by a CA nobody trusts: every handshake fails.
+  const pki = makePki();
+  srv = await startSemanticsServer({ certPath: join(pki.dir, 'server.pem'), keyPath: join(pki.dir, 'server.key') });
+  const probe = net.createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  refused = `http://127.0.0.1:${(probe.address() as AddressInfo).port}/`;
+  await new Promise((r) => probe.close(r));
 });
 afterAll(async () => {
   await srv.close();
@@ -121,7 +132,7 @@ describe.each(['sync', 'async'] as Kind[])('retries (%s)', (kind) => {
     });
   });
 
-  it('without retries a reset is a ConnectionError; POST is not retried; exhaustion wraps the cause', async () => {
+  it('without retries a reset is a ConnectionError; POST is not retried', async () => {
     await withClient(kind, undefined, async (c) => {
       const id = uid('reset');
       expect(await rejection(c.get(`${srv.base}/reset?id=${id}&fail=1`))).toBeInstanceOf(ConnectionError);
@@ -132,11 +143,61 @@ describe.each(['sync', 'async'] as Kind[])('retries (%s)', (kind) => {
       const e = await rejection(c.post(`${srv.base}/reset?id=${post}&fail=1`, { data: 'x' }));
       expect(e).toBeInstanceOf(ConnectionError);
       expect(await srv.count(post)).toBe(1);
-      const get = uid('reset-get');
-      const ex = await rejection(c.get(`${srv.base}/reset?id=${get}&fail=5`));
-      expect(ex).toBeInstanceOf(RetryError);
-      expect(ex.cause).toBeInstanceOf(ConnectionError);
-      expect(await srv.count(get)).toBe(3);
+    });
+  });
+
+  it('errors keep their kind when retries run out: a reset on every attempt is a ConnectionError with the attempts on it', async () => {
+    await withClient(kind, { retries: 2 }, async (c) => {
+      const id = uid('reset-get');
+      const e = await rejection(c.get(`${srv.base}/reset?id=${id}&fail=5`));
+      expect(e).toBeInstanceOf(ConnectionError);
+      expect(e).not.toBeInstanceOf(RetryError);
+      expect(e.attempts).toBe(3);
+      expect(e.message).toContain('3 attempts');
+      expect(e.cause).toBeInstanceOf(ConnectionError); // the last attempt's own error
+      expect(await srv.count(id)).toBe(3);
+    });
+  });
+
+  it('errors keep their kind when retries run out: refused on every attempt is a ConnectionError', async () => {
+    await withClient(kind, { retries: 2 }, async (c) => {
+      const e = await rejection(c.get(refused));
+      expect(e).toBeInstanceOf(ConnectionError);
+      expect(e).not.toBeInstanceOf(RetryError);
+      expect(e.attempts).toBe(3);
+      expect(e.message).toMatch(/ECONNREFUSED|refused/i);
+    });
+  });
+
+  it('errors keep their kind when retries run out: a read timeout on every attempt is a ReadTimeout', async () => {
+    await withClient(kind, { retries: 1 }, async (c) => {
+      const id = uid('slow-all');
+      const e = await rejection(c.get(`${srv.base}/slow-once?id=${id}&fail=5&ms=3000`, { timeout: 300 }));
+      expect(e).toBeInstanceOf(ReadTimeout);
+      expect(e).not.toBeInstanceOf(RetryError);
+      expect(e.attempts).toBe(2);
+      expect(await srv.count(id)).toBe(2);
+    });
+  });
+
+  it('errors keep their kind when retries run out: a TLS failure is an SSLError', async () => {
+    await withClient(kind, { retries: 1 }, async (c) => {
+      const e = await rejection(c.get(`${srv.tls}/get`));
+      expect(e).toBeInstanceOf(SSLError);
+      expect(e).not.toBeInstanceOf(RetryError);
+      expect(e.attempts).toBe(2);
+    });
+  });
+
+  it('a listed status that persists is a RetryError (not a ConnectionError) with the last response and the attempts', async () => {
+    await withClient(kind, { retries: { total: 1, statusForcelist: [503] } }, async (c) => {
+      const id = uid('persist');
+      const e = await rejection(c.get(`${srv.base}/flaky?id=${id}&fail=10`));
+      expect(e).toBeInstanceOf(RetryError);
+      expect(e).not.toBeInstanceOf(ConnectionError);
+      expect(e.attempts).toBe(2);
+      expect((e.response as Response).statusCode).toBe(503);
+      expect(await srv.count(id)).toBe(2);
     });
   });
 
@@ -147,7 +208,8 @@ describe.each(['sync', 'async'] as Kind[])('retries (%s)', (kind) => {
       expect((await c.get(`${srv.base}/reset?id=${uid('t')}&fail=3`)).statusCode).toBe(200);
     });
     await withClient(kind, { retries: true }, async (c) => {
-      expect(await rejection(c.get(`${srv.base}/reset?id=${uid('t')}&fail=4`))).toBeInstanceOf(RetryError);
+      const e = await rejection(c.get(`${srv.base}/reset?id=${uid('t')}&fail=4`));
+      expect([e instanceof ConnectionError, e.attempts]).toEqual([true, 4]);
     });
   });
 
@@ -206,5 +268,31 @@ describe('retries (async only)', () => {
     const ids = [uid('c'), uid('c'), uid('c')];
     const rs = await Promise.all(ids.map((id, i) => s.get(`${srv.base}/flaky?id=${id}&fail=${i}`)));
     expect(rs.map((r) => echoOf(r).attempt)).toEqual([1, 2, 3]);
+  });
+});
+
+describe('retry policy input', () => {
+  it('fuzz counterexamples: lists and flags of the wrong type are refused by name, not a TypeError', () => {
+    const bad: Array<[unknown, string]> = [
+      [{ total: 1, statusForcelist: 5 }, 'statusForcelist'],
+      [{ total: 1, statusForcelist: ['503'] }, 'statusForcelist'],
+      [{ total: 1, allowedMethods: 'GET' }, 'allowedMethods'],
+      [{ total: 1, allowedMethods: [1] }, 'allowedMethods'],
+      [{ total: 1, respectRetryAfter: 'no' }, 'respectRetryAfter'],
+      [{ total: 1.5 }, 'total'],
+      [{ total: 1, backoffMax: 2 ** 40 }, 'backoffMax'],
+    ];
+    for (const [retries, field] of bad) {
+      expect(() => new Session({ retries: retries as never })).toThrow(InvalidOption);
+      expect(() => new Session({ retries: retries as never })).toThrow(`retries.${field}`);
+    }
+  });
+
+  it('a Set is as good as an array', async () => {
+    await withClient('async', { retries: { total: 1, statusForcelist: new Set([503]) as never, allowedMethods: new Set(['get']) as never } }, async (c) => {
+      const id = uid('set');
+      expect((await c.get(`${srv.base}/flaky?id=${id}&fail=1`)).statusCode).toBe(200);
+      expect(await srv.count(id)).toBe(2);
+    });
   });
 });

@@ -1,0 +1,19 @@
+// What prepare refuses from the user's side of a call, as found by the fuzzer
+// (test/faults/fuzz-input.test.ts): an error of the tree that names the value.
+import { describe, expect, it } from 'vitest';
+import { InvalidOption, InvalidURL, Session } from '../../dist/src/index.js';
+
+describe('prepareCall', () => {
+  it('fuzz counterexample: a method that is not text, even one JSON cannot show ([0n])', () => {
+    using s = new Session();
+    for (const method of [[0n], 0n, null, { toString: () => 'GET' }]) {
+      expect(() => s.request(method as never, 'http://127.0.0.1:1/')).toThrow(InvalidURL);
+    }
+  });
+
+  it('fuzz counterexample: an auth function that returns something other than the request (() => 1)', () => {
+    using s = new Session();
+    expect(() => s.get('http://127.0.0.1:1/', { auth: (() => 1) as never })).toThrow(/auth returned 1; expected the request/);
+    expect(() => s.get('http://127.0.0.1:1/', { auth: { apply: () => 'x' } as never })).toThrow(InvalidOption);
+  });
+});
