@@ -147,7 +147,7 @@ class ReadyQueue {
     return this.finished;
   }
 
-  /** When the earliest pause ends (performance.now clock); Infinity when none. */
+  /** When the earliest pause or signal deadline ends (performance.now clock); Infinity when none. */
   get wakeAt(): number {
     let at = Infinity;
     for (const runner of this.#sleeping) at = Math.min(at, runner.wakeAt);
@@ -163,6 +163,7 @@ class ReadyQueue {
   #poll(runner: FlowRunner): void {
     const before = runner.exchange;
     if (before !== null && this.#watched.delete(before)) before.watcher = null;
+    this.#sleeping.delete(runner);
     if (runner.poll()) {
       this.finished++;
       return;
@@ -178,5 +179,7 @@ class ReadyQueue {
       this.#watched.delete(ex);
       this.#ready.push(runner);
     };
+    // A signal's deadline: looked at when it passes even if no frame comes.
+    if (runner.wakeAt !== Infinity) this.#sleeping.add(runner);
   }
 }
