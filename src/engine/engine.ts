@@ -104,7 +104,9 @@ export class Engine {
   readonly #writer = new BinaryWriter(16 * 1024);
   readonly #reader = new BinaryReader(Buffer.alloc(0));
   readonly #keepAlive: NodeJS.Timeout;
-  readonly #watched = new WeakSet<Worker>();
+  /** Piscina's workers by threadId, to ask whether one has stopped (see {@link #stopped}). */
+  readonly #workers = new Map<number, Worker>();
+  #checkedAt = 0;
   #users = 0;
   #drainingSlot = 0;
   #statsReplies: { asked: Set<number>; replies: PoolStats[] } | null = null;
@@ -142,6 +144,9 @@ export class Engine {
       atomics: 'disabled',
       workerData: this.table.init,
     });
+    // Piscina announces its first workers in a microtask, which a synchronous first call
+    // never lets run: they are watched from here.
+    this.#watchWorkers();
     this.pool.on('workerCreate', () => this.#watchWorkers());
     // A worker's crash is handled per request below; piscina's own report would be noise.
     this.pool.on('error', () => {});
@@ -349,8 +354,14 @@ export class Engine {
       const t0 = performance.now();
       const slice = wakeAt ? Math.max(0, Math.min(SYNC_SLICE_MS, wakeAt() - t0)) : SYNC_SLICE_MS;
       bell.wait(seen, slice);
-      blockedMs += performance.now() - t0;
-      if (bell.sample() === seen) this.#failStalled();
+      const t1 = performance.now();
+      blockedMs += t1 - t0;
+      // Busy bells from other workers must not postpone noticing a dead one.
+      if (t1 - this.#checkedAt >= SYNC_SLICE_MS) {
+        this.#checkedAt = t1;
+        this.#buryStoppedWorkers();
+        this.#failStalled();
+      }
     }
   }
 
@@ -508,10 +519,11 @@ export class Engine {
   /** Hooks the exit of every worker piscina runs, to catch deaths no exit hook reported. */
   #watchWorkers(): void {
     for (const worker of this.pool.threads) {
-      if (this.#watched.has(worker)) continue;
-      this.#watched.add(worker);
       const tid = worker.threadId;
+      if (this.#workers.has(tid)) continue;
+      this.#workers.set(tid, worker);
       worker.once('exit', (code) => {
+        this.#workers.delete(tid);
         if (this.#destroyed) return;
         for (const slot of this.table.slots) {
           const state = this.table.state(slot.index);
@@ -525,11 +537,32 @@ export class Engine {
     }
   }
 
+  /** Whether the worker serving `slot` has stopped (see {@link hasStopped}). */
+  #stopped(slot: number): boolean {
+    const worker = this.#workers.get(this.table.threadId(slot));
+    return worker !== undefined && hasStopped(worker);
+  }
+
+  /** Marks the slots of stopped workers dead and buries them (their requests fail now). */
+  #buryStoppedWorkers(): void {
+    let buried = false;
+    for (const slot of this.table.slots) {
+      const state = this.table.state(slot.index);
+      if ((state === SlotState.ALIVE || state === SlotState.CLAIMED) && this.#stopped(slot.index)) {
+        this.#deathReasons[slot.index] ??= `transport worker ${this.table.threadId(slot.index)} stopped`;
+        this.table.markDead(slot.index);
+        buried = true;
+      }
+    }
+    if (buried) this.drain();
+  }
+
   // ---- slots and frames -------------------------------------------------------------
 
   #pickSlot(sync: boolean): number {
     const slots = this.table.slots;
     const started = performance.now();
+    this.#buryStoppedWorkers();
     for (;;) {
       for (let i = 0; i < slots.length; i++) {
         const index = (this.#roundRobin + i) % slots.length;
@@ -540,7 +573,13 @@ export class Engine {
       }
       // No worker has attached yet (the pool is starting) or all have died. The slot table
       // is shared memory, so waiting needs no event loop; only a replacement of a dead
-      // worker needs one, hence the limit.
+      // worker needs one, hence the limit, and a synchronous caller whose every worker has
+      // stopped is told at once.
+      if (sync && this.#workers.size > 0 && [...this.#workers.values()].every(hasStopped)) {
+        throw new ConnectionError(
+          `Every transport worker (${this.#workers.size}) has died; their replacements start when the event loop turns, which a synchronous caller cannot wait for`,
+        );
+      }
       if (performance.now() - started > WORKER_START_LIMIT_MS) {
         throw new ConnectionError(
           `No transport worker became ready within ${WORKER_START_LIMIT_MS} ms` +
@@ -572,6 +611,7 @@ export class Engine {
   #sendFrame(slot: number, type: number, flags: number, stream: number, aux: number, payload: Uint8Array | undefined, start: number, end: number): void {
     const ring = this.table.slots[slot]!.toWorker;
     while (!ring.write(type, flags, stream, aux, payload, start, end)) {
+      if (this.#stopped(slot)) this.#buryStoppedWorkers();
       if (this.table.state(slot) !== SlotState.ALIVE) return; // its requests are failed by #buryWorker
       const seen = ring.markBlocked(end - start);
       this.table.slots[slot]!.workerBell.ring();
@@ -651,6 +691,19 @@ export class Engine {
   #assertOpen(): void {
     if (this.#destroyed) throw new SessionClosedError('The engine has been shut down');
   }
+}
+
+/**
+ * Whether a worker thread has stopped: terminated, exited, or ended by an uncaught
+ * exception. Read without the event loop, so a blocked synchronous caller notices a death
+ * that no exit hook reported (`terminate()`); the Worker's `exit` event only reaches it once
+ * the loop turns. From the moment a worker stops until that event, Node answers its event-
+ * loop idle time with -1 (read from the Worker's native state under its lock): Node 20, 22
+ * and 24 alike, which test/engine/engine.test.ts holds it to. Before the loop has seen the
+ * worker come online the answer is 0, so a worker is never taken for dead too early.
+ */
+function hasStopped(worker: Worker): boolean {
+  return worker.performance.eventLoopUtilization().idle < 0;
 }
 
 function flattenHeaders(request: PreparedRequest): string[] {
