@@ -11,6 +11,10 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // No proxy, CA bundle or .netrc of the machine's: see the file.
+    setupFiles: ['test/setup/environment.ts', 'test/setup/fork-exits.ts'],
+    // Says how a crashed test fork ended (signal or exit code), which vitest does not.
+    globalSetup: ['test/setup/fork-exits.ts'],
     fileParallelism: true,
     maxWorkers: 2,
     projects: [
