@@ -194,9 +194,10 @@ describe('retries (async only)', () => {
     const controller = new AbortController();
     const t0 = performance.now();
     setTimeout(() => controller.abort(), 200);
-    const e = await rejection(s.get(`${srv.base}/flaky?id=${uid('abort')}&fail=5&retry_after=5`, { signal: controller.signal }));
+    const e = await rejection(s.get(`${srv.base}/flaky?id=${uid('abort')}&fail=5&retry_after=60`, { signal: controller.signal }));
     expect(e).toBeInstanceOf(RequestAborted);
-    expect(performance.now() - t0).toBeLessThan(2000);
+    // Not the minute asked for (the margin is for a loaded machine).
+    expect(performance.now() - t0).toBeLessThan(20_000);
   });
 
   it('concurrent calls keep their own attempt counts', async () => {
