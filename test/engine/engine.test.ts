@@ -284,12 +284,17 @@ describe('upload backpressure', () => {
     }
     await using s = new AsyncSession();
     const pending = s.post(url, { data: body() });
-    await new Promise((r) => setTimeout(r, 800));
-    const stalledAt = produced;
-    await new Promise((r) => setTimeout(r, 300));
-    // Bounded by the upload window and the socket buffers, far short of 64 MiB, and not moving.
+    // The producer fills the upload window and the socket buffers, then stops: wait (up to
+    // 20 s on a loaded machine) until it has not moved for half a second.
+    let stalledAt = -1;
+    for (const t0 = performance.now(); stalledAt !== produced; ) {
+      if (performance.now() - t0 > 20_000) throw new Error(`the producer never stalled: ${produced} bytes produced`);
+      stalledAt = produced;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    // Bounded by the upload window and the socket buffers, far short of 64 MiB.
+    expect(stalledAt).toBeGreaterThan(0);
     expect(stalledAt).toBeLessThan(16 << 20);
-    expect(produced).toBe(stalledAt);
     release();
     const r = await pending;
     expect(r.text).toBe(String(64 << 20));
