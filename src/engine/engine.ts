@@ -96,11 +96,14 @@ export class Engine {
   readonly #exchanges = new Map<number, Exchange>();
   readonly #sessions = new Map<number, TransportSessionConfig>();
   readonly #homes = new Homes();
-  readonly #alive = (slot: number): boolean => this.table.state(slot) === SlotState.ALIVE;
+  /** A slot whose worker can take frames: attached, and not seen stopped. */
+  readonly #alive = (slot: number): boolean => this.table.state(slot) === SlotState.ALIVE && !this.#stoppedSlots.has(slot);
   /** Which sessions each slot has been told about. */
   readonly #opened: Array<Set<number>>;
   readonly #deathReasons: Array<string | null>;
   readonly #dirtySlots = new Set<number>();
+  /** Slots whose worker was seen stopped before its `exit` event came (see #failStoppedWorkers). */
+  readonly #stoppedSlots = new Set<number>();
   readonly #writer = new BinaryWriter(16 * 1024);
   readonly #reader = new BinaryReader(Buffer.alloc(0));
   readonly #keepAlive: NodeJS.Timeout;
@@ -184,7 +187,7 @@ export class Engine {
     // Hosts leave their Atomics.waitAsync loops first: ending a thread with a wait pending
     // is what the workers should not be put through.
     for (const slot of this.table.slots) {
-      if (this.table.state(slot.index) === SlotState.ALIVE) this.#sendControl(slot.index, FrameType.SHUTDOWN, 0, 0);
+      if (this.#alive(slot.index)) this.#sendControl(slot.index, FrameType.SHUTDOWN, 0, 0);
     }
     this.#ringBells();
     setTimeout(() => void this.pool.destroy().catch(() => {}), 50).unref();
@@ -192,7 +195,7 @@ export class Engine {
 
   /** Whether some worker has attached and can take requests now. */
   get hasLiveWorker(): boolean {
-    for (const slot of this.table.slots) if (this.table.state(slot.index) === SlotState.ALIVE) return true;
+    for (const slot of this.table.slots) if (this.#alive(slot.index)) return true;
     return false;
   }
 
@@ -219,7 +222,7 @@ export class Engine {
   poolStats(sessionId: number): PoolStats[] {
     const asked = new Set<number>();
     for (const slot of this.table.slots) {
-      if (this.table.state(slot.index) !== SlotState.ALIVE || !this.#opened[slot.index]!.has(sessionId)) continue;
+      if (!this.#alive(slot.index) || !this.#opened[slot.index]!.has(sessionId)) continue;
       const id = this.#newStreamId();
       asked.add(id);
       this.#sendControl(slot.index, FrameType.STATS, id, sessionId);
@@ -256,7 +259,7 @@ export class Engine {
         .map((slot) => ({
           slot: slot.index,
           threadId: this.table.threadId(slot.index),
-          state: (['free', 'claimed', 'alive', 'dead'] as const)[this.table.state(slot.index)]!,
+          state: this.#stoppedSlots.has(slot.index) ? 'stopped' : (['free', 'claimed', 'alive', 'dead'] as const)[this.table.state(slot.index)]!,
           toWorkerBytes: slot.toWorker.used,
           toMainBytes: slot.toMain.used,
           ...this.table.counters(slot.index),
@@ -359,7 +362,7 @@ export class Engine {
       // Busy bells from other workers must not postpone noticing a dead one.
       if (t1 - this.#checkedAt >= SYNC_SLICE_MS) {
         this.#checkedAt = t1;
-        this.#buryStoppedWorkers();
+        this.#failStoppedWorkers();
         this.#failStalled();
       }
     }
@@ -485,7 +488,7 @@ export class Engine {
   }
 
   #fail(ex: Exchange, error: RequestException, tellWorker: boolean): void {
-    if (tellWorker && this.table.state(ex.slot) === SlotState.ALIVE) this.#sendControl(ex.slot, FrameType.CANCEL, ex.id, 0);
+    if (tellWorker && this.#alive(ex.slot)) this.#sendControl(ex.slot, FrameType.CANCEL, ex.id, 0);
     if (ex.head === null) ex.home?.unsettled();
     ex.error = error;
     this.#finish(ex);
@@ -504,12 +507,8 @@ export class Engine {
 
   /** A worker died: fail exactly its requests in flight, then free its slot for a replacement. */
   #buryWorker(slot: number): void {
-    const reason = this.#deathReasons[slot] ?? `transport worker ${this.table.threadId(slot)} exited`;
-    for (const ex of [...this.#exchanges.values()]) {
-      if (ex.slot === slot) {
-        this.#fail(ex, new ConnectionError(`Connection lost: ${reason} while this request was in flight`, { request: ex.request }), false);
-      }
-    }
+    this.#failSlot(slot, this.#deathReasons[slot] ?? `transport worker ${this.table.threadId(slot)} exited`);
+    this.#stoppedSlots.delete(slot);
     this.#opened[slot]!.clear();
     this.#deathReasons[slot] = null;
     this.#dirtySlots.delete(slot);
@@ -543,18 +542,28 @@ export class Engine {
     return worker !== undefined && hasStopped(worker);
   }
 
-  /** Marks the slots of stopped workers dead and buries them (their requests fail now). */
-  #buryStoppedWorkers(): void {
-    let buried = false;
-    for (const slot of this.table.slots) {
-      const state = this.table.state(slot.index);
-      if ((state === SlotState.ALIVE || state === SlotState.CLAIMED) && this.#stopped(slot.index)) {
-        this.#deathReasons[slot.index] ??= `transport worker ${this.table.threadId(slot.index)} stopped`;
-        this.table.markDead(slot.index);
-        buried = true;
+  #failSlot(slot: number, reason: string): void {
+    for (const ex of [...this.#exchanges.values()]) {
+      if (ex.slot === slot) {
+        this.#fail(ex, new ConnectionError(`Connection lost: ${reason} while this request was in flight`, { request: ex.request }), false);
       }
     }
-    if (buried) this.drain();
+  }
+
+  /**
+   * Fails the requests of workers that have stopped, after reading what they sent, and takes
+   * their slots out of use. The slot is freed only on the Worker's `exit` event (the usual
+   * burial): until then the thread may not be quite gone, and a replacement could not start
+   * before that event anyway.
+   */
+  #failStoppedWorkers(): void {
+    for (const slot of this.table.slots) {
+      const state = this.table.state(slot.index);
+      if (this.#stoppedSlots.has(slot.index) || (state !== SlotState.ALIVE && state !== SlotState.CLAIMED) || !this.#stopped(slot.index)) continue;
+      this.drain();
+      this.#stoppedSlots.add(slot.index);
+      this.#failSlot(slot.index, `transport worker ${this.table.threadId(slot.index)} stopped`);
+    }
   }
 
   // ---- slots and frames -------------------------------------------------------------
@@ -562,11 +571,11 @@ export class Engine {
   #pickSlot(sync: boolean): number {
     const slots = this.table.slots;
     const started = performance.now();
-    this.#buryStoppedWorkers();
+    this.#failStoppedWorkers();
     for (;;) {
       for (let i = 0; i < slots.length; i++) {
         const index = (this.#roundRobin + i) % slots.length;
-        if (this.table.state(index) === SlotState.ALIVE) {
+        if (this.#alive(index)) {
           this.#roundRobin = index + 1;
           return index;
         }
@@ -611,8 +620,8 @@ export class Engine {
   #sendFrame(slot: number, type: number, flags: number, stream: number, aux: number, payload: Uint8Array | undefined, start: number, end: number): void {
     const ring = this.table.slots[slot]!.toWorker;
     while (!ring.write(type, flags, stream, aux, payload, start, end)) {
-      if (this.#stopped(slot)) this.#buryStoppedWorkers();
-      if (this.table.state(slot) !== SlotState.ALIVE) return; // its requests are failed by #buryWorker
+      if (this.#stopped(slot)) this.#failStoppedWorkers();
+      if (!this.#alive(slot)) return; // its requests are failed by #failSlot
       const seen = ring.markBlocked(end - start);
       this.table.slots[slot]!.workerBell.ring();
       if (seen !== null) {
