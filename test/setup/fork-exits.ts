@@ -7,7 +7,7 @@
  * The line goes to stderr and, when NODEQUESTS_FORK_EXITS names a file, is appended to it.
  */
 import { ChildProcess } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
@@ -29,11 +29,12 @@ function fileOf(pid: number | undefined): string {
   }
 }
 
-export default function setup(): void {
+export default function setup(): (() => void) | void {
   const proto = ChildProcess.prototype as ChildProcess & { [PATCHED]?: true };
   if (proto[PATCHED]) return; // one global setup per vitest project
   proto[PATCHED] = true;
-  process.env[REGISTRY] = join(mkdtempSync(join(tmpdir(), 'nodequests-forks-')), 'files');
+  const dir = mkdtempSync(join(tmpdir(), 'nodequests-forks-'));
+  process.env[REGISTRY] = join(dir, 'files');
   // vitest ends every fork with kill() (SIGTERM) once its file is done: not a crash.
   const stopped = new WeakSet<ChildProcess>();
   const kill = proto.kill;
@@ -53,4 +54,5 @@ export default function setup(): void {
     }
     return emit.call(this, event, ...args);
   };
+  return () => rmSync(dir, { recursive: true, force: true });
 }
