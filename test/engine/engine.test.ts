@@ -148,6 +148,12 @@ describe('worker death under a blocked sync call', () => {
         expect(error).toBeInstanceOf(ConnectionError);
         expect((error as Error).message).toMatch(message);
         expect(ms).toBeLessThan(10_000);
+        // The call failed as soon as its own worker died; the other may take a moment longer
+        // (an exit runs on that worker's own loop). Waited for without turning this loop,
+        // which would let piscina replace them.
+        const nap = new Int32Array(new SharedArrayBuffer(4));
+        for (let i = 0; i < 500 && engine.diagnostics().workers.some((w) => w.state === 'alive'); i++) Atomics.wait(nap, 0, 0, 20);
+        expect(engine.diagnostics().workers.filter((w) => w.state === 'alive')).toEqual([]);
         const next = withSyncWatchdog(20_000, 'a sync call with every worker dead', () => {
           try {
             s.get(`${server.url}/status/200`);
