@@ -190,7 +190,28 @@ export class Engine {
       if (this.#alive(slot.index)) this.#sendControl(slot.index, FrameType.SHUTDOWN, 0, 0);
     }
     this.#ringBells();
-    setTimeout(() => void this.pool.destroy().catch(() => {}), 50).unref();
+    // A worker still loading its module is not terminated: a worker stopped in the middle of
+    // piscina's require() of our ES module takes the whole process down ("FATAL ERROR:
+    // v8::Module::IsGraphAsync must be used on an instantiated module", seen in the test
+    // suite when a short-lived engine was released while its workers were starting). The
+    // pool goes once every worker has attached (its module is loaded) or stopped; while one
+    // is loading, the timer holds the process open, since exiting would stop it too.
+    const released = performance.now();
+    const destroy = (): void => {
+      if (this.#workersLoading() && performance.now() - released < WORKER_START_LIMIT_MS) {
+        setTimeout(destroy, 20);
+        return;
+      }
+      void this.pool.destroy().catch(() => {});
+    };
+    const first = setTimeout(destroy, 50);
+    if (!this.#workersLoading()) first.unref();
+  }
+
+  /** Whether some worker of the pool has neither attached to a slot nor stopped. */
+  #workersLoading(): boolean {
+    const attached = new Set(this.table.slots.filter((slot) => this.table.state(slot.index) !== SlotState.FREE).map((slot) => this.table.threadId(slot.index)));
+    return this.pool.threads.some((worker) => !attached.has(worker.threadId) && !hasStopped(worker));
   }
 
   /** Whether some worker has attached and can take requests now. */
