@@ -11,6 +11,11 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Each works in both places (see the files): the suite's own environment (no proxy, CA
+    // bundle or .netrc of the machine's), and how a crashed test fork ended (its file, its
+    // signal or exit code), which vitest does not say.
+    globalSetup: ['test/setup/environment.ts', 'test/setup/fork-exits.ts'],
+    setupFiles: ['test/setup/environment.ts', 'test/setup/fork-exits.ts'],
     fileParallelism: true,
     maxWorkers: 2,
     projects: [

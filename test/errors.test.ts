@@ -65,13 +65,11 @@ describe('errors', () => {
   });
 
   it('ConnectTimeout is both a ConnectionError and a Timeout', () => {
-    const t0 = performance.now();
     const e = caught(() => s.get(`https://127.0.0.1:${silentPort}/`, { timeout: { connect: 300, read: 5000 } }));
     expect(e).toBeInstanceOf(ConnectTimeout);
     expect(e).toBeInstanceOf(ConnectionError);
     expect(e).toBeInstanceOf(Timeout);
     expect(e).not.toBeInstanceOf(ReadTimeout);
-    expect(performance.now() - t0).toBeLessThan(3000);
   });
 
   it('ReadTimeout when the head does not come, and when the body stalls', () => {

@@ -37,7 +37,7 @@ function attach(): void {
 attach();
 
 /** One-shot tasks, run through piscina. */
-export type WorkerTask = { op: 'stats' } | { op: 'exit'; code: number; delayMs?: number };
+export type WorkerTask = { op: 'stats' } | { op: 'exit'; code: number; delayMs?: number; threadId?: number };
 
 export default async function task(t: WorkerTask): Promise<unknown> {
   switch (t.op) {
@@ -45,7 +45,9 @@ export default async function task(t: WorkerTask): Promise<unknown> {
       return { threadId, inFlight: host?.inFlight ?? 0, memory: process.memoryUsage() };
     case 'exit':
       // Fault injection for tests: exit as a crashing worker would, after the task returns.
+      // With `threadId`, only that worker exits (piscina picks which worker runs a task).
+      if (t.threadId !== undefined && t.threadId !== threadId) return { threadId, exiting: false };
       setTimeout(() => process.exit(t.code), t.delayMs ?? 0);
-      return { threadId };
+      return { threadId, exiting: true };
   }
 }

@@ -1,8 +1,20 @@
 #!/usr/bin/env bash
 # Installs the loopback peers the interop tests use: Debian's nginx, and httpbin served by
-# gunicorn (scripts/interop/peers.mjs starts them). Idempotent and quiet; without root or
-# without apt-get it says so and exits 0, and the interop tests then skip, saying why.
+# gunicorn (scripts/interop/peers.mjs starts them). Idempotent and quiet. On CI (CI=true,
+# where the peers are required) any failure exits 1; elsewhere it says why and exits 0, and
+# the interop tests then skip, saying why.
 set -euo pipefail
+
+case "${CI:-}" in '' | 0 | false) on_ci=0 ;; *) on_ci=1 ;; esac
+# give_up MESSAGE: the peers cannot be installed.
+give_up() {
+  if [ "$on_ci" = 1 ]; then
+    echo "interop: $1 (CI=$CI requires the peers: failing)"
+    exit 1
+  fi
+  echo "interop: $1 (the interop tests will be skipped)"
+  exit 0
+}
 
 packages=(nginx python3-httpbin gunicorn tinyproxy dante-server)
 
@@ -19,30 +31,26 @@ if have_all; then
   exit 0
 fi
 if ! command -v apt-get >/dev/null 2>&1; then
-  echo "interop: apt-get is not available; cannot install ${packages[*]} (the interop tests will be skipped)"
-  exit 0
+  give_up "apt-get is not available; cannot install ${packages[*]}"
 fi
 sudo=()
 if [ "$(id -u)" -ne 0 ]; then
   if command -v sudo >/dev/null 2>&1 && sudo -n true >/dev/null 2>&1; then
     sudo=(sudo -n)
   else
-    echo "interop: not running as root (and no passwordless sudo); cannot install ${packages[*]} (the interop tests will be skipped)"
-    exit 0
+    give_up "not running as root (and no passwordless sudo); cannot install ${packages[*]}"
   fi
 fi
 
 export DEBIAN_FRONTEND=noninteractive
 echo "interop: installing ${packages[*]} with apt-get"
 if ! "${sudo[@]}" apt-get update -qq >/dev/null; then
-  echo "interop: apt-get update failed (the interop tests will be skipped)"
-  exit 0
+  give_up "apt-get update failed"
 fi
 if ! "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null; then
-  echo "interop: apt-get install ${packages[*]} failed (the interop tests will be skipped)"
-  exit 0
+  give_up "apt-get install ${packages[*]} failed"
 fi
 # Where an init system runs, Debian starts the packaged nginx on :80 right after installing it;
 # the tests start their own on free ports, so stop the one this install started.
 if [ -f /run/nginx.pid ]; then "${sudo[@]}" nginx -s stop >/dev/null 2>&1 || true; fi
-if have_all; then echo "interop: peers installed"; else echo "interop: installed, but some peer is still missing"; fi
+if have_all; then echo "interop: peers installed"; else give_up "installed, but some peer is still missing"; fi

@@ -82,7 +82,8 @@ export interface EngineDiagnostics {
   /** Sessions open on this engine. */
   sessions: number;
   inFlight: Array<{ id: number; slot: number; request: string; head: number | null; receivedBytes: number; unreadChunks: number; windowed: boolean; idleMs: number }>;
-  workers: SlotDescription[];
+  /** Per slot; `stopped`: the main thread saw its worker stop, the slot is not yet freed. */
+  workers: Array<Omit<SlotDescription, 'state'> & { state: SlotDescription['state'] | 'stopped' }>;
 }
 
 const engines = new Map<number, Engine>();
@@ -119,15 +120,20 @@ export class Engine {
   readonly #exchanges = new Map<number, Exchange>();
   readonly #sessions = new Map<number, TransportSessionConfig>();
   readonly #homes: Homes;
-  readonly #alive = (slot: number): boolean => this.table.state(slot) === SlotState.ALIVE;
+  /** A slot whose worker can take frames: attached, and not seen stopped. */
+  readonly #alive = (slot: number): boolean => this.table.state(slot) === SlotState.ALIVE && !this.#stoppedSlots.has(slot);
   /** Which sessions each slot has been told about. */
   readonly #opened: Array<Set<number>>;
   readonly #deathReasons: Array<string | null>;
   readonly #dirtySlots = new Set<number>();
+  /** Slots whose worker was seen stopped before its `exit` event came (see #failStoppedWorkers). */
+  readonly #stoppedSlots = new Set<number>();
   readonly #writer = new BinaryWriter(16 * 1024);
   readonly #reader = new BinaryReader(Buffer.alloc(0));
   readonly #keepAlive: NodeJS.Timeout;
-  readonly #watched = new WeakSet<Worker>();
+  /** Piscina's workers by threadId, to ask whether one has stopped (see {@link #stopped}). */
+  readonly #workers = new Map<number, Worker>();
+  #checkedAt = 0;
   #users = 0;
   #drainingSlot = 0;
   #drainedAt = 0;
@@ -169,6 +175,9 @@ export class Engine {
       atomics: 'disabled',
       workerData: this.table.init,
     });
+    // Piscina announces its first workers in a microtask, which a synchronous first call
+    // never lets run: they are watched from here.
+    this.#watchWorkers();
     this.pool.on('workerCreate', () => this.#watchWorkers());
     // A worker's crash is handled per request below; piscina's own report would be noise.
     this.pool.on('error', () => {});
@@ -206,15 +215,36 @@ export class Engine {
     // Hosts leave their Atomics.waitAsync loops first: ending a thread with a wait pending
     // is what the workers should not be put through.
     for (const slot of this.table.slots) {
-      if (this.table.state(slot.index) === SlotState.ALIVE) this.#sendControl(slot.index, FrameType.SHUTDOWN, 0, 0);
+      if (this.#alive(slot.index)) this.#sendControl(slot.index, FrameType.SHUTDOWN, 0, 0);
     }
     this.#ringBells();
-    setTimeout(() => void this.pool.destroy().catch(() => {}), 50).unref();
+    // A worker still loading its module is not terminated: a worker stopped in the middle of
+    // piscina's require() of our ES module takes the whole process down ("FATAL ERROR:
+    // v8::Module::IsGraphAsync must be used on an instantiated module", seen in the test
+    // suite when a short-lived engine was released while its workers were starting). The
+    // pool goes once every worker has attached (its module is loaded) or stopped; while one
+    // is loading, the timer holds the process open, since exiting would stop it too.
+    const released = performance.now();
+    const destroy = (): void => {
+      if (this.#workersLoading() && performance.now() - released < WORKER_START_LIMIT_MS) {
+        setTimeout(destroy, 20);
+        return;
+      }
+      void this.pool.destroy().catch(() => {});
+    };
+    const first = setTimeout(destroy, 50);
+    if (!this.#workersLoading()) first.unref();
+  }
+
+  /** Whether some worker of the pool has neither attached to a slot nor stopped. */
+  #workersLoading(): boolean {
+    const attached = new Set(this.table.slots.filter((slot) => this.table.state(slot.index) !== SlotState.FREE).map((slot) => this.table.threadId(slot.index)));
+    return this.pool.threads.some((worker) => !attached.has(worker.threadId) && !hasStopped(worker));
   }
 
   /** Whether some worker has attached and can take requests now. */
   get hasLiveWorker(): boolean {
-    for (const slot of this.table.slots) if (this.table.state(slot.index) === SlotState.ALIVE) return true;
+    for (const slot of this.table.slots) if (this.#alive(slot.index)) return true;
     return false;
   }
 
@@ -241,7 +271,7 @@ export class Engine {
   poolStats(sessionId: number): PoolStats[] {
     const asked = new Set<number>();
     for (const slot of this.table.slots) {
-      if (this.table.state(slot.index) !== SlotState.ALIVE || !this.#opened[slot.index]!.has(sessionId)) continue;
+      if (!this.#alive(slot.index) || !this.#opened[slot.index]!.has(sessionId)) continue;
       const id = this.#newStreamId();
       asked.add(id);
       this.#sendControl(slot.index, FrameType.STATS, id, sessionId);
@@ -274,7 +304,7 @@ export class Engine {
         windowed: ex.windowed,
         idleMs: Math.round(now - ex.lastActivity),
       })),
-      workers: this.table.describe(),
+      workers: this.table.describe().map((w) => (this.#stoppedSlots.has(w.slot) ? { ...w, state: 'stopped' } : w)),
     };
   }
 
@@ -377,8 +407,14 @@ export class Engine {
         bell.wait(seen, slice);
         blockedMs += performance.now() - t0;
       }
+      const t1 = performance.now();
       this.#noteWait(t0);
-      if (bell.sample() === seen) this.#failStalled();
+      // Busy bells from other workers must not postpone noticing a dead one.
+      if (t1 - this.#checkedAt >= SYNC_SLICE_MS) {
+        this.#checkedAt = t1;
+        this.#failStoppedWorkers();
+        this.#failStalled();
+      }
     }
   }
 
@@ -525,7 +561,7 @@ export class Engine {
   }
 
   #fail(ex: Exchange, error: RequestException, tellWorker: boolean): void {
-    if (tellWorker && this.table.state(ex.slot) === SlotState.ALIVE) this.#sendControl(ex.slot, FrameType.CANCEL, ex.id, 0);
+    if (tellWorker && this.#alive(ex.slot)) this.#sendControl(ex.slot, FrameType.CANCEL, ex.id, 0);
     if (ex.head === null) ex.home?.unsettled();
     ex.error = error;
     this.#finish(ex);
@@ -544,12 +580,8 @@ export class Engine {
 
   /** A worker died: fail exactly its requests in flight, then free its slot for a replacement. */
   #buryWorker(slot: number): void {
-    const reason = this.#deathReasons[slot] ?? `transport worker ${this.table.threadId(slot)} exited`;
-    for (const ex of [...this.#exchanges.values()]) {
-      if (ex.slot === slot) {
-        this.#fail(ex, new ConnectionError(`Connection lost: ${reason} while this request was in flight`, { request: ex.request }), false);
-      }
-    }
+    this.#failSlot(slot, this.#deathReasons[slot] ?? `transport worker ${this.table.threadId(slot)} exited`);
+    this.#stoppedSlots.delete(slot);
     this.#opened[slot]!.clear();
     this.#deathReasons[slot] = null;
     this.#dirtySlots.delete(slot);
@@ -559,10 +591,11 @@ export class Engine {
   /** Hooks the exit of every worker piscina runs, to catch deaths no exit hook reported. */
   #watchWorkers(): void {
     for (const worker of this.pool.threads) {
-      if (this.#watched.has(worker)) continue;
-      this.#watched.add(worker);
       const tid = worker.threadId;
+      if (this.#workers.has(tid)) continue;
+      this.#workers.set(tid, worker);
       worker.once('exit', (code) => {
+        this.#workers.delete(tid);
         if (this.#destroyed) return;
         for (const slot of this.table.slots) {
           const state = this.table.state(slot.index);
@@ -576,6 +609,36 @@ export class Engine {
     }
   }
 
+  /** Whether the worker serving `slot` has stopped (see {@link hasStopped}). */
+  #stopped(slot: number): boolean {
+    const worker = this.#workers.get(this.table.threadId(slot));
+    return worker !== undefined && hasStopped(worker);
+  }
+
+  #failSlot(slot: number, reason: string): void {
+    for (const ex of [...this.#exchanges.values()]) {
+      if (ex.slot === slot) {
+        this.#fail(ex, new ConnectionError(`Connection lost: ${reason} while this request was in flight`, { request: ex.request }), false);
+      }
+    }
+  }
+
+  /**
+   * Fails the requests of workers that have stopped, after reading what they sent, and takes
+   * their slots out of use. The slot is freed only on the Worker's `exit` event (the usual
+   * burial): until then the thread may not be quite gone, and a replacement could not start
+   * before that event anyway.
+   */
+  #failStoppedWorkers(): void {
+    for (const slot of this.table.slots) {
+      const state = this.table.state(slot.index);
+      if (this.#stoppedSlots.has(slot.index) || (state !== SlotState.ALIVE && state !== SlotState.CLAIMED) || !this.#stopped(slot.index)) continue;
+      this.drain();
+      this.#stoppedSlots.add(slot.index);
+      this.#failSlot(slot.index, `transport worker ${this.table.threadId(slot.index)} stopped`);
+    }
+  }
+
   // ---- slots and frames -------------------------------------------------------------
 
   readonly #pickForSync = (): number => this.#pickSlot(true);
@@ -584,17 +647,24 @@ export class Engine {
   #pickSlot(sync: boolean): number {
     const slots = this.table.slots;
     const started = performance.now();
+    this.#failStoppedWorkers();
     for (;;) {
       for (let i = 0; i < slots.length; i++) {
         const index = (this.#roundRobin + i) % slots.length;
-        if (this.table.state(index) === SlotState.ALIVE) {
+        if (this.#alive(index)) {
           this.#roundRobin = index + 1;
           return index;
         }
       }
       // No worker has attached yet (the pool is starting) or all have died. The slot table
       // is shared memory, so waiting needs no event loop; only a replacement of a dead
-      // worker needs one, hence the limit.
+      // worker needs one, hence the limit, and a synchronous caller whose every worker has
+      // stopped is told at once.
+      if (sync && this.#workers.size > 0 && [...this.#workers.values()].every(hasStopped)) {
+        throw new ConnectionError(
+          `Every transport worker (${this.#workers.size}) has died; their replacements start when the event loop turns, which a synchronous caller cannot wait for`,
+        );
+      }
       if (performance.now() - started > WORKER_START_LIMIT_MS) {
         throw new ConnectionError(
           `No transport worker became ready within ${WORKER_START_LIMIT_MS} ms` +
@@ -626,7 +696,8 @@ export class Engine {
   #sendFrame(slot: number, type: number, flags: number, stream: number, aux: number, payload: Uint8Array | undefined, start: number, end: number): void {
     const ring = this.table.slots[slot]!.toWorker;
     while (!ring.write(type, flags, stream, aux, payload, start, end)) {
-      if (this.table.state(slot) !== SlotState.ALIVE) return; // its requests are failed by #buryWorker
+      if (this.#stopped(slot)) this.#failStoppedWorkers();
+      if (!this.#alive(slot)) return; // its requests are failed by #failSlot
       const seen = ring.markBlocked(end - start);
       this.table.slots[slot]!.workerBell.ring();
       if (seen !== null) {
@@ -705,6 +776,19 @@ export class Engine {
   #assertOpen(): void {
     if (this.#destroyed) throw new SessionClosedError('The engine has been shut down');
   }
+}
+
+/**
+ * Whether a worker thread has stopped: terminated, exited, or ended by an uncaught
+ * exception. Read without the event loop, so a blocked synchronous caller notices a death
+ * that no exit hook reported (`terminate()`); the Worker's `exit` event only reaches it once
+ * the loop turns. From the moment a worker stops until that event, Node answers its event-
+ * loop idle time with -1 (read from the Worker's native state under its lock): Node 20, 22
+ * and 24 alike, which test/engine/engine.test.ts holds it to. Before the loop has seen the
+ * worker come online the answer is 0, so a worker is never taken for dead too early.
+ */
+function hasStopped(worker: Worker): boolean {
+  return worker.performance.eventLoopUtilization().idle < 0;
 }
 
 function flattenHeaders(request: PreparedRequest): string[] {

@@ -30,7 +30,9 @@ export function classify(err: unknown, target: string, bodyStarted: boolean, pro
   const failure = classifyDirect(err, target, bodyStarted);
   // Through a proxy, what fails before a response is the proxy's doing (or its report of
   // the target's): either way the user must look at the proxy.
-  if (proxy !== null && !bodyStarted && (failure.code === TransportCode.CONNECTION || failure.code === TransportCode.CONNECT_TIMEOUT)) {
+  // undici's ProxyAgent turns a forward proxy's 407 into an invalid-argument error.
+  const refused = failure.code === TransportCode.INVALID_OPTION && failure.message.includes('(407)');
+  if (proxy !== null && !bodyStarted && (failure.code === TransportCode.CONNECTION || failure.code === TransportCode.CONNECT_TIMEOUT || refused)) {
     return { code: TransportCode.PROXY, message: `Proxy ${proxy} failed for ${target}: ${failure.message}` };
   }
   return failure;

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AsyncSession, ConnectionError, InvalidOption, Session } from '../../dist/src/index.js';
 import { Engine } from '../../dist/src/engine/engine.js';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { withSyncWatchdog } from '../helpers/sync-watchdog.js';
 
 let server: ServerProcess;
 beforeAll(async () => {
@@ -58,21 +59,120 @@ describe('worker death', () => {
       engine.release();
     }
   });
+});
 
-  it('a sync session survives the death of one of its workers', async () => {
+describe('worker death under a blocked sync call', () => {
+  // The call is blocked in Atomics.wait while its worker dies: nothing on the event loop
+  // (the Worker's exit event included) can run until it returns. `timeout: null` takes the
+  // stall limit away too, so only the engine's own check of the worker can release it.
+  /** Kills one worker (by threadId), or all. */
+  type Kill = (engine: Engine, which: number | 'all') => void;
+  const terminate: Kill = (engine, which) => {
+    for (const w of engine.pool.threads) if (which === 'all' || w.threadId === which) void w.terminate();
+  };
+  const exit: Kill = (engine, which) => {
+    // Piscina hands each idle worker one task (the rest would wait for the event loop):
+    // every worker, or only the targeted one, exits with code 7.
+    const threadId = which === 'all' ? undefined : which;
+    for (let i = 0; i < engine.size; i++) void engine.pool.run({ op: 'exit', code: 7, threadId }).catch(() => {});
+  };
+  const cases: Array<[string, Kill, RegExp]> = [
+    ['is terminated', terminate, /transport worker (\d+) stopped while this request was in flight/],
+    ['calls process.exit', exit, /transport worker (\d+) exited with code 7 while this request was in flight/],
+  ];
+
+  /** A sync session on two workers that the event loop has seen start, both carrying it. */
+  async function twoWorkers(): Promise<{ s: Session; engine: Engine }> {
     const s = new Session({ workers: 2 });
-    try {
-      expect(s.get(`${server.url}/status/200`).statusCode).toBe(200);
-      const engine = Engine.acquire(2);
-      await engine.pool.run({ op: 'exit', code: 3 }).catch(() => {});
-      await new Promise((r) => setTimeout(r, 50));
-      engine.release();
-      // Whichever worker is left (or its replacement) serves the next calls.
-      for (let i = 0; i < 4; i++) expect(s.get(`${server.url}/status/204`).statusCode).toBe(204);
-    } finally {
-      s.close();
-    }
-  });
+    const engine = Engine.acquire(2);
+    await engine.whenLive();
+    for (let i = 0; i < 50 && engine.diagnostics().workers.filter((w) => w.state === 'alive').length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(engine.diagnostics().workers.filter((w) => w.state === 'alive')).toHaveLength(2);
+    for (let i = 0; i < 2; i++) expect(s.get(`${server.url}/status/200`).statusCode).toBe(200);
+    return { s, engine };
+  }
+
+  /** The sync call under test: the server sends a head and 7 bytes of 100, then nothing. */
+  function stalledCall(s: Session, engine: Engine, kill: (slotThread: number) => void): { error: unknown; ms: number } {
+    let killed = false;
+    const t0 = performance.now();
+    const error = withSyncWatchdog(20_000, 'a sync call whose worker died', () => {
+      try {
+        s.get(`${server.url}/stall-body`, {
+          timeout: null,
+          hooks: {
+            onDownload: () => {
+              if (killed) return;
+              killed = true;
+              const [flight] = engine.diagnostics().inFlight;
+              kill(engine.table.threadId(flight!.slot));
+            },
+          },
+        });
+        return null;
+      } catch (e) {
+        return e;
+      }
+    });
+    expect(killed).toBe(true);
+    return { error, ms: performance.now() - t0 };
+  }
+
+  for (const [how, kill, message] of cases) {
+    it(`a call whose worker ${how} mid-call fails at once with a ConnectionError, and the next call goes to the other worker`, async () => {
+      const { s, engine } = await twoWorkers();
+      try {
+        let victim = 0;
+        const { error, ms } = stalledCall(s, engine, (tid) => {
+          victim = tid;
+          kill(engine, tid);
+        });
+        expect(error).toBeInstanceOf(ConnectionError);
+        expect((error as Error).message).toMatch(message);
+        expect(Number(message.exec((error as Error).message)![1])).toBe(victim);
+        // The engine looks every 250 ms; the watchdog above is what a hang would meet.
+        expect(ms).toBeLessThan(10_000);
+        // Without a turn of the event loop (no replacement yet): the survivor serves.
+        for (let i = 0; i < 3; i++) expect(s.get(`${server.url}/status/204`).statusCode).toBe(204);
+        expect(engine.diagnostics().workers.filter((w) => w.state === 'alive').map((w) => w.threadId)).not.toContain(victim);
+      } finally {
+        s.close();
+        engine.release();
+      }
+    });
+
+    it(`when every worker ${how} mid-call, the call fails at once, the next sync call says why, and a call after the pool's replacements works`, async () => {
+      const { s, engine } = await twoWorkers();
+      try {
+        const { error, ms } = stalledCall(s, engine, () => kill(engine, 'all'));
+        expect(error).toBeInstanceOf(ConnectionError);
+        expect((error as Error).message).toMatch(message);
+        expect(ms).toBeLessThan(10_000);
+        // The call failed as soon as its own worker died; the other may take a moment longer
+        // (an exit runs on that worker's own loop). Waited for without turning this loop,
+        // which would let piscina replace them.
+        const nap = new Int32Array(new SharedArrayBuffer(4));
+        for (let i = 0; i < 500 && engine.diagnostics().workers.some((w) => w.state === 'alive'); i++) Atomics.wait(nap, 0, 0, 20);
+        expect(engine.diagnostics().workers.filter((w) => w.state === 'alive')).toEqual([]);
+        const next = withSyncWatchdog(20_000, 'a sync call with every worker dead', () => {
+          try {
+            s.get(`${server.url}/status/200`);
+            return null;
+          } catch (e) {
+            return e;
+          }
+        });
+        expect(next).toBeInstanceOf(ConnectionError);
+        expect((next as Error).message).toMatch(/Every transport worker \(2\) has died; their replacements start when the event loop turns/);
+        // Piscina replaces the workers once the loop turns.
+        await engine.whenLive();
+        expect(s.get(`${server.url}/status/201`).statusCode).toBe(201);
+      } finally {
+        s.close();
+        engine.release();
+      }
+    });
+  }
 });
 
 describe('frame sizes', () => {
@@ -190,12 +290,17 @@ describe('upload backpressure', () => {
     }
     await using s = new AsyncSession();
     const pending = s.post(url, { data: body() });
-    await new Promise((r) => setTimeout(r, 800));
-    const stalledAt = produced;
-    await new Promise((r) => setTimeout(r, 300));
-    // Bounded by the upload window and the socket buffers, far short of 64 MiB, and not moving.
+    // The producer fills the upload window and the socket buffers, then stops: wait (up to
+    // 20 s on a loaded machine) until it has not moved for half a second.
+    let stalledAt = -1;
+    for (const t0 = performance.now(); stalledAt !== produced; ) {
+      if (performance.now() - t0 > 20_000) throw new Error(`the producer never stalled: ${produced} bytes produced`);
+      stalledAt = produced;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    // Bounded by the upload window and the socket buffers, far short of 64 MiB.
+    expect(stalledAt).toBeGreaterThan(0);
     expect(stalledAt).toBeLessThan(16 << 20);
-    expect(produced).toBe(stalledAt);
     release();
     const r = await pending;
     expect(r.text).toBe(String(64 << 20));

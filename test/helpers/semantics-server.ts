@@ -16,6 +16,8 @@ export interface SemanticsServer {
   tls: string | null;
   /** How many times a counted route (flaky, reset, slow-once, digest) saw this id. */
   count(id: string): Promise<number>;
+  /** The pauses (ms) between consecutive hits of this id, as the server saw them arrive. */
+  gaps(id: string): Promise<number[]>;
   close(): Promise<void>;
 }
 
@@ -46,6 +48,8 @@ export async function startSemanticsServer(tls?: { certPath: string; keyPath: st
   while (!line.includes('\n')) line += ((await once(child.stdout!, 'data')) as [Buffer])[0].toString();
   const { port, otherPort, tlsPort } = JSON.parse(line) as { port: number; otherPort: number; tlsPort: number };
   const base = `http://127.0.0.1:${port}`;
+  // fetch from this thread: the server is in another process, so this never deadlocks.
+  const counted = async (id: string) => (await (await fetch(`${base}/count?id=${encodeURIComponent(id)}`)).json()) as { count: number; gaps: number[] };
   return {
     base,
     otherPort: `http://127.0.0.1:${otherPort}`,
@@ -53,9 +57,10 @@ export async function startSemanticsServer(tls?: { certPath: string; keyPath: st
     port,
     tls: tlsPort ? `https://127.0.0.1:${tlsPort}` : null,
     async count(id) {
-      // fetch from this thread: the server is in another process, so this never deadlocks.
-      const r = await fetch(`${base}/count?id=${encodeURIComponent(id)}`);
-      return ((await r.json()) as { count: number }).count;
+      return (await counted(id)).count;
+    },
+    async gaps(id) {
+      return (await counted(id)).gaps;
     },
     async close() {
       child.stdin!.end();

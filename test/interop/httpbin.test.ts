@@ -1,12 +1,12 @@
 // httpbin 0.7 under gunicorn (Debian's packages), in other processes on loopback: what a
-// real server makes of our requests. Skipped, saying why, when httpbin is not installed
-// (scripts/interop/install.sh installs it).
+// real server makes of our requests. Off CI, skipped (saying why) when httpbin is not
+// installed; on CI that fails the file (scripts/interop/install.sh installs it).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AsyncResponse, AsyncSession, HTTPError, Session } from '../../dist/src/index.js';
 import { checkPeers, startPeers, type Peer } from '../../scripts/interop/peers.mjs';
+import { skipWithout } from '../helpers/interop.js';
 
-const missing = checkPeers().httpbin;
-if (missing !== null) console.log(`interop: skipping the httpbin tests: ${missing}`);
+const skip = skipWithout('httpbin', checkPeers().httpbin);
 
 interface Echo {
   args: Record<string, string>;
@@ -18,7 +18,7 @@ interface Echo {
   url: string;
 }
 
-describe.skipIf(missing !== null)('httpbin interop', () => {
+describe.skipIf(skip)('httpbin interop', () => {
   let peer: Peer;
   let base: string;
   let s: Session;

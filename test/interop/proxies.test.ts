@@ -6,10 +6,10 @@ import { AsyncSession, ProxyError } from '../../dist/src/index.js';
 // @ts-expect-error: a plain JavaScript module of the project's scripts
 import { checkProxies, startDante, startTinyproxy } from '../../scripts/interop/proxies.mjs';
 import { makePki, type TestPki } from '../helpers/certs.js';
+import { skipWithout } from '../helpers/interop.js';
 
 const missing = checkProxies() as { tinyproxy: string | null; dante: string | null };
-if (missing.tinyproxy) console.log(`interop: skipping the tinyproxy tests: ${missing.tinyproxy}`);
-if (missing.dante) console.log(`interop: skipping the dante tests: ${missing.dante}`);
+const skip = { tinyproxy: skipWithout('tinyproxy', missing.tinyproxy), dante: skipWithout('dante', missing.dante) };
 
 let target: http.Server;
 let secure: https.Server;
@@ -29,12 +29,12 @@ beforeAll(async () => {
   await new Promise<void>((r) => secure.listen(0, '127.0.0.1', r));
   const securePort = (secure.address() as AddressInfo).port;
   secureUrl = `https://127.0.0.1:${securePort}`;
-  if (!missing.tinyproxy) {
+  if (!skip.tinyproxy) {
     const t = await startTinyproxy({ connectPorts: [securePort] });
     tinyproxy = t;
     stops.push(t.stop);
   }
-  if (!missing.dante) {
+  if (!skip.dante) {
     const d = await startDante();
     dante = d;
     stops.push(d.stop);
@@ -46,7 +46,7 @@ afterAll(() => {
   secure.close();
 });
 
-describe.skipIf(missing.tinyproxy !== null)('through Debian tinyproxy', () => {
+describe.skipIf(skip.tinyproxy)('through Debian tinyproxy', () => {
   it('an http GET goes through the forward proxy (it adds Via)', async () => {
     await using s = new AsyncSession({ proxies: { http: tinyproxy!.url } });
     const r = await s.get(`${plainUrl}/a`);
@@ -66,7 +66,7 @@ describe.skipIf(missing.tinyproxy !== null)('through Debian tinyproxy', () => {
   });
 });
 
-describe.skipIf(missing.dante !== null)('through Debian dante (SOCKS5)', () => {
+describe.skipIf(skip.dante)('through Debian dante (SOCKS5)', () => {
   it('an http GET and an https GET go through socks5h', async () => {
     await using s = new AsyncSession({ proxies: { all: dante!.url }, verify: pki.caPath });
     expect((await s.get(`${plainUrl}/d`)).text).toBe('via=- /d');

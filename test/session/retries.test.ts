@@ -40,22 +40,24 @@ describe.each(['sync', 'async'] as Kind[])('retries (%s)', (kind) => {
     });
   });
 
-  it('Retry-After is waited for (loosely measured); respectRetryAfter: false and backoffMax cut the wait', async () => {
+  it('Retry-After is waited for; respectRetryAfter: false and backoffMax cut the wait (pauses measured at the server)', async () => {
+    const waited = uid('ra');
     await withClient(kind, { retries: { total: 1, statusForcelist: [503] } }, async (c) => {
-      const t0 = performance.now();
-      expect((await c.get(`${srv.base}/flaky?id=${uid('ra')}&fail=1&retry_after=1`)).statusCode).toBe(200);
-      expect(performance.now() - t0).toBeGreaterThanOrEqual(900);
+      expect((await c.get(`${srv.base}/flaky?id=${waited}&fail=1&retry_after=1`)).statusCode).toBe(200);
     });
-    await withClient(kind, { retries: { total: 1, statusForcelist: [503], respectRetryAfter: false } }, async (c) => {
-      const t0 = performance.now();
-      expect((await c.get(`${srv.base}/flaky?id=${uid('ra')}&fail=1&retry_after=5`)).statusCode).toBe(200);
-      expect(performance.now() - t0).toBeLessThan(2500);
-    });
-    await withClient(kind, { retries: { total: 1, statusForcelist: [503], backoffMax: 100 } }, async (c) => {
-      const t0 = performance.now();
-      expect((await c.get(`${srv.base}/flaky?id=${uid('ra')}&fail=1&retry_after=30`)).statusCode).toBe(200);
-      expect(performance.now() - t0).toBeLessThan(2500);
-    });
+    // The clocks of the two processes differ in when they start, not in their rate.
+    expect((await srv.gaps(waited))[0]).toBeGreaterThanOrEqual(950);
+    // Ten minutes asked for: not sitting them out is what is checked, with all the margin a
+    // loaded machine needs.
+    for (const option of [{ respectRetryAfter: false }, { backoffMax: 100 }]) {
+      const id = uid('ra');
+      await withClient(kind, { retries: { total: 1, statusForcelist: [503], ...option } }, async (c) => {
+        expect((await c.get(`${srv.base}/flaky?id=${id}&fail=1&retry_after=600`)).statusCode).toBe(200);
+      });
+      const gaps = await srv.gaps(id);
+      expect(gaps).toHaveLength(1);
+      expect(gaps[0]).toBeLessThan(20_000);
+    }
   });
 
   it('Retry-After as an HTTP date is waited for too (loosely measured)', async () => {
@@ -239,17 +241,11 @@ describe('retries (async only)', () => {
     for (const make of [() => Readable.from([Buffer.from('stream body')]), async function* () { yield Buffer.from('stream body'); }]) {
       const id = uid('stream');
       const outcome = await s.put(`${srv.base}/flaky?id=${id}&fail=1`, { data: make() }).then((r) => r, (e: Error) => e);
-      if (outcome instanceof Error) {
-        // Telling the user it could not be sent again is fine ...
-        expect(outcome).toBeInstanceOf(StreamConsumedError);
-      } else if (outcome.statusCode === 200) {
-        // ... sending it whole is fine; an empty body with Content-Length: 0 is not.
-        expect({ body: echoOf(outcome).body, length: echoOf(outcome).headers['content-length'] }).toEqual({ body: 'stream body', length: undefined });
-      } else {
-        // ... and so is not retrying (the 503 is the response).
-        expect(outcome.statusCode).toBe(503);
-        expect(await srv.count(id)).toBe(1);
-      }
+      // A body that cannot be sent again is not retried: the 503 is the response, and the
+      // server saw one attempt (never a second one with an empty body).
+      expect(outcome).not.toBeInstanceOf(Error);
+      expect((outcome as Response).statusCode).toBe(503);
+      expect(await srv.count(id)).toBe(1);
     }
   });
 
@@ -258,9 +254,10 @@ describe('retries (async only)', () => {
     const controller = new AbortController();
     const t0 = performance.now();
     setTimeout(() => controller.abort(), 200);
-    const e = await rejection(s.get(`${srv.base}/flaky?id=${uid('abort')}&fail=5&retry_after=5`, { signal: controller.signal }));
+    const e = await rejection(s.get(`${srv.base}/flaky?id=${uid('abort')}&fail=5&retry_after=60`, { signal: controller.signal }));
     expect(e).toBeInstanceOf(RequestAborted);
-    expect(performance.now() - t0).toBeLessThan(2000);
+    // Not the minute asked for (the margin is for a loaded machine).
+    expect(performance.now() - t0).toBeLessThan(20_000);
   });
 
   it('concurrent calls keep their own attempt counts', async () => {

@@ -35,13 +35,14 @@ describe('happy eyeballs', () => {
   });
 
   it('with it, the live address answers at once and the other attempt is dropped', async () => {
-    await using s = new AsyncSession({ resolver: resolver(), timeout: { connect: 600, read: 5000 }, happyEyeballs: true, workers: 1 });
+    await using s = new AsyncSession({ resolver: resolver(), timeout: { connect: 10_000, read: 15_000 }, happyEyeballs: true, workers: 1 });
     // The worker is up before the clock starts: only the connection is timed.
     await s.get(`http://127.0.0.1:${port}/`);
     const t0 = performance.now();
     const r = await s.get(`http://dual.test:${port}/`);
     expect(r.text).toBe('live');
-    expect(performance.now() - t0).toBeLessThan(400);
+    // Not the ten seconds the dead address would cost (the margin is for a loaded machine).
+    expect(performance.now() - t0).toBeLessThan(5000);
   });
 
   it('with only dead addresses, the error says the connection timed out', async () => {

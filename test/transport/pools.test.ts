@@ -2,16 +2,27 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AsyncSession } from '../../dist/src/index.js';
+import { until } from '../helpers/until.js';
 
 interface Counted {
   url: string;
   open: Set<Socket>;
   maxOpen: number;
   server: http.Server;
+  /** While true, answers wait in `held` until released. */
+  hold: boolean;
+  held: Array<() => void>;
 }
 
 async function countedServer(delayMs = 0): Promise<Counted> {
-  const c: Counted = { url: '', open: new Set(), maxOpen: 0, server: http.createServer((_req, res) => setTimeout(() => res.end('ok'), delayMs)) };
+  const c: Counted = {
+    url: '',
+    open: new Set(),
+    maxOpen: 0,
+    hold: false,
+    held: [],
+    server: http.createServer((_req, res) => (c.hold ? c.held.push(() => res.end('ok')) : setTimeout(() => res.end('ok'), delayMs))),
+  };
   c.server.on('connection', (s) => {
     c.open.add(s);
     c.maxOpen = Math.max(c.maxOpen, c.open.size);
@@ -59,7 +70,7 @@ describe('pools', () => {
       open = false;
       maxOpen = 0;
       const inFlight = Promise.all(Array.from({ length: 20 }, () => s.get(url)));
-      for (let waited = 0; held.length < 8 && waited < 5000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+      await until(() => held.length === 8, () => `${held.length} of 8 requests held at the server`);
       expect(mine().map((p) => [p.connected, p.running + p.pending])).toEqual([
         [4, 10],
         [4, 10],
@@ -80,8 +91,7 @@ describe('pools', () => {
     await s.get(a!.url);
     expect(a!.open.size).toBe(1);
     await s.get(b!.url); // a's pool is closed to make room
-    await new Promise((r) => setTimeout(r, 100));
-    expect(a!.open.size).toBe(0);
+    await until(() => a!.open.size === 0, () => `a still has ${a!.open.size} connection(s) open`);
     expect(b!.open.size).toBe(1);
   });
 });
@@ -92,14 +102,18 @@ describe('inspecting a session', () => {
     const [slow, a] = servers;
     await using s = new AsyncSession({ workers: 1, poolMaxsize: 2 });
     await s.get(a!.url);
+    // Held at the server: two on the pool's two connections, the third queued behind them.
+    slow!.hold = true;
     const inFlight = Promise.all([s.get(slow!.url), s.get(slow!.url), s.get(slow!.url)]);
-    await new Promise((r) => setTimeout(r, 50));
+    await until(() => slow!.held.length === 2, () => `${slow!.held.length} of 2 requests held at the server`);
     const pools = s.pools();
     const slowPool = pools.find((p) => p.origin === new URL(slow!.url).origin)!;
     expect(slowPool.running + slowPool.pending).toBe(3);
     expect(slowPool.connected).toBe(2);
     expect(pools.find((p) => p.origin === new URL(a!.url).origin)).toMatchObject({ connected: 1, running: 0, pending: 0 });
     expect(inspect(s)).toMatch(/^<AsyncSession pools=\[.*127\.0\.0\.1.*\(2 open, \d running, \d queued\)/);
+    slow!.hold = false; // the third is answered as it comes
+    for (const answer of slow!.held.splice(0)) answer();
     await inFlight;
   });
 });
