@@ -47,10 +47,13 @@ const SYNC_SLICE_MS = 250;
 /**
  * Spinning before sleeping (see {@link Engine.waitUntil}): only while this few requests are
  * in flight (a busy engine gets frames without sleeping anyway, and a spinning main thread
- * would take a core from the workers), and only while replies come within SPIN_US.
+ * would take a core from the workers), and only while replies have been coming within the
+ * spin. A blocked sync caller has nothing else to do, so it spins longer; an async one holds
+ * its event loop while it spins, so it spins less.
  */
 const SPIN_MAX_IN_FLIGHT = 2;
-const SPIN_US = 150;
+const SYNC_SPIN_US = 1000;
+const ASYNC_SPIN_US = 250;
 /** How long a sync caller waits for a live worker before giving up. */
 const WORKER_START_LIMIT_MS = 10_000;
 
@@ -402,7 +405,7 @@ export class Engine {
       if (done()) return;
       this.#ringBells();
       const t0 = performance.now();
-      if (!bell.spin(seen, this.#spinBudget())) {
+      if (!bell.spin(seen, this.#spinBudget(SYNC_SPIN_US))) {
         const slice = wakeAt ? Math.max(0, Math.min(SYNC_SLICE_MS, wakeAt() - t0)) : SYNC_SLICE_MS;
         bell.wait(seen, slice);
         blockedMs += performance.now() - t0;
@@ -423,8 +426,8 @@ export class Engine {
    * than a small request's whole work. Spinning pays only when a reply is due within the
    * spin, so only with few requests in flight and while recent replies came that fast.
    */
-  #spinBudget(): number {
-    return this.#exchanges.size <= SPIN_MAX_IN_FLIGHT && this.#replyUs < SPIN_US ? SPIN_US : 0;
+  #spinBudget(spinUs: number): number {
+    return this.#exchanges.size <= SPIN_MAX_IN_FLIGHT && this.#replyUs < spinUs ? spinUs : 0;
   }
 
   #noteWait(t0: number): void {
@@ -459,7 +462,7 @@ export class Engine {
         if (this.#exchanges.size === 0) break;
         // With a reply due soon, a short spin beats the thread hop of a waitAsync wake-up.
         const t0 = performance.now();
-        if (!bell.spin(seen, this.#spinBudget())) await bell.waitAsync(seen);
+        if (!bell.spin(seen, this.#spinBudget(ASYNC_SPIN_US))) await bell.waitAsync(seen);
         this.#noteWait(t0);
       }
     } finally {
