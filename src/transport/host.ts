@@ -137,26 +137,22 @@ export class TransportHost {
   #startRequest(stream: number, sessionId: number, bytes: Buffer, start: number, length: number): void {
     const head = decodeRequestHead(this.#reader.at(bytes, start, start + length));
     const session = this.#sessions.get(sessionId);
-    let url: URL;
+    let target: Target;
     try {
       if (!session) throw new TransportError(TransportCode.CONNECTION, `Session ${sessionId} is not open in this worker`);
-      url = new URL(head.url);
+      target = targetOf(head.url);
     } catch (err) {
       this.#failEarly(stream, err);
       return;
     }
-    // A unix socket URL carries the socket path as its (percent-encoded) host; undici
-    // wants an http origin and the path as a connect option.
-    const socketPath = url.protocol === 'http+unix:' ? decodeURIComponent(url.hostname) : null;
-    const origin = socketPath === null ? url.origin : 'http://localhost';
-    const target = socketPath === null ? origin : `http+unix://${socketPath}`;
+    const { origin, path, socketPath, name } = target;
     let pool: OriginPool;
     try {
       pool = session!.poolFor(origin, head.connectTimeout, head.tls, socketPath, head.proxy, false);
     } catch (err) {
       // A target undici refuses (it should not get here: the main thread checks schemes)
       // fails this request only, never the worker.
-      this.#failEarly(stream, new TransportError(TransportCode.INVALID_URL, `Cannot send to ${target}: ${(err as Error).message}`));
+      this.#failEarly(stream, new TransportError(TransportCode.INVALID_URL, `Cannot send to ${name}: ${(err as Error).message}`));
       return;
     }
     let body: Buffer | UploadSource | null = null;
@@ -172,7 +168,7 @@ export class TransportHost {
     }
     const options: Dispatcher.DispatchOptions = {
       origin,
-      path: url.pathname + url.search,
+      path,
       method: head.method,
       headers: head.headers,
       body: body as Buffer | null,
@@ -193,7 +189,7 @@ export class TransportHost {
       next.dispatch(options, handler as unknown as Dispatcher.DispatchHandler);
       return next;
     };
-    const handler = new ExchangeHandler(stream, head, target, pool, this.outbox, this.#connections, this.#onStreamDone, replay);
+    const handler = new ExchangeHandler(stream, head, name, pool, this.outbox, this.#connections, this.#onStreamDone, replay);
     this.#streams.set(stream, { handler, upload });
     this.outbox.count(WorkerCounter.STREAMS, 1);
     // The legacy callback shape (onHeaders with raw header buffers) skips undici's header
@@ -211,4 +207,36 @@ export class TransportHost {
   readonly #onStreamDone = (stream: number): void => {
     if (this.#streams.delete(stream)) this.outbox.count(WorkerCounter.STREAMS, -1);
   };
+}
+
+/** Where a request goes, as undici wants it: an origin and a path, or a unix socket. */
+interface Target {
+  origin: string;
+  path: string;
+  socketPath: string | null;
+  /** How errors name it. */
+  name: string;
+}
+
+/**
+ * Splits a URL the main thread sent. It is always absolute and serialized by WHATWG URL
+ * (default ports dropped, no fragment), so for http(s) the origin is everything before the
+ * first slash after the authority: no parse per request. A unix socket URL carries the
+ * socket path as its (percent-encoded) host; undici wants an http origin and the path as a
+ * connect option.
+ */
+function targetOf(href: string): Target {
+  if (href.startsWith('http+unix:')) {
+    const url = new URL(href);
+    const socketPath = decodeURIComponent(url.hostname);
+    return { origin: 'http://localhost', path: url.pathname + url.search, socketPath, name: `http+unix://${socketPath}` };
+  }
+  const slash = href.indexOf('/', href.indexOf('//') + 2);
+  const origin = slash === -1 ? href : href.slice(0, slash);
+  if (origin.includes('@')) {
+    // Credentials left in the authority: the origin leaves them out.
+    const url = new URL(href);
+    return { origin: url.origin, path: url.pathname + url.search, socketPath: null, name: url.origin };
+  }
+  return { origin, path: slash === -1 ? '/' : href.slice(slash), socketPath: null, name: origin };
 }

@@ -19,6 +19,9 @@ export class SessionTransport {
   readonly config: TransportSessionConfig;
   /** In least-recently-used order: a use moves a pool to the end. */
   readonly #pools = new Map<string, OriginPool>();
+  /** The pool used last and its key: most requests go where the one before went. */
+  #lastKey = '';
+  #lastPool: OriginPool | null = null;
 
   readonly #dialing: Dialing;
 
@@ -35,6 +38,8 @@ export class SessionTransport {
    */
   poolFor(origin: string, connectTimeout: number, tls: string, socketPath: string | null, proxy: string, http1Only: boolean): OriginPool {
     const key = `${socketPath ?? origin}|${connectTimeout}|${tls}|${proxy}|${http1Only ? 1 : ''}`;
+    // The pool used last is already the most recent in LRU order: nothing to move.
+    if (key === this.#lastKey && this.#lastPool !== null) return this.#lastPool;
     let entry = this.#pools.get(key);
     if (entry) {
       this.#pools.delete(key);
@@ -56,6 +61,8 @@ export class SessionTransport {
       this.#evictBeyond(this.config.poolConnections - 1);
     }
     this.#pools.set(key, entry);
+    this.#lastKey = key;
+    this.#lastPool = entry;
     return entry;
   }
 
@@ -66,6 +73,7 @@ export class SessionTransport {
   async close(): Promise<void> {
     const pools = [...this.#pools.values()];
     this.#pools.clear();
+    this.#lastPool = null;
     await Promise.allSettled(pools.map((p) => p.destroy()));
   }
 
@@ -74,6 +82,7 @@ export class SessionTransport {
     for (const [key, pool] of this.#pools) {
       if (this.#pools.size <= keep) break;
       this.#pools.delete(key);
+      if (pool === this.#lastPool) this.#lastPool = null;
       void pool.close().catch(() => {});
     }
   }
