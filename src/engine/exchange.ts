@@ -30,6 +30,12 @@ export interface ReceivedHead {
  * then holds it once, not twice, at the moment it is complete.
  */
 const ONE_BUFFER_MIN = 64 * 1024;
+/**
+ * ...and at most this big: an announced length is the server's word, and a bigger buffer
+ * allocated up front for a body that never comes is memory taken for nothing (chunks grow
+ * only as bytes arrive). The worker announces nothing past the request's `maxBodySize`.
+ */
+const ONE_BUFFER_MAX = 256 << 20;
 
 export class Exchange {
   readonly id: number;
@@ -115,7 +121,7 @@ export class Exchange {
   /** Keeps `bytes[start, start + length)` of the body (copied: the ring's room is reused). */
   receive(bytes: Buffer, start: number, length: number): void {
     let whole = this.#whole;
-    if (whole === null && this.receivedBytes === 0 && !this.windowed && this.head !== null && this.head.bodyLength >= ONE_BUFFER_MIN) {
+    if (whole === null && this.receivedBytes === 0 && !this.windowed && this.head !== null && this.head.bodyLength >= ONE_BUFFER_MIN && this.head.bodyLength <= ONE_BUFFER_MAX) {
       whole = this.#whole = Buffer.allocUnsafe(this.head.bodyLength);
     }
     if (whole !== null && this.receivedBytes + length <= whole.length) {

@@ -226,8 +226,9 @@ export class ExchangeHandler {
     if (this.#encoding && !this.#awaitingMode) this.#setUpDecoder(this.#encoding);
     const connection = this.#socket ? this.#connections.idOf(this.#socket) : 0;
     scratch.reset();
-    // Bytes as they will arrive, when nothing will be decoded (a windowed body decides that later).
-    const bodyLength = this.#encoding === null && !this.#awaitingMode ? scan.contentLength : -1;
+    // Bytes as they will arrive, when nothing will be decoded (a windowed body decides that
+    // later) and the body is allowed that big: the main thread may allocate it up front.
+    const bodyLength = this.#encoding === null && !this.#awaitingMode && scan.contentLength <= this.#maxBody ? scan.contentLength : -1;
     encodeResponseHead(scratch, this.#head(statusCode, statusText, rawHeaders, bodyLength));
     this.#outbox.sendWritten(FrameType.RESPONSE_HEAD, scan.flags, this.stream, connection, scratch);
     return !this.#shouldPause();
