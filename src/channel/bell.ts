@@ -60,10 +60,16 @@ export class Bell {
     Atomics.wait(this.#cells, COUNT, seen, timeoutMs);
   }
 
-  /** Resolves when rung after `seen`. Does not keep the event loop alive by itself. */
-  async waitAsync(seen: number): Promise<void> {
+  /**
+   * Resolves when rung after `seen`, with whether it had to wait (false: the count had
+   * moved already, and nothing else on the event loop ran meanwhile). Does not keep the
+   * event loop alive by itself.
+   */
+  async waitAsync(seen: number): Promise<boolean> {
     Atomics.store(this.#cells, SLEEPING, 1);
     const r = Atomics.waitAsync(this.#cells, COUNT, seen);
-    if (r.async) await r.value;
+    if (!r.async) return false;
+    await r.value;
+    return true;
   }
 }

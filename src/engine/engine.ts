@@ -54,10 +54,12 @@ const SYNC_SLICE_MS = 250;
 const SPIN_MAX_IN_FLIGHT = 2;
 const SYNC_SPIN_US = 1000;
 const ASYNC_SPIN_US = 250;
+/** The longest the async pump reads frames without letting the event loop take a turn. */
+const PUMP_SLICE_MS = 2;
 /** How long a sync caller waits for a live worker before giving up. */
 const WORKER_START_LIMIT_MS = 10_000;
 
-const WORKER_FILE = fileURLToPath(new URL('../../workers/transport.js', import.meta.url));
+const WORKER_FILE = fileURLToPath(new URL('../../workers/transport-entry.cjs', import.meta.url));
 
 /** What a request needs from its session to cross the channel. */
 export interface SendOptions {
@@ -455,14 +457,22 @@ export class Engine {
 
   async #pump(): Promise<void> {
     const bell = this.table.mainBell;
+    // When the event loop last had a turn: frames that keep coming (a spin that always
+    // catches the next ring, a count that has always moved) must not hold it for good.
+    let yielded = performance.now();
     try {
       while (this.#exchanges.size > 0 && !this.#destroyed) {
         const seen = bell.sample();
         this.drain();
         if (this.#exchanges.size === 0) break;
-        // With a reply due soon, a short spin beats the thread hop of a waitAsync wake-up.
         const t0 = performance.now();
-        if (!bell.spin(seen, this.#spinBudget(ASYNC_SPIN_US))) await bell.waitAsync(seen);
+        if (t0 - yielded > PUMP_SLICE_MS) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          yielded = performance.now();
+          continue;
+        }
+        // With a reply due soon, a short spin beats the thread hop of a waitAsync wake-up.
+        if (!bell.spin(seen, this.#spinBudget(ASYNC_SPIN_US)) && (await bell.waitAsync(seen))) yielded = performance.now();
         this.#noteWait(t0);
       }
     } finally {

@@ -14,7 +14,7 @@ import { CookieJar } from '../cookies.js';
 import type { Headers } from '../headers.js';
 import type { Exchange } from '../engine/exchange.js';
 import { RetryError, StreamConsumedError, Timeout, TooManyRedirects, errorFromCode, type RequestException } from '../errors.js';
-import { wireUrl } from '../request/url.js';
+import { prepareUrl, wireUrl } from '../request/url.js';
 import { requestFrom, type PreparedRequest } from '../request/prepared-request.js';
 import { fieldFromBlock, headersFromBlock, type BaseResponse, type ResponseState } from '../response/base-response.js';
 import type { BodySource } from '../response/body-source.js';
@@ -99,8 +99,12 @@ export function* requestFlow(call: CallSettings, prepared: PreparedRequest, host
 
   for (;;) {
     request = requestFrom(runReplacing(hooks.preSend, request), 'A preSend hook');
-    // A hook may have pointed the request elsewhere: responses and redirects start from there.
-    if (request.url !== wireUrl(url)) url = new URL(request.url);
+    // A hook may have pointed the request elsewhere: responses and redirects start from
+    // there, and what goes to the transport is the URL as the checked parser serializes it.
+    if (request.url !== wireUrl(url)) {
+      url = prepareUrl(request.url);
+      request = { ...request, url: wireUrl(url) };
+    }
     // A hook may have aborted the call: nothing more goes out.
     if (options.signal?.aborted) throw abortedError(options.signal.reason);
     const left = deadline ? deadline - performance.now() : 0;

@@ -383,9 +383,14 @@ export class ExchangeHandler {
   #maybeResume(): void {
     if (this.#done) return;
     // The decoder's output waits only on the channel; its input (the socket) also on the decoder.
-    if (this.#decoderPaused && !this.#channelFull()) {
-      this.#setDecoderPaused(false);
-      this.#decoder!.resume();
+    if (this.#decoderPaused) {
+      if (!this.#channelFull()) {
+        this.#setDecoderPaused(false);
+        this.#decoder!.resume();
+      } else {
+        // Still full (another exchange woken first may have filled it again): wait again.
+        this.#awaitDrain();
+      }
     }
     if (!this.#paused) return;
     this.#paused = false;

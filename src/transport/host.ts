@@ -53,7 +53,9 @@ export class TransportHost {
       const seen = this.#bell.sample();
       this.#slot.toWorker.drain(this.#onFrame);
       if (this.#stopped) break;
-      await this.#bell.waitAsync(seen);
+      // A count that had moved already resolves at once: let the loop's I/O have a turn
+      // before the next batch, so a main thread that keeps writing never starves the sockets.
+      if (!(await this.#bell.waitAsync(seen))) await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 
