@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  AsyncSession, HTTPDigestAuth, InvalidOption, Session,
+  AsyncSession, HTTPDigestAuth, InvalidOption, InvalidSchema, Session,
   type BaseResponse, type EarlyResponse, type PreparedRequest, type Progress,
 } from '../../dist/src/index.js';
 import { echoOf, rejection, startSemanticsServer, uid, withClient, type Kind, type SemanticsServer } from '../helpers/semantics-server.js';
@@ -52,6 +52,17 @@ describe.each(['sync', 'async'] as Kind[])('hooks (%s)', (kind) => {
       'preSend GET /get',
       'response 200 /get',
     ]);
+  });
+
+  it('a URL a preSend hook sets is checked and sent as a parser serializes it (no fragment, spaces escaped)', async () => {
+    await withClient(kind, undefined, async (c) => {
+      const r = await c.get(`${srv.base}/redirect/1`, {
+        hooks: { preSend: (req) => ({ ...req, url: `${srv.base}/get?moved=a b#not-sent` }) },
+      });
+      expect(echoOf(r).url).toBe('/get?moved=a%20b');
+      const bad = await rejection(c.get(`${srv.base}/get`, { hooks: { preSend: (req) => ({ ...req, url: 'ftp://example.test/' }) } }));
+      expect(bad).toBeInstanceOf(InvalidSchema);
+    });
   });
 
   it('preSend runs again for each retry and for the Digest answer, and sees the Authorization it carries', async () => {
