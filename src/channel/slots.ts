@@ -113,11 +113,6 @@ export class SlotTable {
     return Atomics.load(this.#cells, index * LINE + THREAD);
   }
 
-  /** Worker side: publishes a diagnostics counter for its slot. */
-  setCounter(index: number, counter: number, value: number): void {
-    this.#cells[index * LINE + COUNTERS + counter] = value;
-  }
-
   /** Adds `delta` to a diagnostics counter of the slot. */
   addCounter(index: number, counter: number, delta: number): void {
     this.#cells[index * LINE + COUNTERS + counter]! += delta;

@@ -413,7 +413,7 @@ export class Engine {
         blockedMs += performance.now() - t0;
       }
       const t1 = performance.now();
-      this.#noteWait(t0);
+      this.#noteWait(t1 - t0);
       // Busy bells from other workers must not postpone noticing a dead one.
       if (t1 - this.#checkedAt >= SYNC_SLICE_MS) {
         this.#checkedAt = t1;
@@ -432,8 +432,9 @@ export class Engine {
     return this.#exchanges.size <= SPIN_MAX_IN_FLIGHT && this.#replyUs < spinUs ? spinUs : 0;
   }
 
-  #noteWait(t0: number): void {
-    this.#replyUs += ((performance.now() - t0) * 1000 - this.#replyUs) / 8;
+  /** Folds a wait of `ms` into the moving average of reply times. */
+  #noteWait(ms: number): void {
+    this.#replyUs += (ms * 1000 - this.#replyUs) / 8;
   }
 
   /** Reads every frame waiting in every ring and applies it. */
@@ -473,7 +474,7 @@ export class Engine {
         }
         // With a reply due soon, a short spin beats the thread hop of a waitAsync wake-up.
         if (!bell.spin(seen, this.#spinBudget(ASYNC_SPIN_US)) && (await bell.waitAsync(seen))) yielded = performance.now();
-        this.#noteWait(t0);
+        this.#noteWait(performance.now() - t0);
       }
     } finally {
       this.#pumpRunning = false;

@@ -15,6 +15,7 @@
  * HTTP/2 origin becomes streams of one connection instead of one connection per worker.
  */
 import { HttpVersionCode } from '../channel/frames.js';
+import { originOf } from '../request/url.js';
 
 /** HTTP/1.1 requests of one origin a home worker takes before others share them. */
 export const AFFINITY = 4;
@@ -118,10 +119,4 @@ export class Homes {
   forgetSession(sessionId: number): void {
     this.#bySession.delete(sessionId);
   }
-}
-
-/** `scheme://authority` of a serialized URL (what the main thread sends is always one). */
-function originOf(url: string): string {
-  const end = url.indexOf('/', url.indexOf('//') + 2);
-  return end === -1 ? url : url.slice(0, end);
 }

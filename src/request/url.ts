@@ -122,6 +122,20 @@ export function wireUrl(u: URL): string {
 }
 
 /**
+ * `scheme://authority` of a serialized absolute URL (what {@link wireUrl} gives), without
+ * parsing it again.
+ *
+ * @example
+ * ```ts
+ * originOf('https://h:8443/a?b=1'); // 'https://h:8443'
+ * ```
+ */
+export function originOf(url: string): string {
+  const end = url.indexOf('/', url.indexOf('//') + 2);
+  return end === -1 ? url : url.slice(0, end);
+}
+
+/**
  * For a `*+unix` URL, the socket path it names (its host, percent-decoded); `null` for any
  * other scheme.
  *

@@ -10,6 +10,7 @@
  * s.altSvc.get('https://example.test'); // [{ protocol: 'h3', host: '', port: 443, expires: … }]
  * ```
  */
+import { originOf } from '../request/url.js';
 export interface AltService {
   /** ALPN id, e.g. `h3` or `h2`. */
   protocol: string;
@@ -44,12 +45,6 @@ export class AltSvcCache {
     const known = this.#byOrigin.get(originOf(new URL(origin).href));
     return known === undefined ? [] : parseAltSvc(known.field, known.at).filter((s) => s.expires > now);
   }
-}
-
-/** `scheme://host:port` of a normalised absolute URL, without parsing it again. */
-function originOf(url: string): string {
-  const end = url.indexOf('/', url.indexOf('//') + 2);
-  return end === -1 ? url : url.slice(0, end);
 }
 
 export function parseAltSvc(field: string, now = Date.now()): AltService[] {

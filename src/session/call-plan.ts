@@ -9,6 +9,7 @@
  */
 import type { PreparedRequest } from '../request/prepared-request.js';
 import { netrc } from '../request/prepare.js';
+import { originOf } from '../request/url.js';
 import { mergeHooks, type Hooks } from './hooks.js';
 import { defaultTimeouts, normalizeRequestOptions, type NormalizedRequestOptions, type NormalizedSessionOptions, type Timeouts } from './options.js';
 import { selectProxy } from './proxies.js';
@@ -90,12 +91,6 @@ export function verifyOf(tls: TlsConfig): VerifyInit {
 
 export function certOf(tls: TlsConfig): CertInit | null {
   return tls.cert === null ? null : { cert: tls.cert, key: tls.key!, passphrase: tls.passphrase ?? undefined };
-}
-
-/** `scheme://authority` of an absolute URL string, without parsing it. */
-function originOf(url: string): string {
-  const end = url.indexOf('/', url.indexOf('//') + 2);
-  return end === -1 ? url : url.slice(0, end);
 }
 
 function hasEntries(o: object): boolean {

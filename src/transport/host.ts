@@ -69,7 +69,7 @@ export class TransportHost {
    * a request dispatched before that would find the connection busy and open another.
    */
   readonly #linger = (): void => {
-    if (this.#streams.size === 0 && !this.#stopped && LINGER_US > 0) setImmediate(this.#spinForRequest);
+    if (this.#streams.size === 0 && !this.#stopped) setImmediate(this.#spinForRequest);
   };
 
   readonly #spinForRequest = (): void => {
@@ -177,12 +177,12 @@ export class TransportHost {
       // The handler keeps the read timeout itself (exchange-handler.ts).
       headersTimeout: 0,
       bodyTimeout: 0,
-      // undici closes every connection after a HEAD, in case the server sends a body anyway;
-      // so a crawler's HEAD requests each cost a new connection. Kept instead when the server
-      // says `Connection: keep-alive` (undici's own condition). A body sent anyway comes
-      // with the head, and undici drops a socket that brings bytes no request asked for.
-      ...(head.method === 'HEAD' ? { reset: false } : {}),
     };
+    // undici closes every connection after a HEAD, in case the server sends a body anyway;
+    // so a crawler's HEAD requests each cost a new connection. Kept instead when the server
+    // says `Connection: keep-alive` (undici's own condition). A body sent anyway comes with
+    // the head, and undici drops a socket that brings bytes no request asked for.
+    if (head.method === 'HEAD') options.reset = false;
     // A request the server provably did not process may go again, once: a stream refused
     // with HTTP_1_1_REQUIRED (over HTTP/1.1), or one cut by a GOAWAY (if idempotent).
     // Only when its body can be sent again: none, or all in hand.
