@@ -1,9 +1,10 @@
 /**
- * A response body as it arrives from the engine, read either by blocking (sync API) or by
- * awaiting (async API). Reading a streamed body acknowledges it to the worker, which is
- * what lets the worker read more from the socket.
+ * A response body as it arrives from the session's carrier (the engine, or another: see
+ * TransportPort), read either by blocking (sync API) or by awaiting (async API). Reading a
+ * streamed body acknowledges it to the carrier, which is what lets it read more from the
+ * socket.
  */
-import type { Engine } from '../engine/engine.js';
+import type { ExchangeDriver } from '../session/transport-port.js';
 import type { Exchange } from '../engine/exchange.js';
 import { CreditFlag } from '../channel/frames.js';
 import { StreamConsumedError } from '../errors.js';
@@ -11,7 +12,7 @@ import { RESPONSE_WINDOW } from '../channel/windows.js';
 
 export class BodySource {
   readonly exchange: Exchange;
-  readonly #engine: Engine;
+  readonly #driver: ExchangeDriver;
   #content: Buffer | null = null;
   /** Bytes handed to a stream reader: once any were, the whole content is gone. */
   #streamed = false;
@@ -23,8 +24,8 @@ export class BodySource {
   /** The body is read undecoded (`r.raw`). */
   #raw = false;
 
-  constructor(engine: Engine, exchange: Exchange) {
-    this.#engine = engine;
+  constructor(driver: ExchangeDriver, exchange: Exchange) {
+    this.#driver = driver;
     this.exchange = exchange;
   }
 
@@ -43,7 +44,7 @@ export class BodySource {
       // Everything received is as good as consumed: acknowledge it so a windowed body keeps coming.
       const seen = ex.receivedBytes;
       this.#creditUpTo(seen, true);
-      this.#engine.waitUntil(() => ex.done || ex.receivedBytes > seen);
+      this.#driver.waitUntil(() => ex.done || ex.receivedBytes > seen);
     }
     return this.#collect();
   }
@@ -65,7 +66,7 @@ export class BodySource {
   nextChunkSync(raw = false): Buffer | null {
     const ex = this.exchange;
     this.#open(raw);
-    if (ex.chunks.length === 0 && !ex.done) this.#engine.waitUntil(() => ex.chunks.length > 0 || ex.done);
+    if (ex.chunks.length === 0 && !ex.done) this.#driver.waitUntil(() => ex.chunks.length > 0 || ex.done);
     return this.#takeOne();
   }
 
@@ -79,7 +80,7 @@ export class BodySource {
 
   /** Stops the transfer if it is still running. */
   close(): void {
-    if (!this.exchange.done) this.#engine.cancel(this.exchange);
+    if (!this.exchange.done) this.#driver.cancel(this.exchange);
     this.exchange.discardBody();
   }
 
@@ -107,7 +108,7 @@ export class BodySource {
   unwindow(): void {
     if (this.#opened || !this.exchange.windowed) return;
     this.#opened = true;
-    this.#engine.credit(this.exchange, RESPONSE_WINDOW, CreditFlag.UNBOUNDED);
+    this.#driver.credit(this.exchange, RESPONSE_WINDOW, CreditFlag.UNBOUNDED);
     this.exchange.windowed = false;
   }
 
@@ -116,7 +117,7 @@ export class BodySource {
     if (this.#opened || !this.exchange.windowed) return;
     this.#opened = true;
     this.#raw = raw;
-    if (!this.exchange.done) this.#engine.credit(this.exchange, RESPONSE_WINDOW, raw ? CreditFlag.RAW : 0);
+    if (!this.exchange.done) this.#driver.credit(this.exchange, RESPONSE_WINDOW, raw ? CreditFlag.RAW : 0);
   }
 
   #takeOne(): Buffer | null {
@@ -148,7 +149,7 @@ export class BodySource {
     if (!this.exchange.windowed) return;
     const owed = total - this.#credited;
     if (owed > 0 && (urgent || owed >= 256 * 1024)) {
-      this.#engine.credit(this.exchange, owed);
+      this.#driver.credit(this.exchange, owed);
       this.#credited = total;
     }
   }

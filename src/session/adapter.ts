@@ -2,7 +2,8 @@
  * A session's end of the transport, as Requests' `HTTPAdapter` is: it owns the session's
  * place in an engine (the engine, the session id, the settings its pools were opened with)
  * and sends prepared requests. Everything that decides *what* to send lives in the
- * session and its {@link CallPlan}; this only carries it.
+ * session and its {@link CallPlan}; this only carries it. Other carriers stand in its place
+ * through {@link TransportPort}.
  */
 import { Engine, type SendOptions } from '../engine/engine.js';
 import type { PoolStats, TransportSessionConfig } from '../channel/session-config.js';
@@ -10,8 +11,9 @@ import type { PreparedRequest } from '../request/prepared-request.js';
 import { BodySource } from '../response/body-source.js';
 import type { InFlight } from './flow.js';
 import type { TlsConfig } from './tls.js';
+import type { ExchangeDriver, TransportPort } from './transport-port.js';
 
-export class Adapter {
+export class Adapter implements TransportPort {
   readonly #workers: number | undefined;
   #engine: Engine | null = null;
   #sessionId = 0;
@@ -37,7 +39,7 @@ export class Adapter {
   }
 
   /** The engine, opening the session in it on first use with `config()`. */
-  engine(config: () => TransportSessionConfig): Engine {
+  open(config: () => TransportSessionConfig): ExchangeDriver {
     if (this.#engine) return this.#engine;
     const engine = Engine.acquire(this.#workers);
     const c = config();
@@ -50,6 +52,10 @@ export class Adapter {
   /** Whether requests can be sent now without waiting for a worker to start. */
   get live(): boolean {
     return this.#engine !== null && this.#engine.hasLiveWorker;
+  }
+
+  async whenLive(): Promise<void> {
+    if (this.#engine && !this.#engine.hasLiveWorker) await this.#engine.whenLive();
   }
 
   /** Sends a request of this session; it is in flight when this returns. */

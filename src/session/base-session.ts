@@ -6,7 +6,7 @@
  */
 import { normalizeAuth, type AuthBase } from '../auth.js';
 import type { CookieJar, CookiesInit } from '../cookies.js';
-import type { Engine, SendOptions } from '../engine/engine.js';
+import type { SendOptions } from '../engine/engine.js';
 import type { PoolStats } from '../channel/session-config.js';
 import { InvalidOption, SessionClosedError } from '../errors.js';
 import type { Headers, HeadersInit } from '../headers.js';
@@ -39,6 +39,7 @@ import {
   type Timeouts,
 } from './options.js';
 import { FlowRunner } from './runner.js';
+import type { ExchangeDriver, TransportPort } from './transport-port.js';
 import { AltSvcCache } from './alt-svc.js';
 import { normalizeProxies, type ProxiesInit } from './proxies.js';
 import { normalizeTls, type VerifyInit } from './tls.js';
@@ -50,7 +51,7 @@ export abstract class BaseSession {
   protected readonly pending = new Map<BaseResponse, FlowRunner>();
   /** Alternative services origins have announced (Alt-Svc), by origin. */
   readonly altSvc = new AltSvcCache();
-  readonly #adapter: Adapter;
+  readonly #adapter: TransportPort;
   /** The settings worked out for calls; dropped whenever an attribute is set. */
   #plan: CallPlan | null = null;
   #closed = false;
@@ -202,7 +203,7 @@ export abstract class BaseSession {
         `A synchronous Session cannot send a streamed body (Readable, async iterable or Blob) with ${method} ${request.url}: it would have to read the stream while it blocks. Pass bytes or a string, or use an AsyncSession.`,
       );
     }
-    const engine = this.#ensureEngine();
+    const driver = this.#open();
     const plan = (this.#plan ??= new CallPlan(settings, this.#adapter.openedTls));
     const jar = options.cookies
       ? settings.cookies.copy().merge(options.cookies)
@@ -241,7 +242,7 @@ export abstract class BaseSession {
     };
     const host = new CallHost(this.#respond, this.#adapter, plan, options, sendOptions);
     const runner = new FlowRunner(requestFlow(callSettings, withCookies(request, jar), host));
-    if (options.signal) watchSignal(options.signal, runner, engine);
+    if (options.signal) watchSignal(options.signal, runner, driver);
     return runner;
   }
 
@@ -253,16 +254,17 @@ export abstract class BaseSession {
   /** For the async API: waits on the event loop (not by blocking) until a worker is up. */
   protected async whenTransportReady(): Promise<void> {
     if (this.#closed) return;
-    const engine = this.#ensureEngine();
-    if (!engine.hasLiveWorker) await engine.whenLive();
+    this.#open();
+    await this.#adapter.whenLive();
   }
 
-  protected get engine(): Engine {
-    return this.#ensureEngine();
+  /** What sync waits block in (the session's carrier, opened on first use). */
+  protected get driver(): ExchangeDriver {
+    return this.#open();
   }
 
-  #ensureEngine(): Engine {
-    return this.#adapter.engine(() => ({
+  #open(): ExchangeDriver {
+    return this.#adapter.open(() => ({
       poolMaxsize: this.settings.poolMaxsize,
       poolConnections: this.settings.poolConnections,
       keepAliveTimeout: this.settings.keepaliveDelay,
@@ -291,12 +293,12 @@ type Respond = (state: ResponseState, options: NormalizedRequestOptions, final: 
 
 class CallHost implements FlowHost {
   readonly #respond: Respond;
-  readonly #adapter: Adapter;
+  readonly #adapter: TransportPort;
   readonly #plan: CallPlan;
   readonly #options: NormalizedRequestOptions;
   readonly #sendOptions: SendOptions;
 
-  constructor(respond: Respond, adapter: Adapter, plan: CallPlan, options: NormalizedRequestOptions, sendOptions: SendOptions) {
+  constructor(respond: Respond, adapter: TransportPort, plan: CallPlan, options: NormalizedRequestOptions, sendOptions: SendOptions) {
     this.#respond = respond;
     this.#adapter = adapter;
     this.#plan = plan;

@@ -3,7 +3,7 @@
  * The same runner serves both APIs: `runSync` blocks in the engine, `run` awaits; `poll`
  * advances without waiting, which is how a sync `gather` moves many flows at once.
  */
-import type { Engine } from '../engine/engine.js';
+import type { ExchangeDriver } from './transport-port.js';
 import type { Exchange } from '../engine/exchange.js';
 import type { BaseResponse } from '../response/base-response.js';
 import type { Effect } from './flow.js';
@@ -97,8 +97,8 @@ export class FlowRunner {
     this.#wake?.();
   }
 
-  runSync(engine: Engine): BaseResponse {
-    while (!this.poll()) engine.waitUntil(() => this.poll(), () => this.wakeAt);
+  runSync(driver: ExchangeDriver): BaseResponse {
+    while (!this.poll()) driver.waitUntil(() => this.poll(), () => this.wakeAt);
     return this.outcome();
   }
 

@@ -29,9 +29,9 @@ export class Session extends BaseSession {
 
   request(method: string, url: string | URL, options?: RequestOptions): Response {
     const runner = this.begin(method, url, options, true);
-    if (!this.multiplexed) return runner.runSync(this.engine) as Response;
+    if (!this.multiplexed) return runner.runSync(this.driver) as Response;
     const r: Response = new Response(null, () => {
-      const final = runner.runSync(this.engine);
+      const final = runner.runSync(this.driver);
       this.pending.delete(r);
       r.settle(final.resolvedState);
     });
@@ -71,7 +71,7 @@ export class Session extends BaseSession {
     const flights = pendingFlows(this.pending, targets ?? ([...this.pending.keys()] as Response[]));
     const want = Math.min(maxFetch, flights.length);
     const queue = new ReadyQueue(flights.map(([, runner]) => runner));
-    if (queue.finished < want) this.engine.waitUntil(() => queue.advance() >= want, () => queue.wakeAt);
+    if (queue.finished < want) this.driver.waitUntil(() => queue.advance() >= want, () => queue.wakeAt);
     queue.stop();
     return settleInOrder(this.pending, flights, want) as Response[];
   }

@@ -16,7 +16,7 @@
  * ```
  */
 import { RequestAborted } from '../errors.js';
-import type { Engine } from '../engine/engine.js';
+import type { ExchangeDriver } from './transport-port.js';
 import type { FlowRunner } from './runner.js';
 
 /** Deadlines (performance.now clock) of signals made by AbortSignal.timeout or .any. */
@@ -51,11 +51,11 @@ export function abortedError(reason: unknown): RequestAborted {
  * Ends the flow when the signal aborts: at once (the listener) when the event loop runs it,
  * or when the signal's known deadline passes during a sync wait.
  */
-export function watchSignal(signal: AbortSignal, runner: FlowRunner, engine: Engine): void {
+export function watchSignal(signal: AbortSignal, runner: FlowRunner, driver: ExchangeDriver): void {
   const abort = (reason: unknown): void => {
     const error = abortedError(reason);
     const ex = runner.exchange;
-    if (ex) engine.cancel(ex, error);
+    if (ex) driver.cancel(ex, error);
     runner.abort(error);
   };
   if (signal.aborted) return abort(signal.reason);
