@@ -263,7 +263,8 @@ async function waitUntilListening(port, child, name, output) {
 
 /**
  * unbound serving the static zone `interop.test` (`zone`: name to IPv4 address, by default
- * www.interop.test at 127.0.0.1; other names of the zone are NXDOMAIN) over UDP and TCP
+ * www.interop.test at 127.0.0.1; every name under wild.interop.test is 127.0.0.1 too; other
+ * names of the zone are NXDOMAIN) over UDP and TCP
  * (`ports.udp`), TLS (`ports.tls`) and HTTPS (`ports.https`, RFC 8484 at /dns-query, HTTP/2
  * only), with a self-signed certificate for 127.0.0.1 made for it (`sha256` of its DER, to pin).
  */
@@ -300,6 +301,8 @@ export async function startUnbound({ zone = { 'www.interop.test': '127.0.0.1' } 
   do-not-query-localhost: no
   module-config: "iterator"
   local-zone: "interop.test." static
+  local-zone: "wild.interop.test." redirect
+  local-data: "wild.interop.test. 60 IN A 127.0.0.1"
 ${Object.entries(zone).map(([name, address]) => `  local-data: "${name}. 60 IN A ${address}"`).join('\n')}
 remote-control:
   control-enable: no
