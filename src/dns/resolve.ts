@@ -1,9 +1,10 @@
 /**
  * Name resolution in the worker, by one session's resolver specs, tried in order.
  *
- * - `localhost` (and `*.localhost`) always goes to the system.
  * - A spec's `hosts=` table answers its names first; its `hosts=` patterns restrict which
  *   names it is asked for at all; `in-memory` answers only from its table and `null` never.
+ * - `localhost` and `*.localhost` (RFC 6761: always loopback), unless a table names them, get
+ *   the system's addresses for `localhost`: no DNS server knows this machine's loopback.
  * - A network resolver (dou, dot, doh) asks A and AAAA at once, through the worker's cache,
  *   with identical lookups in flight merged into one query per type. NXDOMAIN (or a name
  *   with no address) is an answer and ends the search; a failure (silence within the
@@ -74,12 +75,13 @@ export function createResolver(specs: readonly ResolverSpec[], families: { ipv4:
   };
 
   const find = async (name: string, host: string): Promise<Resolved> => {
-    if (name === 'localhost' || name.endsWith('.localhost')) return { addresses: await systemLookup(host, 0), resolver: 'system://' };
+    const local = name === 'localhost' || name.endsWith('.localhost');
     const failures: string[] = [];
     for (const entry of entries) {
       const { spec } = entry;
       const fixed = spec.hosts[name];
       if (fixed) return { addresses: fixed.map((address) => ({ address, family: isIP(address) as 4 | 6 })), resolver: spec.name };
+      if (local) continue;
       if (spec.protocol === 'in-memory' || spec.protocol === 'null' || !servesName(spec.only, name)) continue;
       if (spec.protocol === 'system') {
         try {
@@ -99,6 +101,7 @@ export function createResolver(specs: readonly ResolverSpec[], families: { ipv4:
       if (answer.addresses.length > 0) return { addresses: answer.addresses, resolver: spec.name };
       throw notFound(answer.nxdomain ? `${host} does not exist (NXDOMAIN from ${spec.name})` : `${host} has no address (no A or AAAA record from ${spec.name})`);
     }
+    if (local) return { addresses: await systemLookup('localhost', 0), resolver: 'system://' };
     if (failures.length === 0) throw notFound(`${host} could not be resolved: no resolver of the session (${specs.map((s) => s.name).join(', ')}) serves this name`);
     throw Object.assign(new Error(`${host} could not be resolved: ${failures.join('; ')}`), { code: 'EAI_AGAIN' });
   };

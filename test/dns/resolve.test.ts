@@ -147,8 +147,11 @@ describe('DNS over TLS and HTTPS', () => {
 });
 
 describe('lists, tables and patterns', () => {
-  it('localhost goes to the system whatever the resolvers', async () => {
+  it('localhost goes to the system whatever the resolvers, unless a table names it', async () => {
     expect((await make('null://').resolve('localhost')).resolver).toBe('system://');
+    expect((await make(dou()).resolve('app.localhost')).resolver).toBe('system://');
+    expect(dns.queries('app.localhost', 'A')).toBe(0);
+    expect((await make(dou(), 'in-memory://default/?hosts=localhost:127.0.0.9').resolve('localhost')).addresses).toEqual([{ address: '127.0.0.9', family: 4 }]);
     await expect(make('null://').resolve('elsewhere.test')).rejects.toThrow(/no resolver of the session \(null:\/\/\) serves this name/);
   });
 
