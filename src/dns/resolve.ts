@@ -132,13 +132,15 @@ export function createResolver(specs: readonly ResolverSpec[], families: { ipv4:
   };
 }
 
-/** A and AAAA at once: an answer from either is enough; both failing is a failure. */
+/**
+ * A and AAAA at once: addresses from either are enough; NXDOMAIN from either says the name
+ * does not exist; "no address" needs both answers (one may have failed where the other was empty).
+ */
 async function ask(client: Client, name: string, timeout: number): Promise<CachedAnswer & { ttl: number | null }> {
   const [a, aaaa] = await Promise.allSettled([client.query(name, 'A', timeout), client.query(name, 'AAAA', timeout)]);
-  const answers = [a, aaaa].map((r) => (r.status === 'fulfilled' ? usable(r.value) : r.reason as Error));
-  const good = answers.filter((r): r is DnsAnswer => !(r instanceof Error));
-  if (good.length === 0) throw answers[0] as Error;
-  if (good.some((r) => r.rcode === 'NXDOMAIN')) return { addresses: [], nxdomain: true, ttl: null };
+  const answers = [a, aaaa].map((r) => (r.status === 'fulfilled' ? usable(r.value) : (r.reason as Error)));
+  const failed = answers.find((r): r is Error => r instanceof Error);
+  if (answers.some((r) => !(r instanceof Error) && r.rcode === 'NXDOMAIN')) return { addresses: [], nxdomain: true, ttl: null };
   const addresses: Address[] = [];
   let ttl: number | null = null;
   for (const [i, r] of answers.entries()) {
@@ -146,6 +148,7 @@ async function ask(client: Client, name: string, timeout: number): Promise<Cache
     for (const address of r.addresses) addresses.push({ address, family: i === 0 ? 4 : 6 });
     ttl = Math.min(ttl ?? Infinity, r.ttl);
   }
+  if (addresses.length === 0 && failed) throw failed;
   return { addresses, nxdomain: false, ttl };
 }
 

@@ -10,11 +10,13 @@ for (const n of ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'tls', 'get', 'post', '
 zone['big.test'] = { A: ['10.0.0.9'] };
 zone['big2.test'] = { A: ['10.0.0.9'] };
 zone['wrongid.test'] = { A: ['10.0.0.7'], AAAA: [] };
+zone['spoofed.test'] = { A: ['10.0.0.7'], AAAA: [] };
 zone['short.test'] = { A: ['10.0.0.5'], ttl: 1 };
 zone['merge.test'] = { A: ['10.0.0.8'] };
 zone['alias.test'] = { cname: 'target.test' };
 zone['target.test'] = { A: ['10.0.0.6'] };
 zone['v4only.test'] = { A: ['10.0.0.4'] };
+zone['servfail4.test'] = { A: ['10.0.0.3'] };
 
 let pki: TestPki;
 let dns: Awaited<ReturnType<typeof startDnsServer>>;
@@ -57,8 +59,9 @@ describe('DNS over UDP', () => {
     expect(dns.queries('big.test', 'A', 'tcp')).toBe(1);
   });
 
-  it('ignores a reply with another id and takes the right one', async () => {
+  it('ignores a reply with another id, or from another port, and takes the right one', async () => {
     expect((await make(dou()).resolve('wrongid.test')).addresses).toEqual([{ address: '10.0.0.7', family: 4 }]);
+    expect((await make(dou()).resolve('spoofed.test')).addresses).toEqual([{ address: '10.0.0.7', family: 4 }]);
   });
 
   it('NXDOMAIN ends the search, naming the host and the resolver', async () => {
@@ -79,6 +82,11 @@ describe('DNS over UDP', () => {
     // Alone, a failing resolver's error says what went wrong, and where.
     await expect(make(dou('?timeout=0.3')).resolve('servfail.test')).rejects.toThrow(`servfail.test could not be resolved: dou://127.0.0.1:${dns.ports.udp}: answered SERVFAIL`);
     await expect(make(dou('?timeout=0.3')).resolve('malformed.test')).rejects.toThrow(/malformed answer/);
+  });
+
+  it('an empty AAAA answer beside a failed A query is a failure, not a name without addresses', async () => {
+    const r = make(dou('?timeout=0.5'), 'in-memory://default/?hosts=servfail4.test:10.2.0.4');
+    expect((await r.resolve('servfail4.test')).addresses).toEqual([{ address: '10.2.0.4', family: 4 }]);
   });
 
   it('caches within the TTL, and asks again once it expired', async () => {
