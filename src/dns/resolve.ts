@@ -69,7 +69,7 @@ export function createResolver(specs: readonly ResolverSpec[], families: { ipv4:
     const { addresses, resolver } = await find(name, host);
     const usable = addresses.filter((a) => (a.family === 4 ? families.ipv4 : families.ipv6));
     if (usable.length === 0) {
-      throw notFound(`${host} has only ${families.ipv4 ? 'IPv6' : 'IPv4'} addresses (from ${resolver}), and those are disabled`);
+      throw notFound(`${host} has only ${families.ipv4 ? 'IPv6' : 'IPv4'} addresses, and those are disabled (answered by ${resolver})`);
     }
     return { addresses: interleave(usable), resolver };
   };
@@ -77,6 +77,7 @@ export function createResolver(specs: readonly ResolverSpec[], families: { ipv4:
   const find = async (name: string, host: string): Promise<Resolved> => {
     const local = name === 'localhost' || name.endsWith('.localhost');
     const failures: string[] = [];
+    let lastCode = 'EAI_AGAIN';
     for (const entry of entries) {
       const { spec } = entry;
       const fixed = spec.hosts[name];
@@ -88,6 +89,7 @@ export function createResolver(specs: readonly ResolverSpec[], families: { ipv4:
           return { addresses: await systemLookup(host, spec.timeout), resolver: spec.name };
         } catch (err) {
           failures.push(`${spec.name}: ${(err as Error).message}`);
+          lastCode = (err as { code?: string }).code ?? lastCode;
           continue;
         }
       }
@@ -96,6 +98,7 @@ export function createResolver(specs: readonly ResolverSpec[], families: { ipv4:
         answer = await lookup(entry, name);
       } catch (err) {
         failures.push(`${spec.name}: ${(err as Error).message}`);
+        lastCode = (err as { code?: string }).code ?? lastCode;
         continue;
       }
       if (answer.addresses.length > 0) return { addresses: answer.addresses, resolver: spec.name };
@@ -103,7 +106,8 @@ export function createResolver(specs: readonly ResolverSpec[], families: { ipv4:
     }
     if (local) return { addresses: await systemLookup('localhost', 0), resolver: 'system://' };
     if (failures.length === 0) throw notFound(`${host} could not be resolved: no resolver of the session (${specs.map((s) => s.name).join(', ')}) serves this name`);
-    throw Object.assign(new Error(`${host} could not be resolved: ${failures.join('; ')}`), { code: 'EAI_AGAIN' });
+    // The last failure's code: a system lookup that timed out stays a timeout, as without a list.
+    throw Object.assign(new Error(`${host} could not be resolved: ${failures.join('; ')}`), { code: lastCode });
   };
 
   /** The name's addresses through a network resolver: from the cache, a lookup in flight, or a new one. */

@@ -73,7 +73,7 @@ describe('AsyncSession with a custom resolver', () => {
     try {
       await using s = new AsyncSession({ workers: 1 });
       expect((await s.get(`http://env.site.test:${port}/`)).connInfo!.resolver).toBe(`dou://127.0.0.1:${dns.ports.udp}`);
-      await using off = new AsyncSession({ workers: 1, trustEnv: false, retries: 0, timeout: 5 });
+      await using off = new AsyncSession({ workers: 1, trustEnv: false, retries: 0, timeout: 5_000 });
       await expect(off.get(`http://env.site.test:${port}/`)).rejects.toBeInstanceOf(ConnectionError);
     } finally {
       delete process.env.NODEQUESTS_DNS_URL;
@@ -113,7 +113,7 @@ describe('Session (sync) with a custom resolver', () => {
       ['sync-udp', `dou://127.0.0.1:${ports.udp}`],
       ['sync-https', `doh://127.0.0.1:${ports.https}?${ca()}`],
     ] as const) {
-      using s = new Session({ resolver, workers: 1, timeout: 10 });
+      using s = new Session({ resolver, workers: 1, timeout: 10_000 });
       const r = s.get(`http://${label}.site.test:${server.port}/echo`);
       expect(r.statusCode, label).toBe(200);
       expect(r.json().headers.host, label).toBe(`${label}.site.test:${server.port}`);

@@ -32,7 +32,7 @@ describe.skipIf(skip)('unbound interop', () => {
 
   it('AsyncSession reaches nginx by a name of the zone through dou, dot and doh', async () => {
     for (const [proto, url] of resolvers()) {
-      await using s = new AsyncSession({ resolver: pinned(url), workers: 1, timeout: 10, retries: 0 });
+      await using s = new AsyncSession({ resolver: pinned(url), workers: 1, timeout: 10_000, retries: 0 });
       const r = await s.get(`http://www.interop.test:${nginx.port}/small.txt`);
       expect(r.text, proto).toBe('hello from nginx\n');
       expect(r.connInfo!.resolver, proto).toBe(url);
@@ -42,7 +42,7 @@ describe.skipIf(skip)('unbound interop', () => {
 
   it('Session (sync) does the same', () => {
     for (const [proto, url] of resolvers()) {
-      using s = new Session({ resolver: pinned(url), workers: 1, timeout: 10 });
+      using s = new Session({ resolver: pinned(url), workers: 1, timeout: 10_000 });
       const r = s.get(`http://www.interop.test:${nginx.port}/small.txt`);
       expect(r.text, proto).toBe('hello from nginx\n');
       expect(r.connInfo!.resolver, proto).toBe(url);
