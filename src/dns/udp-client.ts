@@ -80,8 +80,14 @@ export class UdpClient {
   }
 
   #open(): Promise<{ socket: dgram.Socket; address: string }> {
-    this.#socket ??= this.#bind();
-    this.#socket.catch(() => (this.#socket = null));
+    if (this.#socket === null) {
+      const made = this.#bind();
+      // A bind that failed (or a server name that did not resolve) is tried afresh next time.
+      made.catch(() => {
+        if (this.#socket === made) this.#socket = null;
+      });
+      this.#socket = made;
+    }
     return this.#socket;
   }
 

@@ -143,6 +143,22 @@ describe('DNS over TLS and HTTPS', () => {
     await expect(make(`dot://127.0.0.1:${dns.ports.tls}?timeout=2&verify=sha256_${'0'.repeat(64)}`).resolve('e.test')).rejects.toThrow(/pin mismatch/);
   });
 
+  it('dot and doh: silence, SERVFAIL and malformed answers fall through too', async () => {
+    const fallback = 'in-memory://default/?hosts=silent.test:10.5.0.1,servfail.test:10.5.0.2,malformed.test:10.5.0.3';
+    for (const r of [make(dot('&timeout=0.4'), fallback), make(doh('', '&timeout=0.4'), fallback), make(doh('/resolve', '&timeout=0.4'), fallback)]) {
+      for (const [name, address] of [['silent.test', '10.5.0.1'], ['servfail.test', '10.5.0.2'], ['malformed.test', '10.5.0.3']]) {
+        expect((await r.resolve(name!)).addresses, name).toEqual([{ address, family: 4 }]);
+      }
+    }
+  });
+
+  it('source_address is where queries leave from, over UDP, TLS and HTTPS', async () => {
+    await make(dou('?source_address=127.0.0.2')).resolve('h.test');
+    await make(dot('&source_address=127.0.0.3')).resolve('h.test');
+    await make(doh('', '&source_address=127.0.0.4')).resolve('h.test');
+    expect([dns.sources.udp.has('127.0.0.2'), dns.sources.tls.has('127.0.0.3'), dns.sources.https.has('127.0.0.4')]).toEqual([true, true, true]);
+  });
+
   it('close() ends the resolver\'s connections', async () => {
     const r = createResolver([parseResolverUrl(dot())], { ipv4: true, ipv6: true });
     await r.resolve('closing.test');
