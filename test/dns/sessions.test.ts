@@ -19,6 +19,8 @@ let pki: TestPki;
 let dns: Awaited<ReturnType<typeof startDnsServer>>;
 let site: http.Server;
 let port: number;
+/** Holds the one-worker engine open: each test's sessions close, and the last to close would tear it down. */
+let keeper: AsyncSession;
 
 beforeAll(async () => {
   pki = makePki();
@@ -27,8 +29,11 @@ beforeAll(async () => {
   site.listen(0, '127.0.0.1');
   await once(site, 'listening');
   port = (site.address() as AddressInfo).port;
+  keeper = new AsyncSession({ workers: 1 });
+  await keeper.get(`http://127.0.0.1:${port}/`);
 });
 afterAll(async () => {
+  await keeper.close();
   site.closeAllConnections();
   await new Promise((r) => site.close(r));
   await dns.close();
@@ -68,13 +73,13 @@ describe('AsyncSession with a custom resolver', () => {
     expect([dns.queries('burst.site.test', 'A'), dns.queries('burst.site.test', 'AAAA')]).toEqual([1, 1]);
   });
 
-  it('NODEQUESTS_DNS_URL is the default under trustEnv, and only then', async () => {
+  // Without trustEnv the name would go to the system's resolver, off this machine: that half
+  // is checked where the option is read (resolver-spec.test.ts).
+  it('NODEQUESTS_DNS_URL is the default under trustEnv', async () => {
     process.env.NODEQUESTS_DNS_URL = `dou://127.0.0.1:${dns.ports.udp}`;
     try {
       await using s = new AsyncSession({ workers: 1 });
       expect((await s.get(`http://env.site.test:${port}/`)).connInfo!.resolver).toBe(`dou://127.0.0.1:${dns.ports.udp}`);
-      await using off = new AsyncSession({ workers: 1, trustEnv: false, retries: 0, timeout: 5_000 });
-      await expect(off.get(`http://env.site.test:${port}/`)).rejects.toBeInstanceOf(ConnectionError);
     } finally {
       delete process.env.NODEQUESTS_DNS_URL;
     }
