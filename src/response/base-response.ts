@@ -114,7 +114,8 @@ export abstract class BaseResponse {
 
   /**
    * The connection this response came on: TLS version and cipher, the server's certificate
-   * (DER and parsed fields), address and port, HTTP version, and timings in ms (resolution,
+   * (DER and parsed fields), address and port, HTTP version, the resolver that gave the
+   * address (`resolver`, e.g. `doh+cloudflare://`), and timings in ms (resolution,
    * connection, TLS handshake for the connection; request sent and first byte for this
    * request). null when the transport could not tell (through a proxy, for instance).
    */

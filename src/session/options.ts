@@ -122,8 +122,16 @@ export interface SessionOptions {
   /** Proxies by scheme or `scheme://host`; see {@link ProxiesInit}. Environment proxies apply under `trustEnv`. */
   proxies?: ProxiesInit | null;
   /**
-   * Name resolution: a resolver URL or a list tried in order (`system://`, `in-memory://…?hosts=`,
-   * `null://`); `NODEQUESTS_DNS_URL` under `trustEnv`. Default: the system's.
+   * Name resolution, in the transport workers: a resolver URL or a list tried in order,
+   * `<proto>[+<provider>]://[user:pass@]<host>[:port][/path][?k=v]` with `system`, `dou`
+   * (UDP), `dot` (TLS), `doh` (HTTPS), `in-memory` (`?hosts=name:ip`) and `null`; providers
+   * `google`, `cloudflare`, `quad9`, `adguard`, `opendns`, `nextdns`; parameters `timeout`
+   * (seconds), `verify` (`false`, a CA path, `sha256_<hex>`), `hosts`, `source_address`.
+   * `NODEQUESTS_DNS_URL` under `trustEnv`. Default: the system's.
+   * @example
+   * ```ts
+   * new AsyncSession({ resolver: ['dou://10.0.0.53/?hosts=*.corp.internal', 'doh+cloudflare://'] });
+   * ```
    */
   resolver?: string | readonly string[] | null;
   /**
