@@ -418,7 +418,7 @@ export interface NormalizedRequestOptions {
   data: unknown;
   json: unknown;
   files: unknown;
-  cookies: CookiesInit | null;
+  cookies: CookieJar | null;
   /** `undefined`: the session's; `null`: none at all. */
   auth: AuthBase | null | undefined;
   timeout: Timeouts | null;
@@ -466,7 +466,8 @@ export function normalizeRequestOptions(opts: RequestOptions | undefined): Norma
     data: o.data,
     json: o.json,
     files: o.files,
-    cookies: o.cookies ?? null,
+    // A jar now, so a bad cookie fails here and the session merges a checked jar.
+    cookies: o.cookies == null ? null : o.cookies instanceof CookieJar ? o.cookies : CookieJar.from(o.cookies),
     auth: o.auth === undefined ? undefined : normalizeAuth(o.auth),
     timeout: o.timeout === undefined ? null : normalizeTimeout(o.timeout, 'timeout'),
     allowRedirects: checkBoolean(o.allowRedirects, 'allowRedirects'),
