@@ -1,0 +1,129 @@
+/**
+ * The browser's carrier: a session's {@link TransportPort} on `fetch`, standing in for the
+ * engine's Adapter in the browser build (which aliases `session/adapter` to this module). The
+ * policy above it (prepare, the flow, responses, errors) is the shared code, unchanged.
+ *
+ * What the browser controls is refused here with {@link BrowserUnsupported} when a setting
+ * would change what is sent (TLS settings, proxies, another name resolver, unix sockets) and
+ * ignored when it only tunes the transport (pools, keep-alive, HTTP/1.1 and HTTP/2 toggles,
+ * Happy Eyeballs, address families).
+ */
+import type { PoolStats, TransportSessionConfig } from '../channel/session-config.js';
+import { UPLOAD_WINDOW } from '../channel/windows.js';
+import type { SendOptions } from '../engine/engine.js';
+import { Exchange } from '../engine/exchange.js';
+import { BrowserUnsupported, ConnectionError, SessionClosedError, type RequestException } from '../errors.js';
+import type { PreparedRequest } from '../request/prepared-request.js';
+import { BodySource } from '../response/body-source.js';
+import type { InFlight } from '../session/flow.js';
+import type { TlsConfig } from '../session/tls.js';
+import type { ExchangeDriver, TransportPort } from '../session/transport-port.js';
+import { exchangeSink } from './exchange-sink.js';
+import { FetchCall, type WireRequest } from './fetch-call.js';
+import { syncCarrier } from './sync-carrier.js';
+
+let nextSessionId = 1;
+let nextExchangeId = 1;
+
+/** What an exchange of this thread is carried by: a fetch here, or the sync helper worker. */
+interface Carried {
+  cancel(): void;
+  credit(bytes: number, flags: number): void;
+}
+
+class FetchDriver implements ExchangeDriver {
+  readonly calls = new Map<Exchange, Carried>();
+
+  waitUntil(done: () => boolean, wakeAt?: () => number): void {
+    syncCarrier().waitUntil(done, wakeAt);
+  }
+
+  cancel(ex: Exchange, reason?: RequestException): void {
+    const call = this.calls.get(ex);
+    if (!call) return;
+    this.calls.delete(ex);
+    call.cancel();
+    if (!ex.done) {
+      ex.error = reason ?? new ConnectionError('Request cancelled', { request: ex.request });
+      ex.notify();
+    }
+  }
+
+  credit(ex: Exchange, bytes: number, flags = 0): void {
+    this.calls.get(ex)?.credit(bytes, flags);
+  }
+}
+
+export class Adapter implements TransportPort {
+  #driver: FetchDriver | null = null;
+  #sessionId = 0;
+  #openedTls: TlsConfig | null = null;
+
+  /** `workers` is the engine's: the browser has its own network stack. */
+  constructor(_workers: number | undefined) {}
+
+  get live(): boolean {
+    return true;
+  }
+  get sessionId(): number {
+    return this.#sessionId;
+  }
+  get openedTls(): TlsConfig | null {
+    return this.#openedTls;
+  }
+
+  open(config: () => TransportSessionConfig): ExchangeDriver {
+    if (this.#driver) return this.#driver;
+    const c = config();
+    refuseTls(c.tls);
+    if (c.resolver.some((r) => r.protocol !== 'system')) {
+      throw new BrowserUnsupported('The resolver option cannot be used in the browser: the browser resolves names itself');
+    }
+    this.#sessionId = nextSessionId++;
+    this.#openedTls = c.tls;
+    this.#driver = new FetchDriver();
+    return this.#driver;
+  }
+
+  async whenLive(): Promise<void> {}
+
+  send(request: PreparedRequest, options: SendOptions): InFlight {
+    const driver = this.#driver!;
+    if (options.proxy !== '') throw new BrowserUnsupported(`Cannot send ${request.url} through the proxy ${options.proxy}: in the browser, proxies are the browser's and the system's to choose`);
+    if (options.tls !== '') refuseTls(JSON.parse(options.tls) as TlsConfig);
+    if (/^http\+unix:/i.test(request.url)) throw new BrowserUnsupported(`Cannot reach ${request.url}: the browser has no unix sockets`);
+    const ex = new Exchange(nextExchangeId++, 0, this.#sessionId, request, options.windowed, 0, UPLOAD_WINDOW);
+    const wire: WireRequest = {
+      method: request.method,
+      url: request.url,
+      headers: [...request.headers.rawEntries()],
+      body: request.body === null || request.body instanceof Uint8Array ? request.body : request.body.source,
+      credentials: options.credentials,
+      followRedirects: options.followsRedirects,
+      readTimeout: options.readTimeout,
+      totalTimeout: options.totalTimeout,
+      windowed: options.windowed,
+      maxBodySize: options.maxBodySize,
+    };
+    const done = (): boolean => driver.calls.delete(ex);
+    driver.calls.set(ex, options.sync ? syncCarrier().start(ex, wire, done) : new FetchCall(wire, exchangeSink(ex, done)));
+    return { exchange: ex, request, source: new BodySource(driver, ex) };
+  }
+
+  pools(): PoolStats[] {
+    return [];
+  }
+
+  close(): void {
+    const driver = this.#driver;
+    if (!driver) return;
+    for (const ex of [...driver.calls.keys()]) driver.cancel(ex, new SessionClosedError(`The session was closed while ${ex.request.method} ${ex.request.url} was in flight`, { request: ex.request }));
+    this.#driver = null;
+  }
+}
+
+function refuseTls(tls: TlsConfig): void {
+  if (!tls.verify || tls.ca !== null || tls.pin !== null || tls.cert !== null || tls.caFiles.length > 0) {
+    throw new BrowserUnsupported('TLS settings (verify, cert, a CA bundle or a pin) cannot be used in the browser: the browser verifies certificates itself and offers client certificates itself');
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * The sync API in the browser: a `Session` call blocks its Web Worker in `Atomics.wait` while
+ * a helper worker performs the fetch, as the Node engine blocks on its transport workers. The
+ * helper writes the response as frames into a ring on a SharedArrayBuffer and rings a bell;
+ * the blocked caller reads them into its exchanges. Requests, credits and cancels go to the
+ * helper by `postMessage`, which needs no turn of the caller's event loop.
+ *
+ * Blocking is only allowed off a page's main thread, and SharedArrayBuffer only on a
+ * cross-origin-isolated page: anywhere else a sync call is refused before anything is sent.
+ */
+import { Bell } from '../channel/bell.js';
+import { FrameType } from '../channel/frames.js';
+import { Ring } from '../channel/ring.js';
+import type { Exchange } from '../engine/exchange.js';
+import { BrowserUnsupported } from '../errors.js';
+import { fillBody, fillEnd, fillError, fillHead } from './exchange-sink.js';
+import type { WireHead, WireRequest } from './fetch-call.js';
+import { FETCH_HELPER_NAME, SYNC_RING_BYTES, type HelperMessage } from './fetch-helper.js';
+
+/** Looked at again at least this often while blocked (a signal's deadline is told by wakeAt). */
+const MAX_SLEEP_MS = 1000;
+
+interface WorkerLike {
+  postMessage(message: HelperMessage): void;
+}
+
+class SyncCarrier {
+  readonly #ring: Ring;
+  readonly #bell: Bell;
+  readonly #helper: WorkerLike;
+  readonly #exchanges = new Map<number, { ex: Exchange; done: () => void }>();
+
+  constructor() {
+    const ring = Ring.create(SYNC_RING_BYTES);
+    const bell = Bell.create();
+    this.#ring = new Ring(ring);
+    this.#bell = new Bell(bell);
+    const WorkerCtor = (globalThis as unknown as { Worker: new (url: string | URL, options: object) => WorkerLike }).Worker;
+    this.#helper = new WorkerCtor(import.meta.url, { type: 'module', name: FETCH_HELPER_NAME });
+    this.#helper.postMessage({ t: 'init', ring, bell });
+  }
+
+  start(ex: Exchange, wire: WireRequest, done: () => void): { cancel(): void; credit(bytes: number, flags: number): void } {
+    const id = ex.id;
+    this.#exchanges.set(id, { ex, done });
+    this.#helper.postMessage({ t: 'start', id, wire });
+    return {
+      cancel: () => {
+        this.#exchanges.delete(id);
+        this.#helper.postMessage({ t: 'cancel', id });
+      },
+      credit: (bytes, flags) => this.#helper.postMessage({ t: 'credit', id, bytes, flags }),
+    };
+  }
+
+  waitUntil(done: () => boolean, wakeAt?: () => number): void {
+    for (;;) {
+      const seen = this.#bell.sample();
+      this.#drain();
+      if (done()) return;
+      const at = wakeAt?.() ?? Infinity;
+      this.#bell.wait(seen, Math.min(MAX_SLEEP_MS, Math.max(0, at - performance.now())));
+    }
+  }
+
+  #drain(): void {
+    const now = performance.now();
+    this.#ring.drain((type, _flags, stream, _aux, bytes, start, length) => {
+      const entry = this.#exchanges.get(stream);
+      if (!entry) return;
+      const { ex } = entry;
+      switch (type) {
+        case FrameType.RESPONSE_HEAD:
+          fillHead(ex, JSON.parse(bytes.toString('utf8', start, start + length)) as WireHead);
+          break;
+        case FrameType.RESPONSE_BODY:
+          fillBody(ex, bytes.subarray(start, start + length));
+          break;
+        case FrameType.RESPONSE_END:
+          this.#exchanges.delete(stream);
+          entry.done();
+          fillEnd(ex);
+          break;
+        case FrameType.RESPONSE_ERROR: {
+          this.#exchanges.delete(stream);
+          entry.done();
+          const { code, message } = JSON.parse(bytes.toString('utf8', start, start + length)) as { code: string; message: string };
+          fillError(ex, code, message);
+          break;
+        }
+      }
+      ex.notify(now);
+    });
+  }
+}
+
+let carrier: SyncCarrier | null = null;
+
+/** The thread's sync carrier, started on first use; refused where a thread may not block. */
+export function syncCarrier(): SyncCarrier {
+  if (carrier) return carrier;
+  const g = globalThis as unknown as { WorkerGlobalScope?: unknown; crossOriginIsolated?: boolean };
+  if (g.WorkerGlobalScope === undefined) {
+    throw new BrowserUnsupported(
+      "A synchronous call (Session, get, post…) cannot run on a page's main thread: the browser does not let it block. Use AsyncSession or aget, apost…, or make the call in a Web Worker of a cross-origin-isolated page",
+    );
+  }
+  if (g.crossOriginIsolated !== true) {
+    throw new BrowserUnsupported(
+      'A synchronous call (Session, get, post…) needs a cross-origin-isolated page (served with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp), for its SharedArrayBuffer; this worker\'s page is not. Use AsyncSession or aget, apost… here',
+    );
+  }
+  carrier = new SyncCarrier();
+  return carrier;
+}
