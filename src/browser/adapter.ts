@@ -14,6 +14,7 @@ import type { SendOptions } from '../engine/engine.js';
 import { Exchange } from '../engine/exchange.js';
 import { BrowserUnsupported, ConnectionError, SessionClosedError, type RequestException } from '../errors.js';
 import type { PreparedRequest } from '../request/prepared-request.js';
+import { DEFAULT_USER_AGENT } from '../request/prepare.js';
 import { BodySource } from '../response/body-source.js';
 import type { InFlight } from '../session/flow.js';
 import type { TlsConfig } from '../session/tls.js';
@@ -96,7 +97,7 @@ export class Adapter implements TransportPort {
     const wire: WireRequest = {
       method: request.method,
       url: request.url,
-      headers: [...request.headers.rawEntries()],
+      headers: sendable(request),
       body: request.body === null || request.body instanceof Uint8Array ? request.body : request.body.source,
       credentials: options.credentials,
       followRedirects: options.followsRedirects,
@@ -126,4 +127,20 @@ function refuseTls(tls: TlsConfig): void {
   if (!tls.verify || tls.ca !== null || tls.pin !== null || tls.cert !== null || tls.caFiles.length > 0) {
     throw new BrowserUnsupported('TLS settings (verify, cert, a CA bundle or a pin) cannot be used in the browser: the browser verifies certificates itself and offers client certificates itself');
   }
+}
+
+/**
+ * Headers the browser writes itself (forbidden request headers) are left to it rather than
+ * silently dropped by fetch, and so is our default User-Agent: a header fetch does not
+ * safelist makes every cross-origin request a CORS preflight.
+ */
+const BROWSERS_OWN = /^(accept-charset|accept-encoding|access-control-request-.*|connection|content-length|cookie2?|date|dnt|expect|host|keep-alive|origin|referer|set-cookie|te|trailer|transfer-encoding|upgrade|via|proxy-.*|sec-.*)$/i;
+
+function sendable(request: PreparedRequest): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (const [name, value] of request.headers.rawEntries()) {
+    if (BROWSERS_OWN.test(name) || (/^user-agent$/i.test(name) && value === DEFAULT_USER_AGENT)) continue;
+    out.push([name, value]);
+  }
+  return out;
 }

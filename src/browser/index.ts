@@ -13,11 +13,20 @@
  * console.log(r.json());
  * ```
  */
+import * as errors from '../errors.js';
 import nq from '../index.js';
 import { isFetchHelper, runFetchHelper } from './fetch-helper.js';
 
 export * from '../index.js';
 export default nq;
+
+// A minified bundle renames classes, and an error's `name` is its class's: the error classes
+// get their exported names back (cheaper than keeping every name in the bundle).
+for (const [name, value] of Object.entries(errors)) {
+  if (typeof value === 'function' && (value === errors.RequestException || value.prototype instanceof errors.RequestException)) {
+    Object.defineProperty(value, 'name', { value: name });
+  }
+}
 
 // The sync API's helper worker is this same file, started under a name of its own.
 if (isFetchHelper()) runFetchHelper();
