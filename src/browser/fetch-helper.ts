@@ -21,6 +21,7 @@ export type HelperMessage =
 interface Scope {
   name?: string;
   onmessage: ((event: { data: HelperMessage }) => void) | null;
+  postMessage(message: 'ready'): void;
 }
 
 /** Whether this thread is a fetch helper (the bundle's entry then runs {@link runFetchHelper}). */
@@ -78,6 +79,7 @@ export function runFetchHelper(): void {
       case 'init':
         ring = new Ring(m.ring);
         bell = new Bell(m.bell);
+        scope.postMessage('ready');
         break;
       case 'start':
         calls.set(m.id, new FetchCall(m.wire, sinkFor(m.id)));

@@ -16,6 +16,7 @@
 import * as errors from '../errors.js';
 import nq from '../index.js';
 import { isFetchHelper, runFetchHelper } from './fetch-helper.js';
+import { prepareSyncCarrier } from './sync-carrier.js';
 
 export * from '../index.js';
 export default nq;
@@ -30,3 +31,4 @@ for (const [name, value] of Object.entries(errors)) {
 
 // The sync API's helper worker is this same file, started under a name of its own.
 if (isFetchHelper()) runFetchHelper();
+else await prepareSyncCarrier();

@@ -22,6 +22,7 @@ const MAX_SLEEP_MS = 1000;
 
 interface WorkerLike {
   postMessage(message: HelperMessage): void;
+  onmessage: ((event: { data: unknown }) => void) | null;
 }
 
 class SyncCarrier {
@@ -29,6 +30,8 @@ class SyncCarrier {
   readonly #bell: Bell;
   readonly #helper: WorkerLike;
   readonly #exchanges = new Map<number, { ex: Exchange; done: () => void }>();
+  /** Resolves once the helper runs: a worker the caller starts cannot start while the caller blocks. */
+  readonly ready: Promise<void>;
 
   constructor() {
     const ring = Ring.create(SYNC_RING_BYTES);
@@ -37,6 +40,9 @@ class SyncCarrier {
     this.#bell = new Bell(bell);
     const WorkerCtor = (globalThis as unknown as { Worker: new (url: string | URL, options: object) => WorkerLike }).Worker;
     this.#helper = new WorkerCtor(import.meta.url, { type: 'module', name: FETCH_HELPER_NAME });
+    this.ready = new Promise((resolve) => {
+      this.#helper.onmessage = () => resolve();
+    });
     this.#helper.postMessage({ t: 'init', ring, bell });
   }
 
@@ -96,7 +102,20 @@ class SyncCarrier {
 
 let carrier: SyncCarrier | null = null;
 
-/** The thread's sync carrier, started on first use; refused where a thread may not block. */
+/**
+ * Starts the sync carrier's helper in a worker that may block (a dedicated Web Worker of a
+ * cross-origin-isolated page), resolving when it runs. The bundle awaits this when it loads
+ * there: the browser starts a nested worker only while its parent's event loop turns, so a
+ * helper started by the first sync call would never come up.
+ */
+export async function prepareSyncCarrier(): Promise<void> {
+  const g = globalThis as unknown as { DedicatedWorkerGlobalScope?: unknown; crossOriginIsolated?: boolean };
+  if (carrier || g.DedicatedWorkerGlobalScope === undefined || g.crossOriginIsolated !== true) return;
+  carrier = new SyncCarrier();
+  await carrier.ready;
+}
+
+/** The thread's sync carrier; refused where a thread may not block. */
 export function syncCarrier(): SyncCarrier {
   if (carrier) return carrier;
   const g = globalThis as unknown as { WorkerGlobalScope?: unknown; crossOriginIsolated?: boolean };
@@ -110,6 +129,5 @@ export function syncCarrier(): SyncCarrier {
       'A synchronous call (Session, get, post…) needs a cross-origin-isolated page (served with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp), for its SharedArrayBuffer; this worker\'s page is not. Use AsyncSession or aget, apost… here',
     );
   }
-  carrier = new SyncCarrier();
-  return carrier;
+  throw new BrowserUnsupported('A synchronous call (Session, get, post…) can only run in a dedicated Web Worker (not a shared or service worker), whose helper worker nodequests starts when it is loaded there');
 }
