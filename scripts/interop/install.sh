@@ -16,7 +16,7 @@ give_up() {
   exit 0
 }
 
-packages=(nginx python3-httpbin gunicorn tinyproxy dante-server)
+packages=(nginx python3-httpbin gunicorn tinyproxy dante-server chromium)
 
 have_all() {
   command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || return 1
@@ -24,10 +24,11 @@ have_all() {
   /usr/bin/python3 -c 'import httpbin' >/dev/null 2>&1 || return 1
   [ -x /usr/bin/tinyproxy ] || return 1
   [ -x /usr/sbin/danted ] || return 1
+  [ -x /usr/bin/chromium ] || return 1
 }
 
 if have_all; then
-  echo "interop: peers already installed (nginx, httpbin, gunicorn, tinyproxy, dante)"
+  echo "interop: peers already installed (nginx, httpbin, gunicorn, tinyproxy, dante, chromium)"
   exit 0
 fi
 if ! command -v apt-get >/dev/null 2>&1; then
