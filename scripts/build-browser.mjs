@@ -18,6 +18,7 @@ const swapped = {
   'session/adapter.ts': 'browser/adapter.ts',
   'cookies.ts': 'browser/cookies.ts',
   'version.ts': 'browser/node/version.ts',
+  'request/served-schemes.ts': 'browser/served-schemes.ts',
 };
 const builtins = {
   buffer: 'browser/node/buffer.ts',

@@ -20,17 +20,15 @@ import type { InFlight } from '../session/flow.js';
 import type { TlsConfig } from '../session/tls.js';
 import type { ExchangeDriver, TransportPort } from '../session/transport-port.js';
 import { exchangeSink } from './exchange-sink.js';
+import { eventStreamUrl } from './sse.js';
+import { StreamExtension, type Wait } from './stream-extension.js';
+import { eventStream, socketEvents, socketStream, type Carried } from './streams.js';
+import { openSocket, type WebSocketLink } from './websocket.js';
 import { FetchCall, type WireRequest } from './fetch-call.js';
 import { syncCarrier } from './sync-carrier.js';
 
 let nextSessionId = 1;
 let nextExchangeId = 1;
-
-/** What an exchange of this thread is carried by: a fetch here, or the sync helper worker. */
-interface Carried {
-  cancel(): void;
-  credit(bytes: number, flags: number): void;
-}
 
 class FetchDriver implements ExchangeDriver {
   readonly calls = new Map<Exchange, Carried>();
@@ -44,6 +42,8 @@ class FetchDriver implements ExchangeDriver {
     if (!call) return;
     this.calls.delete(ex);
     call.cancel();
+    // A WebSocket or event stream still open ends too (the session closed, or a signal fired).
+    if (ex.extension instanceof StreamExtension) ex.extension.end(reason ?? null);
     if (!ex.done) {
       ex.error = reason ?? new ConnectionError('Request cancelled', { request: ex.request });
       ex.notify();
@@ -94,20 +94,37 @@ export class Adapter implements TransportPort {
     if (options.tls !== '') refuseTls(JSON.parse(options.tls) as TlsConfig);
     if (/^http\+unix:/i.test(request.url)) throw new BrowserUnsupported(`Cannot reach ${request.url}: the browser has no unix sockets`);
     const ex = new Exchange(nextExchangeId++, 0, this.#sessionId, request, options.windowed, 0, UPLOAD_WINDOW);
+    const done = (): boolean => driver.calls.delete(ex);
+    const wait: Wait | null = options.sync ? (until, wakeAt) => driver.waitUntil(until, wakeAt) : null;
+    const scheme = request.url.slice(0, request.url.indexOf(':')).toLowerCase();
+    if (scheme === 'ws' || scheme === 'wss') {
+      const protocols = (request.headers.get('sec-websocket-protocol') ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+      let link: WebSocketLink;
+      if (options.sync) link = syncCarrier().openSocket(ex, request.url, protocols, done, socketStream(options.readTimeout, wait, () => link));
+      else link = openSocket(request.url, protocols, socketEvents(exchangeSink(ex, done, socketStream(options.readTimeout, wait, () => link))));
+      driver.calls.set(ex, { cancel: () => link.close(1000, ''), credit() {} });
+      return { exchange: ex, request, source: new BodySource(driver, ex) };
+    }
+    const sse = scheme === 'sse' || scheme === 'psse';
+    // Over the default `*/*` only: an Accept of the user's stays.
+    if (sse && (request.headers.get('accept') ?? '*/*') === '*/*') request.headers.set('Accept', 'text/event-stream');
     const wire: WireRequest = {
       method: request.method,
-      url: request.url,
+      url: sse ? eventStreamUrl(request.url) : request.url,
       headers: sendable(request),
       body: request.body === null || request.body instanceof Uint8Array ? request.body : request.body.source,
       credentials: options.credentials,
       followRedirects: options.followsRedirects,
       readTimeout: options.readTimeout,
+      eventStream: sse,
       totalTimeout: options.totalTimeout,
-      windowed: options.windowed,
-      maxBodySize: options.maxBodySize,
+      windowed: options.windowed || sse,
+      maxBodySize: sse ? Infinity : options.maxBodySize,
     };
-    const done = (): boolean => driver.calls.delete(ex);
-    driver.calls.set(ex, options.sync ? syncCarrier().start(ex, wire, done) : new FetchCall(wire, exchangeSink(ex, done)));
+    let carried: Carried;
+    const stream = sse ? eventStream(options.readTimeout, wait, () => carried) : null;
+    carried = options.sync ? syncCarrier().start(ex, wire, done, stream) : new FetchCall(wire, exchangeSink(ex, done, stream));
+    driver.calls.set(ex, carried);
     return { exchange: ex, request, source: new BodySource(driver, ex) };
   }
 

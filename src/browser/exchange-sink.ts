@@ -7,7 +7,7 @@ import { BinaryWriter } from '../channel/binary.js';
 import { encodeHeaderBlock } from '../channel/frames.js';
 import type { TransportCode } from '../channel/error-codes.js';
 import type { Exchange } from '../engine/exchange.js';
-import { errorFromCode } from '../errors.js';
+import { errorFromCode, type RequestException } from '../errors.js';
 import type { CallSink, WireHead } from './fetch-call.js';
 
 /** Arrival order of heads and ends across every exchange, for `gather`'s completion order. */
@@ -17,26 +17,45 @@ const writer = new BinaryWriter(1024);
 /** The browser does not tell which HTTP version carried a response. */
 const UNKNOWN_VERSION = 11;
 
+/**
+ * A WebSocket's or an event stream's side of an exchange: once its head is in, the response
+ * is complete for the flow and what follows goes to `r.extension` instead of the body.
+ */
+export interface InboundStream {
+  /** The head is in: attach the extension to `ex`; false when this response is not a stream (its body follows as usual). */
+  attach(ex: Exchange): boolean;
+  chunk(bytes: Uint8Array, flags: number): void;
+  end(error: RequestException | null): void;
+}
+
 /** `done` is called once no more will come (the end or an error). */
-export function exchangeSink(ex: Exchange, done: () => void): CallSink {
+export function exchangeSink(ex: Exchange, done: () => void, stream: InboundStream | null = null): CallSink {
+  let streaming = false;
   return {
     head(head) {
       fillHead(ex, head);
       const body = ex.request.body;
       if (body !== null && ex.onEvent) ex.onEvent('upload', body instanceof Uint8Array ? body.length : (body.length ?? 0));
+      if (stream?.attach(ex)) {
+        streaming = true;
+        fillEnd(ex);
+      }
       ex.notify();
     },
-    body(bytes) {
+    body(bytes, flags = 0) {
+      if (streaming) return stream!.chunk(bytes, flags);
       fillBody(ex, bytes);
       ex.notify();
     },
     end() {
       done();
+      if (streaming) return stream!.end(null);
       fillEnd(ex);
       ex.notify();
     },
     fail(code, message) {
       done();
+      if (streaming) return stream!.end(errorFromCode(code, message, { request: ex.request }));
       fillError(ex, code, message);
       ex.notify();
     },

@@ -21,6 +21,8 @@ export interface WireRequest {
   followRedirects: boolean;
   /** ms; 0: none. */
   readTimeout: number;
+  /** An event stream: the read timeout covers the head only (its extension times each read). */
+  eventStream: boolean;
   totalTimeout: number;
   /** The consumer streams the body: nothing is read past what it acknowledged (see credit). */
   windowed: boolean;
@@ -35,9 +37,13 @@ export interface WireHead {
   url: string;
 }
 
+/** Flags of a body chunk that carries (part of) a WebSocket message. */
+export const MessageFlag = { TEXT: 1, MORE: 2 } as const;
+
 export interface CallSink {
   head(head: WireHead): void;
-  body(bytes: Uint8Array): void;
+  /** `flags`: {@link MessageFlag} bits for a WebSocket message; 0 for body bytes. */
+  body(bytes: Uint8Array, flags?: number): void;
   end(): void;
   fail(code: TransportCode, message: string): void;
 }
@@ -112,7 +118,7 @@ export class FetchCall {
       while (this.#delivered >= this.#allowed && !this.#finished) await new Promise<void>((resolve) => (this.#resume = resolve));
       this.#resume = null;
       if (this.#finished) return void reader.cancel().catch(() => {});
-      this.#arm();
+      if (!req.eventStream) this.#arm();
       let chunk: Awaited<ReturnType<typeof reader.read>>;
       try {
         chunk = await reader.read();

@@ -7,7 +7,9 @@
 import { Bell } from '../channel/bell.js';
 import { FrameType } from '../channel/frames.js';
 import { Ring } from '../channel/ring.js';
-import { FetchCall, type CallSink, type WireRequest } from './fetch-call.js';
+import { FetchCall, MessageFlag, type CallSink, type WireRequest } from './fetch-call.js';
+import { socketEvents } from './streams.js';
+import { openSocket, type WebSocketLink } from './websocket.js';
 
 export const FETCH_HELPER_NAME = 'nodequests-fetch-helper';
 export const SYNC_RING_BYTES = 1 << 20;
@@ -16,7 +18,10 @@ export type HelperMessage =
   | { t: 'init'; ring: SharedArrayBuffer; bell: SharedArrayBuffer }
   | { t: 'start'; id: number; wire: WireRequest }
   | { t: 'credit'; id: number; bytes: number; flags: number }
-  | { t: 'cancel'; id: number };
+  | { t: 'cancel'; id: number }
+  | { t: 'ws-open'; id: number; url: string; protocols: string[] }
+  | { t: 'ws-send'; id: number; data: string | Uint8Array }
+  | { t: 'ws-close'; id: number; code?: number; reason?: string };
 
 interface Scope {
   name?: string;
@@ -35,7 +40,8 @@ export function runFetchHelper(): void {
   let ring: Ring;
   let bell: Bell;
   const calls = new Map<number, FetchCall>();
-  const queue: Array<{ type: number; id: number; payload: Uint8Array | undefined }> = [];
+  const sockets = new Map<number, WebSocketLink>();
+  const queue: Array<{ type: number; flags: number; id: number; payload: Uint8Array | undefined }> = [];
   let retry: ReturnType<typeof setTimeout> | undefined;
   const encoder = new TextEncoder();
 
@@ -45,7 +51,7 @@ export function runFetchHelper(): void {
     while (queue.length > 0) {
       const f = queue[0]!;
       // The caller drains as it waits: a full ring is looked at again shortly.
-      if (!ring.write(f.type, 0, f.id, 0, f.payload)) {
+      if (!ring.write(f.type, f.flags, f.id, 0, f.payload)) {
         retry ??= setTimeout(flush, 1);
         break;
       }
@@ -54,22 +60,28 @@ export function runFetchHelper(): void {
     }
     if (wrote) bell.ring();
   };
-  const send = (type: number, id: number, payload?: Uint8Array): void => {
-    queue.push({ type, id, payload });
+  const send = (type: number, id: number, payload?: Uint8Array, flags = 0): void => {
+    queue.push({ type, flags, id, payload });
     if (retry === undefined) flush();
   };
 
   const sinkFor = (id: number): CallSink => ({
     head: (head) => send(FrameType.RESPONSE_HEAD, id, encoder.encode(JSON.stringify(head))),
-    body: (bytes) => {
-      for (let at = 0; at < bytes.length; at += ring.maxPayload) send(FrameType.RESPONSE_BODY, id, bytes.subarray(at, at + ring.maxPayload));
+    body: (bytes, flags = 0) => {
+      // A piece of a bigger WebSocket message says more follows.
+      for (let at = 0; at < bytes.length || at === 0; at += ring.maxPayload) {
+        const more = at + ring.maxPayload < bytes.length ? MessageFlag.MORE : 0;
+        send(FrameType.RESPONSE_BODY, id, bytes.subarray(at, at + ring.maxPayload), flags | more);
+      }
     },
     end: () => {
       calls.delete(id);
+      sockets.delete(id);
       send(FrameType.RESPONSE_END, id);
     },
     fail: (code, message) => {
       calls.delete(id);
+      sockets.delete(id);
       send(FrameType.RESPONSE_ERROR, id, encoder.encode(JSON.stringify({ code, message })));
     },
   });
@@ -90,6 +102,15 @@ export function runFetchHelper(): void {
       case 'cancel':
         calls.get(m.id)?.cancel();
         calls.delete(m.id);
+        break;
+      case 'ws-open':
+        sockets.set(m.id, openSocket(m.url, m.protocols, socketEvents(sinkFor(m.id))));
+        break;
+      case 'ws-send':
+        sockets.get(m.id)?.send(m.data);
+        break;
+      case 'ws-close':
+        sockets.get(m.id)?.close(m.code, m.reason);
         break;
     }
   };

@@ -13,8 +13,11 @@ import { FrameType } from '../channel/frames.js';
 import { Ring } from '../channel/ring.js';
 import type { Exchange } from '../engine/exchange.js';
 import { BrowserUnsupported } from '../errors.js';
-import { fillBody, fillEnd, fillError, fillHead } from './exchange-sink.js';
-import type { WireHead, WireRequest } from './fetch-call.js';
+import type { TransportCode } from '../channel/error-codes.js';
+import { exchangeSink, type InboundStream } from './exchange-sink.js';
+import type { CallSink, WireHead, WireRequest } from './fetch-call.js';
+import type { Carried } from './streams.js';
+import type { WebSocketLink } from './websocket.js';
 import { FETCH_HELPER_NAME, SYNC_RING_BYTES, type HelperMessage } from './fetch-helper.js';
 
 /** Looked at again at least this often while blocked (a signal's deadline is told by wakeAt). */
@@ -29,7 +32,8 @@ class SyncCarrier {
   readonly #ring: Ring;
   readonly #bell: Bell;
   readonly #helper: WorkerLike;
-  readonly #exchanges = new Map<number, { ex: Exchange; done: () => void }>();
+  /** What each exchange's frames are handed to. */
+  readonly #sinks = new Map<number, CallSink>();
   /** Resolves once the helper runs: a worker the caller starts cannot start while the caller blocks. */
   readonly ready: Promise<void>;
 
@@ -46,16 +50,27 @@ class SyncCarrier {
     this.#helper.postMessage({ t: 'init', ring, bell });
   }
 
-  start(ex: Exchange, wire: WireRequest, done: () => void): { cancel(): void; credit(bytes: number, flags: number): void } {
+  start(ex: Exchange, wire: WireRequest, done: () => void, stream: InboundStream | null): Carried {
     const id = ex.id;
-    this.#exchanges.set(id, { ex, done });
+    this.#sinks.set(id, exchangeSink(ex, done, stream));
     this.#helper.postMessage({ t: 'start', id, wire });
     return {
       cancel: () => {
-        this.#exchanges.delete(id);
+        this.#sinks.delete(id);
         this.#helper.postMessage({ t: 'cancel', id });
       },
       credit: (bytes, flags) => this.#helper.postMessage({ t: 'credit', id, bytes, flags }),
+    };
+  }
+
+  /** A WebSocket held by the helper; its messages come as body frames (MessageFlag bits). */
+  openSocket(ex: Exchange, url: string, protocols: string[], done: () => void, stream: InboundStream): WebSocketLink {
+    const id = ex.id;
+    this.#sinks.set(id, exchangeSink(ex, done, stream));
+    this.#helper.postMessage({ t: 'ws-open', id, url, protocols });
+    return {
+      send: (data) => this.#helper.postMessage({ t: 'ws-send', id, data }),
+      close: (code, reason) => this.#helper.postMessage({ t: 'ws-close', id, code, reason }),
     };
   }
 
@@ -69,33 +84,25 @@ class SyncCarrier {
     }
   }
 
+  /** Hands the helper's frames to their exchanges' sinks, as a fetch in this thread would. */
   #drain(): void {
-    const now = performance.now();
-    this.#ring.drain((type, _flags, stream, _aux, bytes, start, length) => {
-      const entry = this.#exchanges.get(stream);
-      if (!entry) return;
-      const { ex } = entry;
+    this.#ring.drain((type, flags, id, _aux, bytes, start, length) => {
+      const sink = this.#sinks.get(id);
+      if (!sink) return;
       switch (type) {
         case FrameType.RESPONSE_HEAD:
-          fillHead(ex, JSON.parse(bytes.toString('utf8', start, start + length)) as WireHead);
-          break;
+          return sink.head(JSON.parse(bytes.toString('utf8', start, start + length)) as WireHead);
         case FrameType.RESPONSE_BODY:
-          fillBody(ex, bytes.subarray(start, start + length));
-          break;
+          return sink.body(bytes.subarray(start, start + length), flags);
         case FrameType.RESPONSE_END:
-          this.#exchanges.delete(stream);
-          entry.done();
-          fillEnd(ex);
-          break;
+          this.#sinks.delete(id);
+          return sink.end();
         case FrameType.RESPONSE_ERROR: {
-          this.#exchanges.delete(stream);
-          entry.done();
-          const { code, message } = JSON.parse(bytes.toString('utf8', start, start + length)) as { code: string; message: string };
-          fillError(ex, code, message);
-          break;
+          this.#sinks.delete(id);
+          const { code, message } = JSON.parse(bytes.toString('utf8', start, start + length)) as { code: TransportCode; message: string };
+          return sink.fail(code, message);
         }
       }
-      ex.notify(now);
     });
   }
 }
