@@ -2,7 +2,8 @@
 // Node built-in and no bare import left) from src/browser/index.ts. The shared policy code is
 // bundled as it is; the modules that touch Node or the engine are swapped for their browser
 // counterparts: the engine's Adapter for the fetch carrier, the tough-cookie jar for the
-// browser's own cookies, chardet's guess for none, node:* for the few functions the shared
+// browser's own cookies, the settings the browser controls (TLS, proxies, .netrc, resolver)
+// for refusals, chardet's guess for none, node:* for the few functions the shared
 // code calls, and `Buffer` for the `buffer` package.
 import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
@@ -19,6 +20,11 @@ const swapped = {
   'cookies.ts': 'browser/cookies.ts',
   'version.ts': 'browser/node/version.ts',
   'request/served-schemes.ts': 'browser/served-schemes.ts',
+  // What the browser controls: refused where it is given, never read from an environment.
+  'session/tls.ts': 'browser/settings/tls.ts',
+  'session/proxies.ts': 'browser/settings/proxies.ts',
+  'netrc.ts': 'browser/settings/netrc.ts',
+  'dns/resolver-spec.ts': 'browser/settings/resolver-spec.ts',
 };
 const builtins = {
   buffer: 'browser/node/buffer.ts',

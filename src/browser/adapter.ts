@@ -3,10 +3,10 @@
  * engine's Adapter in the browser build (which aliases `session/adapter` to this module). The
  * policy above it (prepare, the flow, responses, errors) is the shared code, unchanged.
  *
- * What the browser controls is refused here with {@link BrowserUnsupported} when a setting
- * would change what is sent (TLS settings, proxies, another name resolver, unix sockets) and
- * ignored when it only tunes the transport (pools, keep-alive, HTTP/1.1 and HTTP/2 toggles,
- * Happy Eyeballs, address families).
+ * What the browser controls is refused with {@link BrowserUnsupported} where a setting would
+ * change what is sent (TLS settings, proxies and the resolver when they are given: see
+ * settings/; unix sockets here) and ignored where it only tunes the transport (pools,
+ * keep-alive, HTTP/1.1 and HTTP/2 toggles, Happy Eyeballs, address families).
  */
 import type { PoolStats, TransportSessionConfig } from '../channel/session-config.js';
 import { UPLOAD_WINDOW } from '../channel/windows.js';
@@ -76,10 +76,6 @@ export class Adapter implements TransportPort {
   open(config: () => TransportSessionConfig): ExchangeDriver {
     if (this.#driver) return this.#driver;
     const c = config();
-    refuseTls(c.tls);
-    if (c.resolver.some((r) => r.protocol !== 'system')) {
-      throw new BrowserUnsupported('The resolver option cannot be used in the browser: the browser resolves names itself');
-    }
     this.#sessionId = nextSessionId++;
     this.#openedTls = c.tls;
     this.#driver = new FetchDriver();
@@ -90,8 +86,6 @@ export class Adapter implements TransportPort {
 
   send(request: PreparedRequest, options: SendOptions): InFlight {
     const driver = this.#driver!;
-    if (options.proxy !== '') throw new BrowserUnsupported(`Cannot send ${request.url} through the proxy ${options.proxy}: in the browser, proxies are the browser's and the system's to choose`);
-    if (options.tls !== '') refuseTls(JSON.parse(options.tls) as TlsConfig);
     if (/^http\+unix:/i.test(request.url)) throw new BrowserUnsupported(`Cannot reach ${request.url}: the browser has no unix sockets`);
     const ex = new Exchange(nextExchangeId++, 0, this.#sessionId, request, options.windowed, 0, UPLOAD_WINDOW);
     const done = (): boolean => driver.calls.delete(ex);
@@ -140,11 +134,6 @@ export class Adapter implements TransportPort {
   }
 }
 
-function refuseTls(tls: TlsConfig): void {
-  if (!tls.verify || tls.ca !== null || tls.pin !== null || tls.cert !== null || tls.caFiles.length > 0) {
-    throw new BrowserUnsupported('TLS settings (verify, cert, a CA bundle or a pin) cannot be used in the browser: the browser verifies certificates itself and offers client certificates itself');
-  }
-}
 
 /**
  * Headers the browser writes itself (forbidden request headers) are left to it rather than
