@@ -42,6 +42,9 @@ const routes: Route = async (req, res, url) => {
       }, 20);
       return true;
     }
+    case '/set-cookie':
+      res.writeHead(200, { 'set-cookie': 'flavour=oat; Path=/; SameSite=Lax', 'content-type': 'text/plain' }).end('set');
+      return true;
     case '/big':
       res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(Buffer.alloc(100_000, 7));
       return true;
@@ -158,6 +161,22 @@ describe.skipIf(skip)('browser: AsyncSession on fetch', () => {
     const refused = await b.run(`return await nq.aget('${b.other}/echo');`);
     expect(refused).toMatchObject({ error: { name: 'ConnectionError', code: 'NQ_ERR_CONNECTION' } });
     expect((refused as { error: { message: string } }).error.message).toMatch(/cross-origin response without CORS headers/);
+  });
+
+  it('cookies are the browser\'s: a Set-Cookie is kept by it, and credentials says which requests carry them', async () => {
+    const out = await b.run(`
+      await nq.aget(base + '/set-cookie');
+      const cookie = async (url, credentials) => (await nq.aget(url, credentials ? { credentials } : undefined)).json().headers.cookie ?? null;
+      return {
+        page: document.cookie,
+        sameOrigin: await cookie(base + '/echo'),
+        omitted: await cookie(base + '/echo', 'omit'),
+        crossDefault: await cookie('${b.other}/cors/echo'),
+        crossIncluded: await cookie('${b.other}/cors/echo', 'include'),
+        jar: (await nq.aget(base + '/echo')).cookies.size,
+      };
+    `);
+    expect(out).toEqual({ value: { page: 'flavour=oat', sameOrigin: 'flavour=oat', omitted: null, crossDefault: null, crossIncluded: 'flavour=oat', jar: 0 } });
   });
 
   it('a signal aborts with RequestAborted; a read timeout ends with ReadTimeout', async () => {
