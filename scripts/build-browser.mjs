@@ -4,7 +4,8 @@
 // counterparts: the engine's Adapter for the fetch carrier, the tough-cookie jar for the
 // browser's own cookies, the settings the browser controls (TLS, proxies, .netrc, resolver)
 // for refusals, chardet's guess for none, node:* for the few functions the shared
-// code calls, and `Buffer` for the `buffer` package.
+// code calls, and `Buffer` for a Uint8Array with the part of Node's Buffer the shared code
+// uses (src/browser/node/buffer.ts).
 import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -41,10 +42,7 @@ const browserSwaps = {
   name: 'nodequests-browser',
   setup(b) {
     b.onResolve({ filter: /^(node:)?(buffer|crypto|fs|net|url|os|path|util)$/ }, (args) => {
-      const name = args.path.replace(/^node:/, '');
-      // The `buffer` package itself is what the shim re-exports.
-      if (name === 'buffer' && !args.path.startsWith('node:') && args.importer.includes('browser/node/')) return undefined;
-      return { path: src(builtins[name]) };
+      return { path: src(builtins[args.path.replace(/^node:/, '')]) };
     });
     b.onResolve({ filter: /^chardet$/ }, () => ({ path: src('browser/node/chardet.ts') }));
     b.onResolve({ filter: /\.js$/ }, (args) => {

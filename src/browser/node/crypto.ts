@@ -3,7 +3,7 @@
  * boundaries, Digest nonces). Hashing is refused: the browser only hashes asynchronously
  * (`crypto.subtle`), and Digest auth answers a challenge synchronously.
  */
-import { Buffer } from 'buffer';
+import { Buffer } from './buffer.js';
 import { BrowserUnsupported } from '../../errors.js';
 
 export function randomBytes(n: number): Buffer {
