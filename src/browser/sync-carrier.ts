@@ -26,7 +26,12 @@ const MAX_SLEEP_MS = 1000;
 interface WorkerLike {
   postMessage(message: HelperMessage): void;
   onmessage: ((event: { data: unknown }) => void) | null;
+  onerror: ((event: { message?: string }) => void) | null;
+  terminate(): void;
 }
+
+/** How long a loading bundle waits for its helper before it gives the sync API up. */
+const HELPER_START_MS = 10_000;
 
 class SyncCarrier {
   readonly #ring: Ring;
@@ -34,8 +39,11 @@ class SyncCarrier {
   readonly #helper: WorkerLike;
   /** What each exchange's frames are handed to. */
   readonly #sinks = new Map<number, CallSink>();
-  /** Resolves once the helper runs: a worker the caller starts cannot start while the caller blocks. */
-  readonly ready: Promise<void>;
+  /**
+   * Resolves once the helper runs (null) or with why it did not: a worker the caller starts
+   * cannot start while the caller blocks.
+   */
+  readonly ready: Promise<string | null>;
 
   constructor() {
     const ring = Ring.create(SYNC_RING_BYTES);
@@ -45,9 +53,15 @@ class SyncCarrier {
     const WorkerCtor = (globalThis as unknown as { Worker: new (url: string | URL, options: object) => WorkerLike }).Worker;
     this.#helper = new WorkerCtor(import.meta.url, { type: 'module', name: FETCH_HELPER_NAME });
     this.ready = new Promise((resolve) => {
-      this.#helper.onmessage = () => resolve();
+      const timer = setTimeout(() => resolve(`its helper worker did not start within ${HELPER_START_MS / 1000} s`), HELPER_START_MS);
+      this.#helper.onmessage = () => (clearTimeout(timer), resolve(null));
+      this.#helper.onerror = (e) => (clearTimeout(timer), resolve(`its helper worker (${String(import.meta.url)}) failed to load${e.message ? `: ${e.message}` : ''}`));
     });
     this.#helper.postMessage({ t: 'init', ring, bell });
+  }
+
+  terminate(): void {
+    this.#helper.terminate();
   }
 
   start(ex: Exchange, wire: WireRequest, done: () => void, stream: InboundStream | null): Carried {
@@ -108,6 +122,8 @@ class SyncCarrier {
 }
 
 let carrier: SyncCarrier | null = null;
+/** Why this worker has no sync carrier although it could have had one. */
+let unavailable: string | null = null;
 
 /**
  * Starts the sync carrier's helper in a worker that may block (a dedicated Web Worker of a
@@ -118,8 +134,10 @@ let carrier: SyncCarrier | null = null;
 export async function prepareSyncCarrier(): Promise<void> {
   const g = globalThis as unknown as { DedicatedWorkerGlobalScope?: unknown; crossOriginIsolated?: boolean };
   if (carrier || g.DedicatedWorkerGlobalScope === undefined || g.crossOriginIsolated !== true) return;
-  carrier = new SyncCarrier();
-  await carrier.ready;
+  const starting = new SyncCarrier();
+  unavailable = await starting.ready;
+  if (unavailable === null) carrier = starting;
+  else starting.terminate();
 }
 
 /** The thread's sync carrier; refused where a thread may not block. */
@@ -136,5 +154,6 @@ export function syncCarrier(): SyncCarrier {
       'A synchronous call (Session, get, post…) needs a cross-origin-isolated page (served with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp), for its SharedArrayBuffer; this worker\'s page is not. Use AsyncSession or aget, apost… here',
     );
   }
+  if (unavailable !== null) throw new BrowserUnsupported(`A synchronous call (Session, get, post…) cannot run in this worker: ${unavailable}. Use AsyncSession or aget, apost… here`);
   throw new BrowserUnsupported('A synchronous call (Session, get, post…) can only run in a dedicated Web Worker (not a shared or service worker), whose helper worker nodequests starts when it is loaded there');
 }

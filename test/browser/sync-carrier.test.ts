@@ -6,8 +6,17 @@ import { bodyOf, chromiumMissing, openBrowser, type BrowserHarness, type Route }
 
 const skip = chromiumMissing();
 
-const routes: Route = async (req, res, url) => {
+let servedOnce = false;
+const routes: Route = async (req, res, url, origins) => {
   switch (url.pathname) {
+    case '/once/nodequests.js': {
+      // The bundle once: the helper worker that loads it again then fails to start.
+      if (servedOnce) return void res.writeHead(404).end(), true;
+      servedOnce = true;
+      const bundle = Buffer.from(await (await fetch(`${origins.page}/nodequests.js`)).arrayBuffer());
+      res.writeHead(200, { 'content-type': 'text/javascript', 'cross-origin-resource-policy': 'same-origin' }).end(bundle);
+      return true;
+    }
     case '/echo': {
       const body = await bodyOf(req);
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -88,6 +97,18 @@ describe.skipIf(skip)('browser: the sync API in a Web Worker', () => {
       return out;
     `);
     expect(out).toEqual({ value: ['NQ_ERR_READ_TIMEOUT', 'NQ_ERR_ABORTED'] });
+  });
+
+  it('a helper worker that cannot load gives the sync API up with a clear error, and the module still loads', async () => {
+    const out = await b.run(`
+      const w = new Worker(URL.createObjectURL(new Blob([
+        "import('" + base + "/once/nodequests.js').then((nq) => { try { nq.get('" + base + "/echo'); postMessage('answered'); } catch (e) { postMessage(e.code + ': ' + e.message); } });"
+      ], { type: 'text/javascript' })), { type: 'module' });
+      const out = await new Promise((resolve) => (w.onmessage = (e) => resolve(e.data)));
+      w.terminate();
+      return out;
+    `);
+    expect((out as { value: string }).value).toMatch(/^NQ_ERR_BROWSER_UNSUPPORTED: .*cannot run in this worker: its helper worker \(.*once\/nodequests\.js\) failed to load/);
   });
 
   it('without cross-origin isolation a sync call is refused, saying where it can run; the async API works there', async () => {
