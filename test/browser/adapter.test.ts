@@ -98,6 +98,18 @@ describe.skipIf(skip)('browser: AsyncSession on fetch', () => {
     expect(c.body).toContain('filename="b.txt"');
   });
 
+  it('a Blob or async iterable body is sent whole; maxBodySize stops a bigger response with BodyTooLarge', async () => {
+    const out = await b.run(`
+      async function* parts() { yield new TextEncoder().encode('it'); yield new TextEncoder().encode('erable'); }
+      const blob = (await nq.apost(base + '/echo', { data: new Blob(['from a blob'], { type: 'text/x-blob' }) })).json();
+      const iterable = (await nq.apost(base + '/echo', { data: parts() })).json();
+      let tooLarge = null;
+      try { await nq.aget(base + '/big', { maxBodySize: 1000 }); } catch (e) { tooLarge = e.code; }
+      return { blob: [blob.body, blob.headers['content-type']], iterable: iterable.body, tooLarge };
+    `);
+    expect(out).toEqual({ value: { blob: ['from a blob', 'text/x-blob'], iterable: 'iterable', tooLarge: 'NQ_ERR_BODY_TOO_LARGE' } });
+  });
+
   it('text follows the declared charset', async () => {
     const out = await b.run(`const r = await nq.aget(base + '/latin1'); return [r.encoding, r.text];`);
     expect(out).toEqual({ value: ['iso-8859-1', 'café'] });
