@@ -52,7 +52,6 @@ export function prepareCall(method: string, target: string | URL, opts: Normaliz
   return { request, url, auth };
 }
 
-
 // The usual spellings need neither the token check nor upper-casing.
 const UPPER_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
