@@ -134,7 +134,6 @@ export class Adapter implements TransportPort {
   }
 }
 
-
 /**
  * Headers the browser writes itself (forbidden request headers) are left to it rather than
  * silently dropped by fetch, and so is our default User-Agent: a header fetch does not
