@@ -16,7 +16,7 @@ give_up() {
   exit 0
 }
 
-packages=(nginx python3-httpbin gunicorn tinyproxy dante-server unbound)
+packages=(nginx python3-httpbin gunicorn tinyproxy dante-server unbound chromium)
 
 have_all() {
   command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || return 1
@@ -25,10 +25,11 @@ have_all() {
   [ -x /usr/bin/tinyproxy ] || return 1
   [ -x /usr/sbin/danted ] || return 1
   [ -x /usr/sbin/unbound ] || return 1
+  [ -x /usr/bin/chromium ] || return 1
 }
 
 if have_all; then
-  echo "interop: peers already installed (nginx, httpbin, gunicorn, tinyproxy, dante, unbound)"
+  echo "interop: peers already installed (${packages[*]})"
   exit 0
 fi
 if ! command -v apt-get >/dev/null 2>&1; then

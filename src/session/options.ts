@@ -145,7 +145,21 @@ export interface SessionOptions {
   disableIpv6?: boolean;
   /** The most a response body may be; see {@link MaxBodySizeInit}. */
   maxBodySize?: MaxBodySizeInit;
+  /** Browser build: whether requests carry the browser's cookies; see {@link CredentialsInit}. */
+  credentials?: CredentialsInit;
 }
+
+/**
+ * Browser build only: whether the browser sends its cookies (and HTTP auth) and keeps the
+ * cookies responses set, as fetch's `credentials`. Default `'same-origin'`. Node keeps
+ * cookies in the session's jar instead, and ignores this.
+ *
+ * @example
+ * ```ts
+ * const s = new AsyncSession({ credentials: 'include' }); // cross-origin cookies too (CORS must allow it)
+ * ```
+ */
+export type CredentialsInit = 'omit' | 'same-origin' | 'include';
 
 /** Settings of one request. */
 export interface RequestOptions {
@@ -205,6 +219,8 @@ export interface RequestOptions {
   stream?: boolean;
   /** The most this response's body may be, over the session's; see {@link MaxBodySizeInit}. */
   maxBodySize?: MaxBodySizeInit;
+  /** Browser build: this request's {@link CredentialsInit}, over the session's. */
+  credentials?: CredentialsInit;
 }
 
 /** A time limit per phase, in ms; 0 means none. */
@@ -245,6 +261,7 @@ export interface NormalizedSessionOptions {
   ipv6: boolean;
   /** Bytes, Infinity for none; undefined: not set (the default applies). */
   maxBodySize: number | undefined;
+  credentials: CredentialsInit;
 }
 
 const MAX_WORKERS = 64;
@@ -297,6 +314,7 @@ const SESSION_KEYS: Record<keyof SessionOptions, true> = {
   disableIpv4: true,
   disableIpv6: true,
   maxBodySize: true,
+  credentials: true,
 };
 const REQUEST_KEYS: Record<keyof RequestOptions, true> = {
   params: true,
@@ -316,6 +334,7 @@ const REQUEST_KEYS: Record<keyof RequestOptions, true> = {
   proxies: true,
   maxBodySize: true,
   sensitiveHeaders: true,
+  credentials: true,
 };
 
 export function normalizeSessionOptions(opts: SessionOptions | undefined): NormalizedSessionOptions {
@@ -346,6 +365,7 @@ export function normalizeSessionOptions(opts: SessionOptions | undefined): Norma
     resolver: normalizeResolver(o.resolver, process.env, trustEnv),
     ...normalizeAddressing(o),
     maxBodySize: checkBodySize(o.maxBodySize),
+    credentials: checkCredentials(o.credentials) ?? 'same-origin',
   };
 }
 
@@ -434,6 +454,8 @@ export interface NormalizedRequestOptions {
   maxBodySize: number | undefined;
   /** Lower case. */
   sensitiveHeaders: readonly string[];
+  /** undefined: the session's. */
+  credentials: CredentialsInit | undefined;
 }
 
 const NO_OPTIONS: NormalizedRequestOptions = Object.freeze({
@@ -454,6 +476,7 @@ const NO_OPTIONS: NormalizedRequestOptions = Object.freeze({
   proxies: {},
   maxBodySize: undefined,
   sensitiveHeaders: [],
+  credentials: undefined,
 });
 
 export function normalizeRequestOptions(opts: RequestOptions | undefined): NormalizedRequestOptions {
@@ -480,6 +503,7 @@ export function normalizeRequestOptions(opts: RequestOptions | undefined): Norma
     proxies: normalizeProxies(o.proxies),
     maxBodySize: checkBodySize(o.maxBodySize),
     sensitiveHeaders: normalizeHeaderNames(o.sensitiveHeaders, 'sensitiveHeaders'),
+    credentials: checkCredentials(o.credentials),
   };
 }
 
@@ -553,6 +577,14 @@ function checkBodySize(v: unknown): number | undefined {
   if (v === null || v === Infinity) return Infinity;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
     throw new InvalidOption(`Invalid option maxBodySize: ${describe(v)}; expected a whole number of bytes >= 0, or null for no limit`);
+  }
+  return v;
+}
+
+function checkCredentials(v: unknown): CredentialsInit | undefined {
+  if (v === undefined) return undefined;
+  if (v !== 'omit' && v !== 'same-origin' && v !== 'include') {
+    throw new InvalidOption(`Invalid option credentials: ${describe(v)}; expected 'omit', 'same-origin' or 'include'`);
   }
   return v;
 }
