@@ -48,6 +48,12 @@ async function main(argv: readonly string[]): Promise<number> {
   return command ? command.run(rest) : requestCommand(argv);
 }
 
+// A reader that went away (`| head`) ends the command quietly, as it does curl.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(process.exitCode ?? 0);
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -14,8 +14,13 @@ export interface Style {
 
 type StyleName = Parameters<typeof styleText>[0];
 
+// Newer Nodes drop the colours when stdout is not a terminal unless told not to check:
+// `--pretty=all` asks for them anyway. Node 20 takes no options and never checks.
+const colour = styleText as (format: StyleName, text: string, options?: { validateStream: boolean }) => string;
+const paintAlways = (format: StyleName, text: string): string => colour(format, text, { validateStream: false });
+
 function paint(style: Style, format: StyleName, text: string): string {
-  return style.colors ? styleText(format, text) : text;
+  return style.colors ? paintAlways(format, text) : text;
 }
 
 /** The status line and header fields; CRLF-terminated when unformatted, as on the wire. */
@@ -46,9 +51,9 @@ export function prettyJson(style: Style, value: unknown): string {
   return text.replace(
     /("(?:\\.|[^"\\])*")(\s*:)?|\b(true|false|null)\b|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g,
     (token, string: string | undefined, colon: string | undefined, literal: string | undefined) => {
-      if (string !== undefined) return colon ? `${styleText('blue', string)}${colon}` : styleText('yellow', string);
-      if (literal !== undefined) return styleText('magenta', literal);
-      return styleText('cyan', token);
+      if (string !== undefined) return colon ? `${paintAlways('blue', string)}${colon}` : paintAlways('yellow', string);
+      if (literal !== undefined) return paintAlways('magenta', literal);
+      return paintAlways('cyan', token);
     },
   );
 }
