@@ -14,6 +14,8 @@
  * ```
  */
 import type { PreparedRequest } from './request/prepared-request.js';
+import type { BaseResponse } from './response/base-response.js';
+import type { Response } from './response/response.js';
 
 const KINDS = Symbol.for('nodequests.errorKinds');
 
@@ -46,7 +48,8 @@ export class RequestException extends Error {
   static readonly alsoKinds: readonly string[] = [];
   readonly code: string;
   request?: PreparedRequest;
-  response?: any;
+  /** The response, for the errors that have one (`HTTPError`, `TooManyRedirects`, `JSONDecodeError`…). */
+  response?: BaseResponse;
   /**
    * How many times the request was sent before giving up, set when retries ran out. The
    * error keeps the kind of the last attempt's failure (a `ConnectionError`, a `ReadTimeout`,
@@ -59,7 +62,7 @@ export class RequestException extends Error {
     this.name = new.target.name;
     this.code = (new.target as typeof RequestException).code;
     if (context.request) this.request = context.request;
-    if (context.response) this.response = context.response;
+    if (context.response) this.response = context.response as BaseResponse;
     if (context.attempts !== undefined) this.attempts = context.attempts;
   }
 
@@ -107,9 +110,18 @@ export class ReadTimeout extends Timeout {
 export class TooManyRedirects extends RequestException {
   static override readonly code: string = 'NQ_ERR_TOO_MANY_REDIRECTS';
 }
-/** Raised by `raiseForStatus()` for a 4xx or 5xx response. */
-export class HTTPError extends RequestException {
+/**
+ * Raised by `raiseForStatus()` for a 4xx or 5xx response, which it carries: a `Response`
+ * (an `AsyncResponse` for a streamed async request: `HTTPError<AsyncResponse>`).
+ * @example
+ * ```ts
+ * try { get(url).raiseForStatus(); }
+ * catch (e) { if (e instanceof HTTPError) console.log(e.response.statusCode, e.response.text); }
+ * ```
+ */
+export class HTTPError<R extends BaseResponse = Response> extends RequestException {
   static override readonly code: string = 'NQ_ERR_HTTP';
+  declare response: R;
 }
 /** The body is not valid JSON. */
 export class JSONDecodeError extends RequestException {
@@ -173,6 +185,10 @@ export class MultiplexingError extends RequestException {
 export class InvalidOption extends RequestException {
   static override readonly code: string = 'NQ_ERR_INVALID_OPTION';
 }
+/** The method is not an HTTP token (`'GE T'`, `''`). */
+export class InvalidMethod extends InvalidOption {
+  static override readonly code: string = 'NQ_ERR_INVALID_METHOD';
+}
 /** The request's `signal` was aborted. */
 export class RequestAborted extends RequestException {
   static override readonly code: string = 'NQ_ERR_ABORTED';
@@ -187,7 +203,7 @@ const BY_CODE: ReadonlyMap<string, typeof RequestException> = new Map(
     RequestException, ConnectionError, SSLError, ProxyError, Timeout, ConnectTimeout, ReadTimeout,
     TooManyRedirects, HTTPError, JSONDecodeError, InvalidURL, MissingSchema, InvalidSchema,
     InvalidHeader, ChunkedEncodingError, ContentDecodingError, BodyTooLarge, StreamConsumedError, RetryError,
-    MultiplexingError, InvalidOption, RequestAborted, SessionClosedError,
+    MultiplexingError, InvalidOption, InvalidMethod, RequestAborted, SessionClosedError,
   ].map((c) => [c.code, c]),
 );
 

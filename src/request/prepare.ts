@@ -4,7 +4,7 @@
  * concern each, in the order they depend on each other.
  */
 import { authFromUrl, HTTPBasicAuth, type AuthBase } from '../auth.js';
-import { InvalidSchema, InvalidURL, describe } from '../errors.js';
+import { InvalidMethod, InvalidSchema, describe } from '../errors.js';
 import { Headers } from '../headers.js';
 import { readFileSync } from 'node:fs';
 import { netrcPath, parseNetrc, type Netrc } from '../netrc.js';
@@ -13,7 +13,7 @@ import { supportedEncodings } from '../channel/encodings.js';
 import { VERSION } from '../version.js';
 import { encodeBody } from './body.js';
 import { requestFrom, type PreparedRequest } from './prepared-request.js';
-import { encodeParams, prepareUrl, wireUrl, type ParamsInit } from './url.js';
+import { SERVED_SCHEMES, SERVED_SCHEMES_TEXT, encodeParams, prepareUrl, wireUrl, type ParamsInit } from './url.js';
 
 export const DEFAULT_USER_AGENT = `nodequests/${VERSION}`;
 const METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -52,14 +52,14 @@ export function prepareCall(method: string, target: string | URL, opts: Normaliz
 }
 
 /** Schemes this version's transport carries; the others parse but are not served yet. */
-const TRANSPORT_SCHEMES = new Set(['http:', 'https:', 'http+unix:']);
+const TRANSPORT_SCHEMES = new Set(SERVED_SCHEMES.map((s) => `${s}:`));
 
 // The usual spellings need neither the token check nor upper-casing.
 const UPPER_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
 function prepareMethod(method: string): string {
   if (UPPER_METHODS.has(method)) return method;
-  if (typeof method !== 'string' || !METHOD.test(method)) throw new InvalidURL(`Invalid HTTP method ${describe(method)}: expected a token such as GET`);
+  if (typeof method !== 'string' || !METHOD.test(method)) throw new InvalidMethod(`Invalid HTTP method ${describe(method)}: expected a token such as GET or PURGE`);
   return method.toUpperCase();
 }
 
@@ -73,7 +73,7 @@ function prepareTarget(target: string | URL, opts: NormalizedRequestOptions, ses
     : session.params;
   const url = prepareUrl(target, base, session.baseUrl);
   if (!TRANSPORT_SCHEMES.has(url.protocol)) {
-    throw new InvalidSchema(`Scheme ${JSON.stringify(url.protocol.slice(0, -1))} of ${JSON.stringify(url.href)} is not served by this version of nodequests yet (it speaks http, https and http+unix)`);
+    throw new InvalidSchema(`Scheme ${JSON.stringify(url.protocol.slice(0, -1))} of ${JSON.stringify(url.href)} is not served by this version of nodequests yet (it speaks ${SERVED_SCHEMES_TEXT})`);
   }
   const extra = merged ? '' : encodeParams(opts.params);
   if (extra) url.search = url.search.length > 1 ? `${url.search.slice(1)}&${extra}` : extra;

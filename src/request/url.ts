@@ -57,6 +57,12 @@ export const SUPPORTED_SCHEMES: ReadonlySet<string> = new Set([
   'sse', 'psse', 'psse+unix',
 ]);
 
+/** The schemes requests are sent over today (the others parse, for extensions to serve). */
+export const SERVED_SCHEMES: readonly string[] = ['http', 'https', 'http+unix'];
+
+/** "http, https and http+unix": the served schemes, for messages. */
+export const SERVED_SCHEMES_TEXT = `${SERVED_SCHEMES.slice(0, -1).join(', ')} and ${SERVED_SCHEMES.at(-1)}`;
+
 // Schemes the WHATWG parser treats as "special": it lowercases, IDNA-encodes and validates
 // their hosts itself. For the others we do that by hand.
 const WHATWG_SPECIAL = new Set(['http', 'https', 'ws', 'wss']);
@@ -291,8 +297,7 @@ function checkSchemeAndAuthority(text: string): string {
   const scheme = m[1]!.toLowerCase();
   if (!SUPPORTED_SCHEMES.has(scheme)) {
     throw new InvalidSchema(
-      `Invalid URL ${JSON.stringify(text)}: scheme "${scheme}" is not supported ` +
-        `(expected one of ${[...SUPPORTED_SCHEMES].join(', ')})`,
+      `Invalid URL ${JSON.stringify(text)}: scheme "${scheme}" is not supported (nodequests speaks ${SERVED_SCHEMES_TEXT})`,
     );
   }
 

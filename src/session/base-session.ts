@@ -14,6 +14,7 @@ import { prepareCall } from '../request/prepare.js';
 import type { PreparedRequest } from '../request/prepared-request.js';
 import type { ParamsInit } from '../request/url.js';
 import type { BaseResponse, ResponseState } from '../response/base-response.js';
+import type { AnyResponse } from './async-session.js';
 import { Adapter } from './adapter.js';
 import { CallPlan, certOf, keepAuth, verifyOf } from './call-plan.js';
 import { requestFlow, withCookies, type CallSettings, type FlowHost, type HopExpectations, type InFlight } from './flow.js';
@@ -186,7 +187,7 @@ export abstract class BaseSession {
   }
 
   /** Wraps a resolved state in the response class this session hands out. */
-  protected abstract respond(state: ResponseState, options: NormalizedRequestOptions, final: boolean): BaseResponse;
+  protected abstract respond(state: ResponseState, options: NormalizedRequestOptions, final: boolean): AnyResponse;
 
   /** Prepares a call and starts its flow; the first request is in flight when this returns. */
   protected begin(method: string, url: string | URL, opts: RequestOptions | undefined, sync: boolean): FlowRunner {
@@ -287,7 +288,7 @@ export abstract class BaseSession {
 }
 
 /** What a call's flow asks of its session: sending each hop, wrapping responses. */
-type Respond = (state: ResponseState, options: NormalizedRequestOptions, final: boolean) => BaseResponse;
+type Respond = (state: ResponseState, options: NormalizedRequestOptions, final: boolean) => AnyResponse;
 
 class CallHost implements FlowHost {
   readonly #respond: Respond;
@@ -312,7 +313,7 @@ class CallHost implements FlowHost {
     return this.#adapter.send(request, perHop ? { ...base, proxy, totalTimeout: totalLeft, followsRedirects: hops.redirect, answersChallenge: hops.challenge } : base);
   }
 
-  respond(state: ResponseState, final: boolean): BaseResponse {
+  respond(state: ResponseState, final: boolean): AnyResponse {
     return this.#respond(state, this.#options, final);
   }
 }

@@ -85,7 +85,7 @@ export class Session extends BaseSession {
     this.close();
   }
 
-  protected respond(state: ResponseState): BaseResponse {
+  protected respond(state: ResponseState): Response {
     return new Response(state);
   }
 }
