@@ -74,10 +74,12 @@ export class RequestException extends Error {
     return kinds;
   }
 
-  static override [Symbol.hasInstance](value: unknown): boolean {
+  // Typed as a predicate on the class it is called on, so that `e instanceof HTTPError`
+  // narrows `e` to that class as TypeScript's own instanceof would.
+  static override [Symbol.hasInstance]<C extends abstract new (...args: never) => unknown>(this: C, value: unknown): value is InstanceType<C> {
     if (value === null || typeof value !== 'object') return false;
     const kinds = (value as any)[KINDS];
-    return Array.isArray(kinds) && kinds.includes(this.code);
+    return Array.isArray(kinds) && kinds.includes((this as unknown as typeof RequestException).code);
   }
 }
 
@@ -111,17 +113,18 @@ export class TooManyRedirects extends RequestException {
   static override readonly code: string = 'NQ_ERR_TOO_MANY_REDIRECTS';
 }
 /**
- * Raised by `raiseForStatus()` for a 4xx or 5xx response, which it carries: a `Response`
- * (an `AsyncResponse` for a streamed async request: `HTTPError<AsyncResponse>`).
+ * Raised by `raiseForStatus()` for a 4xx or 5xx response, which it carries. Typed as a
+ * `Response`, which it is except after an async request with `stream: true`, whose
+ * `raiseForStatus()` puts its `AsyncResponse` there (`e.response instanceof AsyncResponse`).
  * @example
  * ```ts
  * try { get(url).raiseForStatus(); }
  * catch (e) { if (e instanceof HTTPError) console.log(e.response.statusCode, e.response.text); }
  * ```
  */
-export class HTTPError<R extends BaseResponse = Response> extends RequestException {
+export class HTTPError extends RequestException {
   static override readonly code: string = 'NQ_ERR_HTTP';
-  declare response: R;
+  declare response: Response;
 }
 /** The body is not valid JSON. */
 export class JSONDecodeError extends RequestException {

@@ -27,7 +27,7 @@ export interface ConnInfo extends Omit<ConnectionInfo, 'established' | 'timings'
   timings: ConnectionInfo['timings'] & { requestSent: number | null; firstByte: number | null };
 }
 
-/** What a resolved response is made of. */
+/** @internal What a resolved response is made of. */
 export interface ResponseState {
   source: BodySource;
   url: string;

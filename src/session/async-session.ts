@@ -101,6 +101,7 @@ export class AsyncSession extends BaseSession {
     await this.close();
   }
 
+  /** @internal */
   protected respond(state: ResponseState, options: NormalizedRequestOptions, final: boolean): AnyResponse {
     return final && options.stream ? new AsyncResponse(state) : new Response(state);
   }

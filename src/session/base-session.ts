@@ -46,8 +46,9 @@ import { normalizeTls, type VerifyInit } from './tls.js';
 import { abortedError, watchSignal } from './signal.js';
 
 export abstract class BaseSession {
+  /** @internal */
   protected readonly settings: NormalizedSessionOptions;
-  /** Lazy responses not yet resolved, for `gather()` without arguments. */
+  /** @internal Lazy responses not yet resolved, for `gather()` without arguments. */
   protected readonly pending = new Map<BaseResponse, FlowRunner>();
   /** Alternative services origins have announced (Alt-Svc), by origin. */
   readonly altSvc = new AltSvcCache();
@@ -186,10 +187,10 @@ export abstract class BaseSession {
     return `<${this.constructor.name}${this.#closed ? ' closed' : ''} pools=[${pools}]>`;
   }
 
-  /** Wraps a resolved state in the response class this session hands out. */
+  /** @internal Wraps a resolved state in the response class this session hands out. */
   protected abstract respond(state: ResponseState, options: NormalizedRequestOptions, final: boolean): AnyResponse;
 
-  /** Prepares a call and starts its flow; the first request is in flight when this returns. */
+  /** @internal Prepares a call and starts its flow; the first request is in flight when this returns. */
   protected begin(method: string, url: string | URL, opts: RequestOptions | undefined, sync: boolean): FlowRunner {
     if (this.#closed) throw new SessionClosedError(`This session is closed; cannot ${method} ${String(url)}`);
     const options = normalizeRequestOptions(opts);
@@ -246,18 +247,19 @@ export abstract class BaseSession {
     return runner;
   }
 
-  /** Whether the transport can take requests now (for the async API, which must not block). */
+  /** @internal Whether the transport can take requests now (for the async API, which must not block). */
   protected get transportReady(): boolean {
     return this.#closed || this.#adapter.live;
   }
 
-  /** For the async API: waits on the event loop (not by blocking) until a worker is up. */
+  /** @internal For the async API: waits on the event loop (not by blocking) until a worker is up. */
   protected async whenTransportReady(): Promise<void> {
     if (this.#closed) return;
     const engine = this.#ensureEngine();
     if (!engine.hasLiveWorker) await engine.whenLive();
   }
 
+  /** @internal */
   protected get engine(): Engine {
     return this.#ensureEngine();
   }
@@ -278,7 +280,7 @@ export abstract class BaseSession {
     }));
   }
 
-  /** Ends the session's requests in flight and releases its pools; twice is harmless. */
+  /** @internal Ends the session's requests in flight and releases its pools; twice is harmless. */
   protected closeTransport(): void {
     if (this.#closed) return;
     this.#closed = true;
