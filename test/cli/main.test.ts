@@ -27,7 +27,7 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
-describe.concurrent('nodequests command', () => {
+describe('nodequests command', { timeout: 180_000 }, () => {
   it('--help, -h and help print the usage on stdout, with every command', async () => {
     for (const words of [['--help'], ['-h'], ['help']]) {
       const { code, stdout, stderr } = await nq(...words);
@@ -71,7 +71,7 @@ describe.concurrent('nodequests command', () => {
   });
 });
 
-describe.concurrent('crawl', () => {
+describe('crawl', { timeout: 180_000 }, () => {
   it('crawl --demo crawls exactly --max-pages pages and summarises them', async () => {
     const { code, stdout } = await nq('crawl', '--demo', '--max-pages', '37', '--json');
     expect(code).toBe(0);
