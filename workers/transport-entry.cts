@@ -9,6 +9,4 @@
  * dynamic import is the path every ES module worker takes and ends cleanly on termination.
  * Piscina awaits the default export, which becomes the task handler.
  */
-// Node 22+ keeps compiled code on disk for the next start (a no-op where unsupported).
-(require('node:module') as { enableCompileCache?: () => unknown }).enableCompileCache?.();
 module.exports = { __esModule: true, default: import('./transport.js').then((m) => m.default) };
