@@ -2,15 +2,16 @@
  * `npm run bench`: runs the HTTP and channel suites, prints their markdown tables with the
  * machine line, and writes them to bench/results/latest.md.
  *
- *   node dist/bench/run.js [--http] [--sequential] [--h2] [--channel] [--dns] [--quick] [--node-server]
+ *   node dist/bench/run.js [--http] [--sequential] [--h2] [--channel] [--dns] [--cold-start] [--quick] [--node-server]
  *
- * `--http` / `--sequential` / `--h2` / `--channel` / `--dns` run those suites only; `--quick` shortens every phase (a smoke run,
+ * `--http` / `--sequential` / `--h2` / `--channel` / `--dns` / `--cold-start` run those suites only; `--quick` shortens every phase (a smoke run,
  * not a measurement); `--node-server` uses bench/server.ts even when nginx is installed.
  * BENCH_ROUNDS and BENCH_SECONDS override the HTTP suite's rounds and seconds a row.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runChannelSuite } from './channel-suite.js';
+import { runColdStartSuite } from './cold-start.js';
 import { runDnsSuite } from './dns-suite.js';
 import { runH2Suite } from './h2-suite.js';
 import { runHttpSuite } from './http-suite.js';
@@ -19,7 +20,7 @@ import { machineLine } from './machine.js';
 
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
-const only = args.has('--http') || args.has('--channel') || args.has('--h2') || args.has('--sequential') || args.has('--dns');
+const only = ['--http', '--channel', '--h2', '--sequential', '--dns', '--cold-start'].some((a) => args.has(a));
 const log = (line: string): void => console.error(line);
 
 async function main(): Promise<void> {
@@ -45,6 +46,10 @@ async function main(): Promise<void> {
   if (!only || args.has('--h2')) {
     const h2 = await runH2Suite({ rounds: quick ? 2 : 5, requests: quick ? 2000 : 20000, nodeServer: args.has('--node-server'), log });
     sections.push('', h2.markdown);
+  }
+  if (!only || args.has('--cold-start')) {
+    const cold = await runColdStartSuite({ runs: quick ? 3 : 10, nodeServer: args.has('--node-server'), log });
+    sections.push('', cold.markdown);
   }
   if (!only || args.has('--channel')) {
     const channel = await runChannelSuite(quick ? { timeMs: 300, warmupMs: 50, log } : { log });

@@ -2,7 +2,7 @@
  * One-shot helpers: `get(url)` blocks, `aget(url)` awaits. Each call is on its own, as with
  * Requests' `requests.get`: cookies a response sets are kept for that call's redirects and
  * then forgotten, and no credentials outlive the call. Connections and workers are shared
- * (the default sessions keep them warm). Nothing needs closing: the default sessions'
+ * (the default sessions keep them warm, on one transport worker). Nothing needs closing: the default sessions'
  * workers never keep the process alive while idle.
  *
  * @example
@@ -23,7 +23,10 @@ let asyncDefault: AsyncSession | null = null;
 
 // With incoming cookies off, each call gets a jar of its own (a copy of the empty session
 // jar) that its redirects share; the default sessions hold no credentials of their own.
-const ONE_SHOT = { allowIncomingCookies: false } as const;
+// One transport worker: a script that makes a request and exits should not pay for
+// starting (and loading the transport into) a thread per core, and one worker carries
+// thousands of connections. Sessions made by the user keep their `workers` setting.
+const ONE_SHOT = { allowIncomingCookies: false, workers: 1 } as const;
 
 function syncSession(): Session {
   if (!syncDefault || syncDefault.closed) syncDefault = new Session(ONE_SHOT);

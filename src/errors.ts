@@ -14,6 +14,8 @@
  * ```
  */
 import type { PreparedRequest } from './request/prepared-request.js';
+import type { BaseResponse } from './response/base-response.js';
+import type { Response } from './response/response.js';
 
 const KINDS = Symbol.for('nodequests.errorKinds');
 
@@ -46,7 +48,8 @@ export class RequestException extends Error {
   static readonly alsoKinds: readonly string[] = [];
   readonly code: string;
   request?: PreparedRequest;
-  response?: any;
+  /** The response, for the errors that have one (`HTTPError`, `TooManyRedirects`, `JSONDecodeError`…). */
+  response?: BaseResponse;
   /**
    * How many times the request was sent before giving up, set when retries ran out. The
    * error keeps the kind of the last attempt's failure (a `ConnectionError`, a `ReadTimeout`,
@@ -59,7 +62,7 @@ export class RequestException extends Error {
     this.name = new.target.name;
     this.code = (new.target as typeof RequestException).code;
     if (context.request) this.request = context.request;
-    if (context.response) this.response = context.response;
+    if (context.response) this.response = context.response as BaseResponse;
     if (context.attempts !== undefined) this.attempts = context.attempts;
   }
 
@@ -71,10 +74,12 @@ export class RequestException extends Error {
     return kinds;
   }
 
-  static override [Symbol.hasInstance](value: unknown): boolean {
+  // Typed as a predicate on the class it is called on, so that `e instanceof HTTPError`
+  // narrows `e` to that class as TypeScript's own instanceof would.
+  static override [Symbol.hasInstance]<C extends abstract new (...args: never) => unknown>(this: C, value: unknown): value is InstanceType<C> {
     if (value === null || typeof value !== 'object') return false;
     const kinds = (value as any)[KINDS];
-    return Array.isArray(kinds) && kinds.includes(this.code);
+    return Array.isArray(kinds) && kinds.includes((this as unknown as typeof RequestException).code);
   }
 }
 
@@ -107,9 +112,19 @@ export class ReadTimeout extends Timeout {
 export class TooManyRedirects extends RequestException {
   static override readonly code: string = 'NQ_ERR_TOO_MANY_REDIRECTS';
 }
-/** Raised by `raiseForStatus()` for a 4xx or 5xx response. */
+/**
+ * Raised by `raiseForStatus()` for a 4xx or 5xx response, which it carries. Typed as a
+ * `Response`, which it is except after an async request with `stream: true`, whose
+ * `raiseForStatus()` puts its `AsyncResponse` there (`e.response instanceof AsyncResponse`).
+ * @example
+ * ```ts
+ * try { get(url).raiseForStatus(); }
+ * catch (e) { if (e instanceof HTTPError) console.log(e.response.statusCode, e.response.text); }
+ * ```
+ */
 export class HTTPError extends RequestException {
   static override readonly code: string = 'NQ_ERR_HTTP';
+  declare response: Response;
 }
 /** The body is not valid JSON. */
 export class JSONDecodeError extends RequestException {
@@ -173,6 +188,10 @@ export class MultiplexingError extends RequestException {
 export class InvalidOption extends RequestException {
   static override readonly code: string = 'NQ_ERR_INVALID_OPTION';
 }
+/** The method is not an HTTP token (`'GE T'`, `''`). */
+export class InvalidMethod extends InvalidOption {
+  static override readonly code: string = 'NQ_ERR_INVALID_METHOD';
+}
 /** The request's `signal` was aborted. */
 export class RequestAborted extends RequestException {
   static override readonly code: string = 'NQ_ERR_ABORTED';
@@ -194,7 +213,7 @@ const BY_CODE: ReadonlyMap<string, typeof RequestException> = new Map(
     RequestException, ConnectionError, SSLError, ProxyError, Timeout, ConnectTimeout, ReadTimeout,
     TooManyRedirects, HTTPError, JSONDecodeError, InvalidURL, MissingSchema, InvalidSchema,
     InvalidHeader, ChunkedEncodingError, ContentDecodingError, BodyTooLarge, StreamConsumedError, RetryError,
-    MultiplexingError, InvalidOption, RequestAborted, SessionClosedError, BrowserUnsupported,
+    MultiplexingError, InvalidOption, InvalidMethod, RequestAborted, SessionClosedError, BrowserUnsupported,
   ].map((c) => [c.code, c]),
 );
 

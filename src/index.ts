@@ -11,28 +11,59 @@
  * ```
  */
 import * as api from './api.js';
-import { codes } from './status-codes.js';
+import { codes, reasonPhrase } from './status-codes.js';
+import { Session } from './session/session.js';
+import { AsyncSession } from './session/async-session.js';
+import { CookieJar } from './cookies.js';
+import { HTTPBasicAuth, HTTPDigestAuth, BearerTokenAuth } from './auth.js';
+import { Response } from './response/response.js';
+import { AsyncResponse } from './response/async-response.js';
+import { BaseResponse } from './response/base-response.js';
+import { Headers } from './headers.js';
+import * as errors from './errors.js';
+import { VERSION } from './version.js';
 
 export {
   request, get, head, options, del, del as delete, post, put, patch,
   arequest, aget, ahead, aoptions, adelete, apost, aput, apatch,
 } from './api.js';
-export { Session } from './session/session.js';
-export { AsyncSession } from './session/async-session.js';
+export { Session, AsyncSession, CookieJar, HTTPBasicAuth, HTTPDigestAuth, BearerTokenAuth, codes, reasonPhrase };
+export { Response, AsyncResponse, BaseResponse, Headers, VERSION };
 export type { SessionOptions, RequestOptions, TimeoutInit, AuthInit, MaxBodySizeInit, CredentialsInit } from './session/options.js';
 export type { HooksInit, Progress, EarlyResponse } from './session/hooks.js';
 export type { RetryInit } from './session/retry.js';
-export { CookieJar, type CookieInfo, type CookieOptions, type CookiesInit } from './cookies.js';
-export { HTTPBasicAuth, HTTPDigestAuth, BearerTokenAuth, type AuthBase } from './auth.js';
-export { codes, reasonPhrase } from './status-codes.js';
+export type { CookieInfo, CookieOptions, CookiesInit } from './cookies.js';
+export type { AuthBase } from './auth.js';
 export type { ParamsInit } from './request/url.js';
-export { Response } from './response/response.js';
-export { AsyncResponse } from './response/async-response.js';
-export { BaseResponse } from './response/base-response.js';
-export { Headers, type HeadersInit } from './headers.js';
+export type { HeadersInit } from './headers.js';
+export type { ConnInfo } from './response/base-response.js';
 export type { PreparedRequest } from './request/prepared-request.js';
-export * from './errors.js';
-export { VERSION } from './version.js';
+export type { ErrorContext } from './errors.js';
+export {
+  RequestException, ConnectionError, SSLError, ProxyError, Timeout, ConnectTimeout, ReadTimeout,
+  TooManyRedirects, HTTPError, JSONDecodeError, InvalidURL, MissingSchema, InvalidSchema, InvalidHeader,
+  ChunkedEncodingError, ContentDecodingError, BodyTooLarge, StreamConsumedError, RetryError,
+  MultiplexingError, InvalidOption, InvalidMethod, RequestAborted, SessionClosedError, BrowserUnsupported,
+} from './errors.js';
 
-const nq = { ...api, delete: api.del, codes };
+const {
+  RequestException, ConnectionError, SSLError, ProxyError, Timeout, ConnectTimeout, ReadTimeout,
+  TooManyRedirects, HTTPError, JSONDecodeError, InvalidURL, MissingSchema, InvalidSchema, InvalidHeader,
+  ChunkedEncodingError, ContentDecodingError, BodyTooLarge, StreamConsumedError, RetryError,
+  MultiplexingError, InvalidOption, InvalidMethod, RequestAborted, SessionClosedError, BrowserUnsupported,
+} = errors;
+
+/**
+ * The whole API as one object, for the `requests.Session()` habit: `nq.get(url)`,
+ * `new nq.Session()`, `err instanceof nq.HTTPError`.
+ */
+const nq = {
+  ...api, delete: api.del,
+  Session, AsyncSession, CookieJar, HTTPBasicAuth, HTTPDigestAuth, BearerTokenAuth, codes, reasonPhrase,
+  Response, AsyncResponse, BaseResponse, Headers, VERSION,
+  RequestException, ConnectionError, SSLError, ProxyError, Timeout, ConnectTimeout, ReadTimeout,
+  TooManyRedirects, HTTPError, JSONDecodeError, InvalidURL, MissingSchema, InvalidSchema, InvalidHeader,
+  ChunkedEncodingError, ContentDecodingError, BodyTooLarge, StreamConsumedError, RetryError,
+  MultiplexingError, InvalidOption, InvalidMethod, RequestAborted, SessionClosedError, BrowserUnsupported,
+};
 export default nq;

@@ -33,12 +33,16 @@ export async function crawlCommand(argv: readonly string[]): Promise<number> {
     const demo = await startDemoSite(intFlag(args, 'pages', 300));
     site = demo;
     start = `${demo.url}/`;
-    if (!args.flags.json) process.stderr.write(`demo site on ${demo.url}\n`);
+    if (!args.flags.json) process.stderr.write(`demo site on ${demo.url} (it links to a few /missing/ pages on purpose: expect some 404s)\n`);
   }
   if (!start) throw new UsageError(`crawl needs a start URL, or --demo\n${CRAWL_USAGE}`);
   try {
-    const summary = await crawl(start, { concurrency, maxPages, workers, progress: !args.flags.json });
+    const { seedFailure, ...summary } = await crawl(start, { concurrency, maxPages, workers, progress: !args.flags.json });
     process.stdout.write(args.flags.json ? `${JSON.stringify(summary)}\n` : `${formatSummary(summary)}\n`);
+    if (seedFailure !== null) {
+      process.stderr.write(`nodequests: crawl: the start page ${start} failed: ${seedFailure}; nothing to crawl\n`);
+      return 1;
+    }
     return 0;
   } finally {
     await site?.stop();
@@ -52,8 +56,12 @@ export interface CrawlOptions {
   progress: boolean;
 }
 
-/** Crawls from `start`, following same-origin links, and returns the summary. */
-export async function crawl(start: string, options: CrawlOptions): Promise<CrawlSummary> {
+/**
+ * Crawls from `start`, following same-origin links, and returns the summary, with why the
+ * start page failed (an error, or a status that is not 2xx) or null.
+ */
+export async function crawl(start: string, options: CrawlOptions): Promise<CrawlSummary & { seedFailure: string | null }> {
+  let seedFailure: string | null = null;
   const stats = new CrawlStats();
   const seen = new Set<string>([start]);
   const queue = [start];
@@ -66,6 +74,7 @@ export async function crawl(start: string, options: CrawlOptions): Promise<Crawl
       const r = await session.get(url);
       const body = r.content;
       stats.recordResponse(r.statusCode, body.length, performance.now() - t0);
+      if (url === start && (r.statusCode < 200 || r.statusCode >= 300)) seedFailure = `HTTP ${r.statusCode} ${r.reason}`;
       if (r.ok && /html/.test(r.headers.get('content-type') ?? '')) {
         for (const link of extractLinks(r.text ?? '', r.url)) {
           if (seen.size >= options.maxPages || seen.has(link)) continue;
@@ -75,6 +84,7 @@ export async function crawl(start: string, options: CrawlOptions): Promise<Crawl
       }
     } catch (err) {
       stats.recordError((err as { code?: string }).code ?? (err as Error).name ?? 'Error');
+      if (url === start) seedFailure = `${(err as Error).name}: ${(err as Error).message}`;
     }
   };
 
@@ -93,7 +103,7 @@ export async function crawl(start: string, options: CrawlOptions): Promise<Crawl
     pump();
   });
   progress?.stop();
-  return stats.summary();
+  return { ...stats.summary(), seedFailure };
 }
 
 /** Starts the demo site server in a child process. */

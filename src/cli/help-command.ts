@@ -1,27 +1,8 @@
-/** `nodequests help`: what this install can do, as JSON. */
-import { getCiphers } from 'node:crypto';
-import tls from 'node:tls';
-import { supportedEncodings } from '../channel/encodings.js';
-import { VERSION } from '../version.js';
+/** `nodequests --help` / `nodequests help`: the request command's help, then each command's usage. */
+import { REQUEST_HELP } from './request-command.js';
 
-export function helpReport(): Record<string, unknown> {
-  return {
-    nodequests: VERSION,
-    runtime: { node: process.version, v8: process.versions.v8, platform: process.platform, arch: process.arch },
-    tls: {
-      openssl: process.versions.openssl,
-      minVersion: tls.DEFAULT_MIN_VERSION,
-      maxVersion: tls.DEFAULT_MAX_VERSION,
-      ciphers: getCiphers().length,
-    },
-    protocols: {
-      'HTTP/1.1': true,
-      'HTTP/2': true,
-      'HTTP/3': false,
-      'HTTP/3 note': 'HTTP/3 is not available on this runtime: Node has no QUIC client. Alt-Svc announcements are remembered, not used.',
-    },
-    decoders: supportedEncodings(),
-    zstd: typeof (process.versions as Record<string, string>).zstd === 'string' ? 'node' : 'fzstd (JavaScript)',
-    schemes: ['http', 'https', 'http+unix'],
-  };
+export function helpText(commands: Iterable<[string, { usage: string }]>): string {
+  let text = `usage: ${REQUEST_HELP}\n\ncommands:\n`;
+  for (const [, command] of commands) text += `  ${command.usage.split('\n').join('\n  ')}\n`;
+  return text;
 }

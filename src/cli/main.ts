@@ -1,48 +1,66 @@
-#!/usr/bin/env node
 /**
- * The `nodequests` command.
+ * The `nodequests` command: `nodequests [METHOD] URL [ITEM...]` makes one request; the words
+ * in COMMANDS name the others.
  *
  * @example
  * ```sh
- * nodequests get http://127.0.0.1:8080/ -i
- * nodequests help
+ * nodequests httpbin.test/get q==1
+ * nodequests POST :8080/users name=ann age:=30 -v
  * nodequests crawl --demo
  * ```
  */
 import { crawlCommand, CRAWL_USAGE } from './crawl-command.js';
-import { helpReport } from './help-command.js';
-import { requestCommand, REQUEST_USAGE } from './request-command.js';
+import { doctorCommand } from './doctor-command.js';
+import { helpText } from './help-command.js';
+import { requestCommand } from './request-command.js';
 import { UsageError } from './args.js';
+import { exitCodeOf } from './exit-codes.js';
+import { VERSION } from '../version.js';
 
-const USAGE = `usage:
-  ${REQUEST_USAGE}
-  ${CRAWL_USAGE.split('\n').join('\n  ')}
-  nodequests help        what this install supports, as JSON`;
-
-const VERBS = new Set(['get', 'head', 'post', 'put', 'patch', 'delete', 'options']);
-
-async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  if (command === 'help') {
-    process.stdout.write(`${JSON.stringify(helpReport(), null, 2)}\n`);
-    return 0;
-  }
-  if (command && VERBS.has(command)) return requestCommand(command.toUpperCase(), rest);
-  if (command === 'crawl') return crawlCommand(rest);
-  if (command === undefined || command === '--help' || command === '-h') {
-    process.stdout.write(`${USAGE}\n`);
-    return command === undefined ? 2 : 0;
-  }
-  throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+interface Command {
+  usage: string;
+  run(argv: readonly string[]): number | Promise<number>;
 }
+
+const COMMANDS = new Map<string, Command>([
+  ['help', { usage: 'nodequests help [--json]           this help; --json: the doctor report', run: (argv) => (argv.includes('--json') ? doctorCommand() : help()) }],
+  ['version', { usage: 'nodequests version                 the version (also --version)', run: version }],
+  ['doctor', { usage: 'nodequests doctor                  what this install supports, as JSON', run: doctorCommand }],
+  ['crawl', { usage: CRAWL_USAGE, run: crawlCommand }],
+]);
+
+function help(): number {
+  process.stdout.write(helpText(COMMANDS));
+  return 0;
+}
+
+function version(): number {
+  process.stdout.write(`${VERSION}\n`);
+  return 0;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined) throw new UsageError('no URL given');
+  if (first === '--help' || first === '-h') return help();
+  if (first === '--version') return version();
+  const command = COMMANDS.get(first);
+  return command ? command.run(rest) : requestCommand(argv);
+}
+
+// A reader that went away (`| head`) ends the command quietly, as it does curl.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(process.exitCode ?? 0);
+});
 
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
   (err: Error) => {
-    if (err instanceof UsageError) process.stderr.write(`nodequests: ${err.message}\n${USAGE}\n`);
+    if (err instanceof UsageError) process.stderr.write(`nodequests: ${err.message}\n(nodequests --help shows the usage)\n`);
     else process.stderr.write(`nodequests: ${err.name}: ${err.message}\n`);
-    process.exitCode = 2;
+    process.exitCode = exitCodeOf(err);
   },
 );

@@ -4,7 +4,7 @@
  * concern each, in the order they depend on each other.
  */
 import { authFromUrl, HTTPBasicAuth, type AuthBase } from '../auth.js';
-import { InvalidSchema, InvalidURL, describe } from '../errors.js';
+import { InvalidMethod, InvalidSchema, describe } from '../errors.js';
 import { Headers } from '../headers.js';
 import { readFileSync } from 'node:fs';
 import { netrcPath, parseNetrc, type Netrc } from '../netrc.js';
@@ -57,7 +57,7 @@ const UPPER_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 
 
 function prepareMethod(method: string): string {
   if (UPPER_METHODS.has(method)) return method;
-  if (typeof method !== 'string' || !METHOD.test(method)) throw new InvalidURL(`Invalid HTTP method ${describe(method)}: expected a token such as GET`);
+  if (typeof method !== 'string' || !METHOD.test(method)) throw new InvalidMethod(`Invalid HTTP method ${describe(method)}: expected a token such as GET or PURGE`);
   return method.toUpperCase();
 }
 

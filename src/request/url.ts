@@ -17,6 +17,7 @@
  */
 import { domainToASCII } from 'node:url';
 import { InvalidOption, InvalidSchema, InvalidURL, MissingSchema, describe } from '../errors.js';
+import { SERVED_SCHEMES_TEXT } from './served-schemes.js';
 
 /**
  * A query value: scalars are stringified, `null`/`undefined` drop the key.
@@ -291,8 +292,7 @@ function checkSchemeAndAuthority(text: string): string {
   const scheme = m[1]!.toLowerCase();
   if (!SUPPORTED_SCHEMES.has(scheme)) {
     throw new InvalidSchema(
-      `Invalid URL ${JSON.stringify(text)}: scheme "${scheme}" is not supported ` +
-        `(expected one of ${[...SUPPORTED_SCHEMES].join(', ')})`,
+      `Invalid URL ${JSON.stringify(text)}: scheme "${scheme}" is not supported (nodequests speaks ${SERVED_SCHEMES_TEXT})`,
     );
   }
 

@@ -36,7 +36,17 @@ export class AsyncResponse extends BaseResponse {
     }
   }
 
-  /** The body in chunks of `chunkSize` bytes (`null`: as they arrive). */
+  /**
+   * The body in chunks of `chunkSize` bytes (`null`: as they arrive): Buffers, or strings
+   * decoded with {@link encoding} when `decodeUnicode` is true.
+   * @example
+   * ```ts
+   * for await (const chunk of r.iterContent(65_536)) file.write(chunk); // chunk: Buffer
+   * ```
+   */
+  iterContent(chunkSize?: number | null, decodeUnicode?: false): AsyncGenerator<Buffer>;
+  iterContent(chunkSize: number | null, decodeUnicode: true): AsyncGenerator<string>;
+  iterContent(chunkSize?: number | null, decodeUnicode?: boolean): AsyncGenerator<Buffer | string>;
   async *iterContent(chunkSize: number | null = 1, decodeUnicode = false): AsyncGenerator<Buffer | string> {
     const source = this.s.source;
     const rechunker = new Rechunker(chunkSize, decodeUnicode ? (this.encoding ?? 'utf-8') : null);
@@ -64,10 +74,13 @@ export class AsyncResponse extends BaseResponse {
     });
   }
 
-  /** The body line by line. */
+  /** The body line by line: Buffers, or strings with `decodeUnicode: true`. */
+  iterLines(options: { decodeUnicode: true; delimiter?: string }): AsyncGenerator<string>;
+  iterLines(options?: { decodeUnicode?: false; delimiter?: string }): AsyncGenerator<Buffer>;
+  iterLines(options?: { decodeUnicode?: boolean; delimiter?: string }): AsyncGenerator<string | Buffer>;
   async *iterLines(options: { decodeUnicode?: boolean; delimiter?: string } = {}): AsyncGenerator<string | Buffer> {
     const splitter = new LineSplitter(options.delimiter, options.decodeUnicode ? (this.encoding ?? 'utf-8') : null);
-    for await (const chunk of this.iterContent(null, false)) yield* splitter.push(chunk as Buffer);
+    for await (const chunk of this.iterContent(null, false)) yield* splitter.push(chunk);
     yield* splitter.end();
   }
 

@@ -8,9 +8,11 @@
 import { BinaryReader } from '../channel/binary.js';
 import { decodeHeaderBlock, httpVersionName, type HttpVersion } from '../channel/frames.js';
 import { HTTPError } from '../errors.js';
+import { isRedirect as isRedirectStatus } from '../channel/redirect-statuses.js';
 import { reasonPhrase } from '../status-codes.js';
 import { Headers } from '../headers.js';
 import type { PreparedRequest } from '../request/prepared-request.js';
+import type { Response } from './response.js';
 import type { BodySource } from './body-source.js';
 import { CookieJar } from '../cookies.js';
 import type { ConnectionInfo } from '../channel/connection-info.js';
@@ -25,7 +27,7 @@ export interface ConnInfo extends Omit<ConnectionInfo, 'established' | 'timings'
   timings: ConnectionInfo['timings'] & { requestSent: number | null; firstByte: number | null };
 }
 
-/** What a resolved response is made of. */
+/** @internal What a resolved response is made of. */
 export interface ResponseState {
   source: BodySource;
   url: string;
@@ -172,15 +174,30 @@ export abstract class BaseResponse {
     return this.s.request;
   }
 
-  /** Earlier responses of a redirect chain, oldest first. */
-  get history(): BaseResponse[] {
-    return this.s.history;
+  /** Earlier responses of a redirect chain (and a 401 that was answered), oldest first. */
+  get history(): Response[] {
+    // Only the final response of a call can be an AsyncResponse: the sessions make every
+    // earlier one a Response, its body read.
+    return this.s.history as Response[];
   }
 
-  /** Time from sending the request to receiving the response head, in ms. */
+  /** True for a redirect that could be followed: a 301, 302, 303, 307 or 308 with a Location. */
+  get isRedirect(): boolean {
+    return isRedirectStatus(this.statusCode) && this.header('location') !== undefined;
+  }
+
+  /** True for a permanent redirect: a 301 or 308 with a Location. */
+  get isPermanentRedirect(): boolean {
+    return (this.statusCode === 301 || this.statusCode === 308) && this.header('location') !== undefined;
+  }
+
+  /**
+   * Time from sending the request to receiving the response head, in milliseconds, to the
+   * microsecond (`12.345`).
+   */
   get elapsed(): number {
     const ex = this.s.source.exchange;
-    return ex.headAt - ex.startedAt;
+    return Math.round((ex.headAt - ex.startedAt) * 1000) / 1000;
   }
 
   /**

@@ -40,7 +40,14 @@ export class Response extends BaseResponse {
    * The body in chunks as it arrives (with `stream: true`), blocking for each.
    * @param chunkSize bytes per chunk; `null` yields chunks as they arrive.
    * @param decodeUnicode yield strings decoded with {@link encoding}.
+   * @example
+   * ```ts
+   * for (const chunk of s.get(url, { stream: true }).iterContent(65_536)) fs.writeSync(fd, chunk); // chunk: Buffer
+   * ```
    */
+  iterContent(chunkSize?: number | null, decodeUnicode?: false): Generator<Buffer>;
+  iterContent(chunkSize: number | null, decodeUnicode: true): Generator<string>;
+  iterContent(chunkSize?: number | null, decodeUnicode?: boolean): Generator<Buffer | string>;
   *iterContent(chunkSize: number | null = 1, decodeUnicode = false): Generator<Buffer | string> {
     const source = this.s.source;
     const rechunker = new Rechunker(chunkSize, decodeUnicode ? (this.encoding ?? 'utf-8') : null);
@@ -71,10 +78,13 @@ export class Response extends BaseResponse {
     });
   }
 
-  /** The body line by line (with `stream: true`); lines split across chunks are joined. */
+  /** The body line by line (with `stream: true`); lines split across chunks are joined. Strings with `decodeUnicode: true`. */
+  iterLines(options: { decodeUnicode: true; delimiter?: string }): Generator<string>;
+  iterLines(options?: { decodeUnicode?: false; delimiter?: string }): Generator<Buffer>;
+  iterLines(options?: { decodeUnicode?: boolean; delimiter?: string }): Generator<string | Buffer>;
   *iterLines(options: { decodeUnicode?: boolean; delimiter?: string } = {}): Generator<string | Buffer> {
     const splitter = new LineSplitter(options.delimiter, options.decodeUnicode ? (this.encoding ?? 'utf-8') : null);
-    for (const chunk of this.iterContent(null, false) as Generator<Buffer>) yield* splitter.push(chunk);
+    for (const chunk of this.iterContent(null, false)) yield* splitter.push(chunk);
     yield* splitter.end();
   }
 

@@ -12,7 +12,7 @@
  */
 import { MultiplexingError } from '../errors.js';
 import { AsyncResponse } from '../response/async-response.js';
-import type { BaseResponse, ResponseState } from '../response/base-response.js';
+import type { ResponseState } from '../response/base-response.js';
 import { Response } from '../response/response.js';
 import { BaseSession, gatherArgs } from './base-session.js';
 import type { NormalizedRequestOptions, RequestOptions, SessionOptions } from './options.js';
@@ -101,7 +101,8 @@ export class AsyncSession extends BaseSession {
     await this.close();
   }
 
-  protected respond(state: ResponseState, options: NormalizedRequestOptions, final: boolean): BaseResponse {
+  /** @internal */
+  protected respond(state: ResponseState, options: NormalizedRequestOptions, final: boolean): AnyResponse {
     return final && options.stream ? new AsyncResponse(state) : new Response(state);
   }
 }

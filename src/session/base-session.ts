@@ -14,6 +14,7 @@ import { prepareCall } from '../request/prepare.js';
 import type { PreparedRequest } from '../request/prepared-request.js';
 import type { ParamsInit } from '../request/url.js';
 import type { BaseResponse, ResponseState } from '../response/base-response.js';
+import type { AnyResponse } from './async-session.js';
 import { Adapter } from './adapter.js';
 import { CallPlan, certOf, keepAuth, verifyOf } from './call-plan.js';
 import { requestFlow, withCookies, type CallSettings, type FlowHost, type HopExpectations, type InFlight } from './flow.js';
@@ -46,8 +47,9 @@ import { normalizeTls, type VerifyInit } from './tls.js';
 import { abortedError, watchSignal } from './signal.js';
 
 export abstract class BaseSession {
+  /** @internal */
   protected readonly settings: NormalizedSessionOptions;
-  /** Lazy responses not yet resolved, for `gather()` without arguments. */
+  /** @internal Lazy responses not yet resolved, for `gather()` without arguments. */
   protected readonly pending = new Map<BaseResponse, FlowRunner>();
   /** Alternative services origins have announced (Alt-Svc), by origin. */
   readonly altSvc = new AltSvcCache();
@@ -186,10 +188,10 @@ export abstract class BaseSession {
     return `<${this.constructor.name}${this.#closed ? ' closed' : ''} pools=[${pools}]>`;
   }
 
-  /** Wraps a resolved state in the response class this session hands out. */
-  protected abstract respond(state: ResponseState, options: NormalizedRequestOptions, final: boolean): BaseResponse;
+  /** @internal Wraps a resolved state in the response class this session hands out. */
+  protected abstract respond(state: ResponseState, options: NormalizedRequestOptions, final: boolean): AnyResponse;
 
-  /** Prepares a call and starts its flow; the first request is in flight when this returns. */
+  /** @internal Prepares a call and starts its flow; the first request is in flight when this returns. */
   protected begin(method: string, url: string | URL, opts: RequestOptions | undefined, sync: boolean): FlowRunner {
     if (this.#closed) throw new SessionClosedError(`This session is closed; cannot ${method} ${String(url)}`);
     const options = normalizeRequestOptions(opts);
@@ -247,19 +249,19 @@ export abstract class BaseSession {
     return runner;
   }
 
-  /** Whether the transport can take requests now (for the async API, which must not block). */
+  /** @internal Whether the transport can take requests now (for the async API, which must not block). */
   protected get transportReady(): boolean {
     return this.#closed || this.#adapter.live;
   }
 
-  /** For the async API: waits on the event loop (not by blocking) until a worker is up. */
+  /** @internal For the async API: waits on the event loop (not by blocking) until a worker is up. */
   protected async whenTransportReady(): Promise<void> {
     if (this.#closed) return;
     this.#open();
     await this.#adapter.whenLive();
   }
 
-  /** What sync waits block in (the session's carrier, opened on first use). */
+  /** What sync waits block in (the session's carrier, opened on first use). @internal */
   protected get driver(): ExchangeDriver {
     return this.#open();
   }
@@ -280,7 +282,7 @@ export abstract class BaseSession {
     }));
   }
 
-  /** Ends the session's requests in flight and releases its pools; twice is harmless. */
+  /** @internal Ends the session's requests in flight and releases its pools; twice is harmless. */
   protected closeTransport(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -290,7 +292,7 @@ export abstract class BaseSession {
 }
 
 /** What a call's flow asks of its session: sending each hop, wrapping responses. */
-type Respond = (state: ResponseState, options: NormalizedRequestOptions, final: boolean) => BaseResponse;
+type Respond = (state: ResponseState, options: NormalizedRequestOptions, final: boolean) => AnyResponse;
 
 class CallHost implements FlowHost {
   readonly #respond: Respond;
@@ -315,7 +317,7 @@ class CallHost implements FlowHost {
     return this.#adapter.send(request, perHop ? { ...base, proxy, totalTimeout: totalLeft, followsRedirects: hops.redirect, answersChallenge: hops.challenge } : base);
   }
 
-  respond(state: ResponseState, final: boolean): BaseResponse {
+  respond(state: ResponseState, final: boolean): AnyResponse {
     return this.#respond(state, this.#options, final);
   }
 }

@@ -17,6 +17,7 @@ import { RetryError, StreamConsumedError, Timeout, TooManyRedirects, errorFromCo
 import { prepareUrl, wireUrl } from '../request/url.js';
 import { requestFrom, type PreparedRequest } from '../request/prepared-request.js';
 import { fieldFromBlock, headersFromBlock, type BaseResponse, type ResponseState } from '../response/base-response.js';
+import type { AnyResponse } from './async-session.js';
 import type { BodySource } from '../response/body-source.js';
 import { runReplacing, type Hooks } from './hooks.js';
 import type { NormalizedRequestOptions } from './options.js';
@@ -80,7 +81,7 @@ export interface FlowHost {
   /** Sends a prepared request; returns at once with it in flight. `totalLeft`: ms of the call's total timeout left (0: none). */
   send(request: PreparedRequest, totalLeft: number, hops: HopExpectations): InFlight;
   /** Wraps a state in the response class this session hands out. */
-  respond(state: ResponseState, final: boolean): BaseResponse;
+  respond(state: ResponseState, final: boolean): AnyResponse;
 }
 
 export function* requestFlow(call: CallSettings, prepared: PreparedRequest, host: FlowHost): Generator<Effect, BaseResponse, void> {

@@ -11,7 +11,8 @@
  */
 import { InvalidOption, describe } from '../errors.js';
 import type { PreparedRequest } from '../request/prepared-request.js';
-import type { BaseResponse } from '../response/base-response.js';
+import type { AsyncResponse } from '../response/async-response.js';
+import type { Response } from '../response/response.js';
 
 /** Progress of an upload or a download. `total` is null when the length is not known. */
 export interface Progress {
@@ -39,8 +40,11 @@ export interface HooksInit {
   earlyResponse?: OneOrMany<(response: EarlyResponse) => void>;
   /** As the response body arrives. */
   onDownload?: OneOrMany<(progress: Progress, request: PreparedRequest) => void>;
-  /** With the final response. */
-  response?: OneOrMany<(response: BaseResponse) => BaseResponse | void>;
+  /**
+   * With the final response: a `Response`, or an `AsyncResponse` for an async request with
+   * `stream: true` (tell them apart with `instanceof`). Returning a response replaces it.
+   */
+  response?: OneOrMany<(response: Response | AsyncResponse) => Response | AsyncResponse | void>;
 }
 
 export type HookName = keyof HooksInit;

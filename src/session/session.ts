@@ -85,12 +85,13 @@ export class Session extends BaseSession {
     this.close();
   }
 
-  protected respond(state: ResponseState): BaseResponse {
+  /** @internal */
+  protected respond(state: ResponseState): Response {
     return new Response(state);
   }
 }
 
-/** The (response, flow) pairs of the targets that are still pending. */
+/** @internal The (response, flow) pairs of the targets that are still pending. */
 export function pendingFlows<R extends BaseResponse>(pending: Map<BaseResponse, FlowRunner>, targets: R[]): Array<[R, FlowRunner]> {
   const out: Array<[R, FlowRunner]> = [];
   for (const r of targets) {
@@ -101,7 +102,7 @@ export function pendingFlows<R extends BaseResponse>(pending: Map<BaseResponse, 
 }
 
 /**
- * Settles the first `want` finished flows in completion order and returns their responses;
+ * @internal Settles the first `want` finished flows in completion order and returns their responses;
  * a failed one stays lazy and throws its error when read.
  */
 export function settleInOrder<R extends BaseResponse>(pending: Map<BaseResponse, FlowRunner>, flights: Array<[R, FlowRunner]>, want: number): R[] {

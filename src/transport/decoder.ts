@@ -12,7 +12,8 @@
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import zlib from 'node:zlib';
-import { Decompress as ZstdDecompress } from 'fzstd';
+import { createRequire } from 'node:module';
+import type { Decompress as ZstdDecompress } from 'fzstd';
 import { supportedEncodings } from '../channel/encodings.js';
 import { TransportCode } from '../channel/error-codes.js';
 
@@ -198,6 +199,11 @@ class DeflateEither extends Transform {
   }
 }
 
+let fzstd: typeof import('fzstd') | null = null;
+function loadFzstd(): typeof import('fzstd') {
+  return (fzstd ??= createRequire(import.meta.url)('fzstd') as typeof import('fzstd'));
+}
+
 /**
  * zstd for runtimes whose zlib has none (Node 20), on the fzstd package. fzstd moves its
  * whole window for every block, so a run of tiny blocks costs far more than its size: the
@@ -205,7 +211,8 @@ class DeflateEither extends Transform {
  * yields to the event loop, so other requests of the worker go on meanwhile.
  */
 class FzstdTransform extends Transform {
-  readonly #d = new ZstdDecompress();
+  // Loaded with the first zstd body: a worker that never sees one does not pay for it at start.
+  readonly #d: ZstdDecompress = new (loadFzstd().Decompress)();
   #ended = false;
 
   constructor() {

@@ -33,7 +33,9 @@ export function classify(err: unknown, target: string, bodyStarted: boolean, pro
   // undici's ProxyAgent turns a forward proxy's 407 into an invalid-argument error.
   const refused = failure.code === TransportCode.INVALID_OPTION && failure.message.includes('(407)');
   if (proxy !== null && !bodyStarted && (failure.code === TransportCode.CONNECTION || failure.code === TransportCode.CONNECT_TIMEOUT || refused)) {
-    return { code: TransportCode.PROXY, message: `Proxy ${proxy} failed for ${target}: ${failure.message}` };
+    if (refused) return { code: TransportCode.PROXY, message: `Proxy ${proxy} failed for ${target}: ${failure.message}` };
+    // The socket error is the proxy's (a refused or silent proxy): it is the one to name.
+    return { code: TransportCode.PROXY, message: `${classifyDirect(err, `proxy ${proxy}`, bodyStarted).message} (requesting ${target})` };
   }
   return failure;
 }

@@ -39,6 +39,10 @@ describe('prepareUrl: schemes', () => {
     expect((err as Error).message).toContain(JSON.stringify(url));
   });
 
+  it('names only the schemes requests are sent over today, not the ones reserved for extensions', () => {
+    expect(() => prepareUrl('ftp://h/x')).toThrow(/^Invalid URL "ftp:\/\/h\/x": scheme "ftp" is not supported \(nodequests speaks http, https and http\+unix\)$/);
+  });
+
   it.each(['http://*', 'http://*.example.com/', 'http:///path', 'http://', 'https://.example.com', 'http://a..b/',
     'http://exa mple.com', 'sse://', 'http+unix:///x', 'http://[::1/', `http://${'a'.repeat(64)}.com/`])(
     'refuses %s as InvalidURL naming it',

@@ -1,4 +1,7 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { AsyncSession } from '../../dist/src/index.js';
 import { BinaryWriter } from '../../dist/src/channel/binary.js';
 import { encodeHeaderBlock } from '../../dist/src/channel/frames.js';
 import { fieldFromBlock, headersFromBlock } from '../../dist/src/response/base-response.js';
@@ -30,5 +33,31 @@ describe('fieldFromBlock', () => {
     expect(fieldFromBlock(b, 'x-multi')).toBe('one, two');
     expect(fieldFromBlock(b, 'x-latin')).toBe('caf\u00e9');
     expect(fieldFromBlock(block([]), 'content-type')).toBeUndefined();
+  });
+});
+
+describe('isRedirect and isPermanentRedirect', () => {
+  it('say whether a response could be followed, and whether for good (as Requests tells)', async () => {
+    // /NNN answers that status, with a Location unless the path ends in /bare.
+    const server = http.createServer((req, res) => {
+      const [, status, bare] = req.url!.split('/');
+      res.writeHead(Number(status), bare ? {} : { location: '/200' }).end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      await using s = new AsyncSession({ workers: 1 });
+      const seen: Record<string, [boolean, boolean]> = {};
+      for (const path of ['301', '302', '303', '307', '308', '200', '304', '301/bare']) {
+        const r = await s.get(`${base}/${path}`, { allowRedirects: false });
+        seen[path] = [r.isRedirect, r.isPermanentRedirect];
+      }
+      expect(seen).toEqual({
+        301: [true, true], 302: [true, false], 303: [true, false], 307: [true, false], 308: [true, true],
+        200: [false, false], 304: [false, false], '301/bare': [false, false],
+      });
+    } finally {
+      server.close();
+    }
   });
 });

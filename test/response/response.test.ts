@@ -22,6 +22,9 @@ describe('Response', () => {
     expect(r.url).toBe(`${server.url}/status/201`);
     expect(r.httpVersion).toBe('HTTP/1.1');
     expect(r.elapsed).toBeGreaterThan(0);
+    // Milliseconds to the microsecond: no float noise such as 14.398725000000013.
+    expect(Math.round(r.elapsed * 1000) / 1000).toBe(r.elapsed);
+    expect(String(r.elapsed)).toMatch(/^\d+(\.\d{1,3})?$/);
     expect(r.headers.get('CONTENT-TYPE')).toBe('text/plain; charset=utf-8');
     expect(r.headers.get('content-type')).toBe(r.headers.get('Content-Type'));
     expect(r.request.method).toBe('GET');

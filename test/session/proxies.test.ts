@@ -165,6 +165,13 @@ describe('proxies', () => {
     expect(e!.message).toContain('http://127.0.0.1:1');
   });
 
+  it("a refused proxy's message says the proxy could not be reached, not the target", async () => {
+    await using s = new AsyncSession({ proxies: { http: 'http://127.0.0.1:1' } });
+    const e = await s.get(`${plainUrl}/x`).then(() => null, (err: Error) => err);
+    expect(e!.message).toMatch(/^Failed to reach proxy http:\/\/127\.0\.0\.1:1: connect ECONNREFUSED 127\.0\.0\.1:1 \(requesting http:\/\/localhost:\d+\)$/);
+    expect(e!.message).not.toContain(`Failed to reach ${plainUrl}`);
+  });
+
   it('a bad proxy URL is an InvalidOption', () => {
     expect(() => new AsyncSession({ proxies: { http: 'ftp://x' } })).toThrow(InvalidOption);
   });

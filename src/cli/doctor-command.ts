@@ -1,0 +1,32 @@
+/** `nodequests doctor` (or `help --json`): what this install can do, as JSON. */
+import { getCiphers } from 'node:crypto';
+import tls from 'node:tls';
+import { supportedEncodings } from '../channel/encodings.js';
+import { VERSION } from '../version.js';
+
+export function doctorReport(): Record<string, unknown> {
+  return {
+    nodequests: VERSION,
+    runtime: { node: process.version, v8: process.versions.v8, platform: process.platform, arch: process.arch },
+    tls: {
+      openssl: process.versions.openssl,
+      minVersion: tls.DEFAULT_MIN_VERSION,
+      maxVersion: tls.DEFAULT_MAX_VERSION,
+      ciphers: getCiphers().length,
+    },
+    protocols: {
+      'HTTP/1.1': true,
+      'HTTP/2': true,
+      'HTTP/3': false,
+      'HTTP/3 note': 'HTTP/3 is not available on this runtime: Node has no QUIC client. Alt-Svc announcements are remembered, not used.',
+    },
+    decoders: supportedEncodings(),
+    zstd: typeof (process.versions as Record<string, string>).zstd === 'string' ? 'node' : 'fzstd (JavaScript)',
+    schemes: ['http', 'https', 'http+unix'],
+  };
+}
+
+export function doctorCommand(): number {
+  process.stdout.write(`${JSON.stringify(doctorReport(), null, 2)}\n`);
+  return 0;
+}
