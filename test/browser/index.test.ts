@@ -44,7 +44,9 @@ describe('the browser bundle', () => {
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
     expect(pkg.exports['.'].browser).toBe('./dist/browser/nodequests.js');
     expect(pkg.exports['./browser'].default).toBe('./dist/browser/nodequests.js');
-    // The browser condition must come before import, which would otherwise win.
-    expect(Object.keys(pkg.exports['.']).indexOf('browser')).toBeLessThan(Object.keys(pkg.exports['.']).indexOf('import'));
+    // The browser condition must come before default, which would otherwise win.
+    const conditions = Object.keys(pkg.exports['.']);
+    expect(conditions.indexOf('browser')).toBeGreaterThanOrEqual(0);
+    expect(conditions.indexOf('browser')).toBeLessThan(conditions.indexOf('default'));
   });
 });
