@@ -29,6 +29,11 @@ export type { ParamsInit } from './request/url.js';
 export { Response } from './response/response.js';
 export { AsyncResponse } from './response/async-response.js';
 export { BaseResponse } from './response/base-response.js';
+export {
+  ServerSentEvent,
+  type SyncExtension, type AsyncExtension, type SyncWebSocket, type AsyncWebSocket,
+  type SyncServerSentEvents, type AsyncServerSentEvents, type NextPayloadOptions, type WebSocketPayload,
+} from './extensions/extension.js';
 export { Headers, type HeadersInit } from './headers.js';
 export type { PreparedRequest } from './request/prepared-request.js';
 export * from './errors.js';

@@ -28,6 +28,16 @@ export class BodySource {
     this.exchange = exchange;
   }
 
+  /** The engine the body comes through (an extension's reader waits in it). */
+  get engine(): Engine {
+    return this.#engine;
+  }
+
+  /** Opens a windowed body's window for a decoded read, without waiting for anything. */
+  openWindow(): void {
+    this.#open(false);
+  }
+
   /** Whether every byte is in (or the exchange failed). */
   get complete(): boolean {
     return this.exchange.done;
