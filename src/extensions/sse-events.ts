@@ -30,8 +30,9 @@ export class SseEvents {
 
   constructor() {
     this.#parser = createParser({
+      // The last id is kept by #noteId: the standard keeps it from blocks that dispatch
+      // nothing too, which the parser forgets.
       onEvent: (e) => {
-        if (e.id !== undefined) this.#lastEventId = e.id;
         this.#parsed = new ServerSentEvent({ id: this.#lastEventId, event: e.event, data: e.data, retry: this.#retry });
       },
       onRetry: (ms) => {
@@ -73,10 +74,8 @@ export class SseEvents {
   next(raw: boolean): string | ServerSentEvent | null {
     while (this.#ready.length > 0) {
       const text = this.#ready.shift()!;
-      if (raw) {
-        this.#noteId(text);
-        return text;
-      }
+      this.#noteId(text);
+      if (raw) return text;
       this.#retry = null;
       this.#parsed = null;
       this.#parser.feed(`${text}\n\n`);
@@ -85,7 +84,7 @@ export class SseEvents {
     return null;
   }
 
-  /** Raw reads still move the last event id on (a resume must not replay what was read). */
+  /** The `id` field of a block, if it has one, becomes the last event id (raw reads included: a resume must not replay what was read). */
   #noteId(text: string): void {
     for (const line of text.split('\n')) {
       if (line === 'id' || line.startsWith('id:')) {
