@@ -5,14 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AsyncSession, ReadTimeout, ServerSentEvent, type AsyncServerSentEvents } from '../../dist/src/index.js';
+import { AsyncSession, ReadTimeout, ServerSentEvent, Session, type AsyncServerSentEvents, type SyncServerSentEvents } from '../../dist/src/index.js';
 import { makePki, type TestPki } from '../helpers/certs.js';
 import { until } from '../helpers/until.js';
+import { startExtensionPeers } from '../helpers/extension-peers.js';
+import { withSyncWatchdog } from '../helpers/sync-watchdog.js';
 
 /**
  * Event streams through the async API against servers in this process (HTTP/1.1, HTTP/2
- * over TLS, a unix socket). The sync API's are in test/extensions/websocket.test.ts's
- * neighbour, sync-extensions.test.ts.
+ * over TLS, a unix socket); the sync API's against test/fixtures/extension-peers.mjs in
+ * another process, since its calls block this thread.
  */
 
 /** Requests the servers saw, and the responses still open (to watch them close). */
@@ -205,5 +207,43 @@ describe('Server-Sent Events (AsyncSession)', () => {
     for (let i = 0; i < 3000; i++) await stream.nextPayload();
     await until(() => flooded > stalledAt, () => `the server to write again (stuck at ${flooded})`);
     await stream.close();
+  });
+});
+
+describe('Server-Sent Events (Session)', () => {
+  let peers: Awaited<ReturnType<typeof startExtensionPeers>>;
+  beforeAll(async () => {
+    peers = await startExtensionPeers();
+  });
+  afterAll(() => peers.close());
+
+  it('blocks for each event, resumes with Last-Event-ID, and a ReadTimeout leaves the stream usable', () => {
+    withSyncWatchdog(20_000, 'sync event stream', () => {
+      const s = new Session({ timeout: { connect: 5000, read: 150 } });
+      try {
+        const r = s.get(`psse://127.0.0.1:${peers.port}/feed`);
+        const stream = r.extension as SyncServerSentEvents;
+        expect([...stream].map((e) => e.data)).toEqual(['1', '2', '3']);
+        expect(stream.nextPayload()).toBeNull();
+        const resumed = s.get(`psse://127.0.0.1:${peers.port}/feed`, { headers: { 'Last-Event-ID': stream.lastEventId! } }).extension as SyncServerSentEvents;
+        expect(resumed.nextPayload({ raw: true })).toBe('id: 4\ndata: 4');
+        resumed.close();
+        expect(resumed.nextPayload()).toBeNull();
+
+        const later = s.get(`psse://127.0.0.1:${peers.port}/later`).extension as SyncServerSentEvents;
+        expect(() => later.nextPayload()).toThrow(ReadTimeout);
+        let event: ServerSentEvent | null | undefined;
+        for (let i = 0; i < 40 && event === undefined; i++) {
+          try {
+            event = later.nextPayload();
+          } catch (e) {
+            if (!(e instanceof ReadTimeout)) throw e;
+          }
+        }
+        expect(event?.data).toBe('late');
+      } finally {
+        s.close();
+      }
+    });
   });
 });
