@@ -4,10 +4,11 @@
  */
 import { request } from '../api.js';
 import { parseArgs, UsageError } from './args.js';
+import { extensionCommand, opensExtension } from './extension-output.js';
 
 export const REQUEST_USAGE = `nodequests get|head|post|put|patch|delete|options URL [-i] [-H 'Name: value']... [-d DATA] [--timeout MS]`;
 
-export function requestCommand(method: string, argv: readonly string[]): number {
+export function requestCommand(method: string, argv: readonly string[]): number | Promise<number> {
   const args = parseArgs(argv, {
     include: { short: 'i' },
     header: { short: 'H', value: true, repeat: true },
@@ -23,6 +24,7 @@ export function requestCommand(method: string, argv: readonly string[]): number 
     headers.push([h.slice(0, at).trim(), h.slice(at + 1).trim()]);
   }
   const timeout = args.flags.timeout === undefined ? undefined : Number(args.flags.timeout);
+  if (opensExtension(url)) return extensionCommand(method, url, { headers, data: args.flags.data as string | undefined, timeout });
   const r = request(method, url, { headers, data: args.flags.data as string | undefined, timeout });
   const head = `${r.httpVersion} ${r.statusCode} ${r.reason}`;
   if (args.flags.include) {
