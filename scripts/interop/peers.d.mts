@@ -12,10 +12,13 @@ export interface Peer {
 export interface NginxPeer extends Peer {
   files: { small: FileInfo; big: FileInfo; text: FileInfo & { gz: FileInfo }; dynamic: FileInfo };
 }
-export type PeerName = 'nginx' | 'httpbin';
+export type PeerName = 'nginx' | 'httpbin' | 'websocketd' | 'pywebsockets' | 'aiohttp';
 export interface Peers {
   nginx?: NginxPeer;
   httpbin?: Peer;
+  websocketd?: Peer;
+  pywebsockets?: Peer;
+  aiohttp?: Peer;
   /** Peers that are not installed, with the reason. */
   missing: Partial<Record<PeerName, string>>;
 }
@@ -24,4 +27,7 @@ export function checkPeers(): Record<PeerName, string | null>;
 export function startPeers(options?: { only?: PeerName[] }): Promise<Peers>;
 export function startNginx(): Promise<NginxPeer>;
 export function startHttpbin(): Promise<Peer>;
+export function startWebsocketd(): Promise<Peer>;
+export function startPyWebsockets(): Promise<Peer>;
+export function startAiohttp(): Promise<Peer>;
 export function freePort(): Promise<number>;
