@@ -48,7 +48,6 @@ export class WebSocketHandler {
   #h2: http2.ClientHttp2Session | null = null;
   #done = false;
   #opened = false;
-  #error: Error | null = null;
   /** Bytes sent to the main thread and not yet acknowledged. */
   #unacked = 0;
   #paused = false;
@@ -224,9 +223,9 @@ export class WebSocketHandler {
 
   #listen(ws: WebSocket): void {
     ws.on('message', (data: Buffer | Buffer[] | ArrayBuffer, isBinary: boolean) => this.#message(Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer), isBinary));
-    ws.on('error', (err) => {
-      this.#error ??= err;
-    });
+    // ws has sent its close frame (1002, 1007, 1009...) by then: the user hears of the
+    // failure at once, and ws finishes the closing handshake on its own.
+    ws.on('error', (err) => this.#fail(err, false));
     ws.on('close', (code: number, reason: Buffer) => this.#closed(code, reason));
   }
 
@@ -291,9 +290,8 @@ export class WebSocketHandler {
 
   #closed(code: number, reason: Buffer): void {
     if (this.#done) return;
-    const error = this.#error;
-    if (error !== null || (code === 1006 && this.#opened)) {
-      this.#fail(error ?? new TransportError(TransportCode.CONNECTION, `The WebSocket connection to ${this.#target} was lost without a closing handshake (1006)`));
+    if (code === 1006 && this.#opened) {
+      this.#fail(new TransportError(TransportCode.CONNECTION, `The WebSocket connection to ${this.#target} was lost without a closing handshake (1006)`));
       return;
     }
     if (!this.#opened) {
@@ -304,14 +302,15 @@ export class WebSocketHandler {
     this.#finish();
   }
 
-  #fail(err: unknown): void {
+  /** Fails the stream; `terminate`: drop the connection too (ws may still be closing it). */
+  #fail(err: unknown, terminate = true): void {
     if (this.#done) return;
     const failure = failureOf(err, this.#target, this.#opened, this.#proxy, this.#maxPayload);
     writer.reset();
     encodeError(writer, failure.code, failure.message);
     this.#outbox.sendWritten(FrameType.RESPONSE_ERROR, 0, this.stream, 0, writer);
     this.#finish();
-    this.#ws?.terminate();
+    if (terminate) this.#ws?.terminate();
   }
 
   #finish(): void {
@@ -381,7 +380,7 @@ function rawFromH2(h: http2.IncomingHttpHeaders): string[] {
 
 function failureOf(err: unknown, target: string, opened: boolean, proxy: string | null, maxPayload: number): { code: TransportCode; message: string } {
   const code = (err as { code?: string }).code;
-  if (code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+  if (code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' || code === 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH') {
     return { code: TransportCode.BODY_TOO_LARGE, message: `A WebSocket message from ${target} is more than ${maxPayload} bytes (maxBodySize); the connection was closed with 1009` };
   }
   if (typeof code === 'string' && code.startsWith('WS_ERR_')) {

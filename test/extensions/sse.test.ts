@@ -78,6 +78,9 @@ function events(req: http.IncomingMessage | http2.Http2ServerRequest, res: http.
 
 let flooded = 0;
 let pki: TestPki;
+// Holds the shared engine for the whole file: each test's own session then finds its workers
+// running instead of starting new ones.
+const keeper = new AsyncSession();
 const h1 = http.createServer(events);
 let h2: http2.Http2SecureServer;
 const unixPath = join(mkdtempSync(join(tmpdir(), 'nq-sse-')), 'sse.sock');
@@ -93,9 +96,11 @@ beforeAll(async () => {
   await new Promise<void>((r) => unixServer.listen(unixPath, r));
   base = `psse://127.0.0.1:${(h1.address() as AddressInfo).port}`;
   h2Base = `sse://localhost:${(h2.address() as AddressInfo).port}`;
+  void (await keeper.get(`http://127.0.0.1:${(h1.address() as AddressInfo).port}/not-events`)).text;
 });
 
 afterAll(async () => {
+  await keeper.close();
   for (const res of open) res.destroy();
   h1.closeAllConnections();
   await Promise.all([h1, h2, unixServer].map((s) => new Promise<void>((r) => s.close(() => r()))));

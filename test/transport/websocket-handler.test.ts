@@ -53,6 +53,9 @@ function attach(server: http.Server | https.Server, peer: Peer, wss = new WebSoc
 }
 
 let pki: TestPki;
+// Holds the shared engine for the whole file: each test's own session then finds its workers
+// running instead of starting new ones.
+const keeper = new AsyncSession();
 const peer: Peer = { handshakes: [], clients: [] };
 const server = http.createServer((req, res) => res.end('plain'));
 let tlsServer: https.Server;
@@ -70,9 +73,11 @@ beforeAll(async () => {
   await new Promise<void>((r) => tlsServer.listen(0, '127.0.0.1', r));
   await new Promise<void>((r) => unixServer.listen(unixPath, r));
   base = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  void (await keeper.get(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`)).text;
 });
 
 afterAll(async () => {
+  await keeper.close();
   for (const ws of peer.clients) ws.terminate();
   await Promise.all([server, tlsServer, unixServer].map((s) => new Promise<void>((r) => s.close(() => r()))));
 });
