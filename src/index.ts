@@ -32,7 +32,7 @@ export { BaseResponse } from './response/base-response.js';
 export {
   ServerSentEvent,
   type SyncExtension, type AsyncExtension, type SyncWebSocket, type AsyncWebSocket,
-  type SyncServerSentEvents, type AsyncServerSentEvents, type NextPayloadOptions, type WebSocketPayload,
+  type SyncServerSentEvents, type AsyncServerSentEvents, type NextPayloadOptions, type WebSocketPayload, type ExtensionUrl,
 } from './extensions/extension.js';
 export { Headers, type HeadersInit } from './headers.js';
 export type { PreparedRequest } from './request/prepared-request.js';

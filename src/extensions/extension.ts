@@ -14,6 +14,12 @@
  * ```
  */
 
+/**
+ * A URL whose response is a WebSocket or an event stream: with such a literal, an
+ * `AsyncSession` call is typed as giving an `AsyncResponse` (its `extension` async).
+ */
+export type ExtensionUrl = `${'ws' | 'wss' | 'ws+unix' | 'wss+rfc8441' | 'sse' | 'psse' | 'psse+unix'}://${string}`;
+
 /** Options of `nextPayload`. */
 export interface NextPayloadOptions {
   /** Event streams only: the next event's text as it came (lines joined with `\n`), unparsed. */

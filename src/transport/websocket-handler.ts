@@ -52,6 +52,7 @@ export class WebSocketHandler {
   #unacked = 0;
   #paused = false;
   #drainAwaited = false;
+  #corked = false;
   #timer: NodeJS.Timeout | null = null;
 
   constructor(stream: number, head: RequestHead, session: SessionTransport, proxy: string, outbox: Outbox, onDone: (stream: number) => void) {
@@ -98,8 +99,24 @@ export class WebSocketHandler {
     const ws = this.#ws;
     if (ws === null || ws.readyState !== WebSocket.OPEN) return;
     const n = bytes.length;
+    this.#cork(ws);
     ws.send(bytes, { binary: (flags & MessageFlag.BINARY) !== 0, fin: (flags & MessageFlag.FIN) !== 0 }, () => {
       if (!this.#done) this.#outbox.send(FrameType.UPLOAD_CREDIT, 0, this.stream, n);
+    });
+  }
+
+  /**
+   * Pieces read from the ring in one drain go out in one write: a script sending small
+   * messages back to back would otherwise cost a syscall each.
+   */
+  #cork(ws: WebSocket): void {
+    const socket = (ws as unknown as { _socket: Socket | null })._socket;
+    if (this.#corked || socket === null) return;
+    this.#corked = true;
+    socket.cork();
+    process.nextTick(() => {
+      this.#corked = false;
+      socket.uncork();
     });
   }
 
