@@ -37,6 +37,9 @@ function echo(ws: WebSocket): void {
 }
 
 function attach(server: http.Server | https.Server, peer: Peer, wss = new WebSocketServer({ noServer: true, perMessageDeflate: true })): WebSocketServer {
+  wss.on('headers', (headers, req) => {
+    if (req.url === '/cookie') headers.push('Set-Cookie: from101=yes; Path=/');
+  });
   server.on('upgrade', (req, socket, head) => {
     peer.handshakes.push(req);
     if (req.url === '/deny') {
@@ -200,7 +203,7 @@ describe('WebSocket (AsyncSession)', () => {
     expect(await r.text()).toBe('forbidden');
   });
 
-  it('sends the session\'s cookies, auth and headers with the handshake; runs hooks on the 101', async () => {
+  it('sends the session\'s cookies, auth and headers with the handshake; keeps the 101\'s cookies; runs hooks on the 101', async () => {
     const statuses: number[] = [];
     await using s = new AsyncSession({ timeout: 5000, auth: ['user', 'pass'], headers: { 'X-Trace': 't1' }, hooks: { response: [(r) => { statuses.push(r.statusCode); }] } });
     s.cookies.set('session', 'abc', { domain: '127.0.0.1' });
@@ -210,6 +213,7 @@ describe('WebSocket (AsyncSession)', () => {
     expect(hs.headers.authorization).toBe(`Basic ${Buffer.from('user:pass').toString('base64')}`);
     expect(hs.headers['x-trace']).toBe('t1');
     expect(statuses).toEqual([101]);
+    expect(s.cookies.get('from101')).toBe('yes');
     await ws.close();
   });
 
