@@ -39,7 +39,7 @@ export class AsyncSession extends BaseSession {
     if (!this.multiplexed) return (await running) as AnyResponse;
     // The flow runs on (redirects, retries) in the background; gather() collects it.
     running.catch(() => {});
-    const Kind = options?.stream ? AsyncResponse : Response;
+    const Kind = runner.streamed ? AsyncResponse : Response;
     const r: AnyResponse = new Kind(null, () => {
       throw new MultiplexingError(`This lazy response to ${method} ${String(url)} is not resolved yet: await session.gather() before reading it`);
     });

@@ -243,7 +243,7 @@ export abstract class BaseSession {
       extension: call.extension,
     };
     const host = new CallHost(this.#respond, this.#adapter, plan, options, sendOptions);
-    const runner = new FlowRunner(requestFlow(callSettings, withCookies(request, jar), host));
+    const runner = new FlowRunner(requestFlow(callSettings, withCookies(request, jar), host), options.stream);
     if (options.signal) watchSignal(options.signal, runner, engine);
     return runner;
   }

@@ -162,10 +162,10 @@ export class TransportHost {
     }
     if (head.url.startsWith('ws')) {
       // A WebSocket is no request of a pool: it has a connection of its own.
-      const handler = new WebSocketHandler(stream, head, session!, head.proxy, this.outbox, this.#onStreamDone);
+      const handler = new WebSocketHandler(stream, head, this.outbox, this.#onStreamDone);
       this.#streams.set(stream, { handler, upload: null });
       this.outbox.count(WorkerCounter.STREAMS, 1);
-      handler.start();
+      handler.start(session!);
       return;
     }
     const { origin, path, socketPath, name } = target;

@@ -43,6 +43,8 @@ export class WebSocketHandler {
   readonly #target: string;
   readonly #proxy: string | null;
   readonly #maxPayload: number;
+  readonly #url: URL;
+  readonly #socketPath: string | null;
   #ws: WebSocket | null = null;
   /** The HTTP/2 session of an RFC 8441 WebSocket (it carries this stream only). */
   #h2: http2.ClientHttp2Session | null = null;
@@ -55,17 +57,22 @@ export class WebSocketHandler {
   #corked = false;
   #timer: NodeJS.Timeout | null = null;
 
-  constructor(stream: number, head: RequestHead, session: SessionTransport, proxy: string, outbox: Outbox, onDone: (stream: number) => void) {
+  constructor(stream: number, head: RequestHead, outbox: Outbox, onDone: (stream: number) => void) {
     this.stream = stream;
     this.#head = head;
     this.#outbox = outbox;
     this.#onDone = onDone;
-    this.#proxy = proxy || null;
+    this.#proxy = head.proxy || null;
     this.#maxPayload = Number.isFinite(head.maxBodySize) ? head.maxBodySize : DEFAULT_MAX_PAYLOAD;
-    const url = new URL(head.url);
-    const unix = url.protocol === 'ws+unix:';
-    const socketPath = unix ? decodeURIComponent(url.hostname) : null;
-    this.#target = unix ? `ws+unix://${socketPath}` : `${url.protocol}//${url.host}`;
+    this.#url = new URL(head.url);
+    const unix = this.#url.protocol === 'ws+unix:';
+    this.#socketPath = unix ? decodeURIComponent(this.#url.hostname) : null;
+    this.#target = unix ? `ws+unix://${this.#socketPath}` : `${this.#url.protocol}//${this.#url.host}`;
+  }
+
+  /** Opens the connection with the session's connector; whatever fails is reported on the stream. */
+  start(session: SessionTransport): void {
+    const head = this.#head;
     // The handshake (connection, TLS, the server's answer) gets the connect and read
     // timeouts, and at most what is left of the total; a WebSocket then lives as it likes.
     const handshake = head.readTimeout > 0 ? head.connectTimeout + head.readTimeout : 0;
@@ -73,20 +80,11 @@ export class WebSocketHandler {
     if (Number.isFinite(limit)) {
       this.#timer = setTimeout(() => this.cancel(new TransportError(TransportCode.READ_TIMEOUT, `Read timed out: no handshake answer from ${this.#target} within ${limit} ms`)), limit);
     }
-    this.#start = () => {
-      const rfc8441 = url.protocol === 'wss+rfc8441:';
-      const connect = session.connector(head.tls, head.connectTimeout, socketPath, proxy, { http1: !rfc8441, http2: rfc8441, h2c: false });
-      if (rfc8441) this.#overHttp2(url, connect);
-      else this.#overHttp1(url, unix, connect);
-    };
-  }
-
-  readonly #start: () => void;
-
-  /** Opens the connection; whatever fails is reported on the stream. */
-  start(): void {
     try {
-      this.#start();
+      const rfc8441 = this.#url.protocol === 'wss+rfc8441:';
+      const connect = session.connector(head.tls, head.connectTimeout, this.#socketPath, head.proxy, { http1: !rfc8441, http2: rfc8441, h2c: false });
+      if (rfc8441) this.#overHttp2(this.#url, connect);
+      else this.#overHttp1(this.#url, this.#socketPath !== null, connect);
     } catch (err) {
       this.#fail(err);
     }
@@ -278,6 +276,11 @@ export class WebSocketHandler {
         return;
       }
       for (let at = 0; at < chunk.length; at += this.#outbox.maxPayload) this.#outbox.send(FrameType.RESPONSE_BODY, 0, this.stream, 0, chunk, at, Math.min(chunk.length, at + this.#outbox.maxPayload));
+      // A long answer waits for the channel rather than queueing in the worker.
+      if (this.#outbox.congested) {
+        body.pause();
+        this.#outbox.onceDrained(() => body.resume());
+      }
     });
     body.on('end', () => {
       if (this.#done) return;
