@@ -2,9 +2,9 @@
  * `npm run bench`: runs the HTTP and channel suites, prints their markdown tables with the
  * machine line, and writes them to bench/results/latest.md.
  *
- *   node dist/bench/run.js [--http] [--sequential] [--h2] [--channel] [--dns] [--cold-start] [--quick] [--node-server]
+ *   node dist/bench/run.js [--http] [--sequential] [--h2] [--channel] [--dns] [--cold-start] [--extensions] [--quick] [--node-server]
  *
- * `--http` / `--sequential` / `--h2` / `--channel` / `--dns` / `--cold-start` run those suites only; `--quick` shortens every phase (a smoke run,
+ * `--http` / `--sequential` / `--h2` / `--channel` / `--dns` / `--cold-start` / `--extensions` run those suites only; `--quick` shortens every phase (a smoke run,
  * not a measurement); `--node-server` uses bench/server.ts even when nginx is installed.
  * BENCH_ROUNDS and BENCH_SECONDS override the HTTP suite's rounds and seconds a row.
  */
@@ -16,11 +16,12 @@ import { runDnsSuite } from './dns-suite.js';
 import { runH2Suite } from './h2-suite.js';
 import { runHttpSuite } from './http-suite.js';
 import { runSequentialSuite } from './sequential.js';
+import { runExtensionSuite } from './extension-suite.js';
 import { machineLine } from './machine.js';
 
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
-const only = ['--http', '--channel', '--h2', '--sequential', '--dns', '--cold-start'].some((a) => args.has(a));
+const only = ['--http', '--channel', '--h2', '--sequential', '--dns', '--cold-start', '--extensions'].some((a) => args.has(a));
 const log = (line: string): void => console.error(line);
 
 async function main(): Promise<void> {
@@ -58,6 +59,10 @@ async function main(): Promise<void> {
   if (!only || args.has('--dns')) {
     const dns = await runDnsSuite({ rounds: quick ? 2 : 5, seconds: quick ? 0.3 : 1, log });
     sections.push('', dns.markdown);
+  }
+  if (!only || args.has('--extensions')) {
+    const extensions = await runExtensionSuite({ rounds: quick ? 1 : 3, scale: quick ? 0.1 : 1, log });
+    sections.push('', extensions.markdown);
   }
   sections.push('', `Total bench time: ${Math.round((Date.now() - started) / 1000)} s.`, '');
   const text = sections.join('\n');

@@ -37,6 +37,11 @@ export type { AuthBase } from './auth.js';
 export type { ParamsInit } from './request/url.js';
 export type { HeadersInit } from './headers.js';
 export type { ConnInfo } from './response/base-response.js';
+export {
+  ServerSentEvent,
+  type SyncExtension, type AsyncExtension, type SyncWebSocket, type AsyncWebSocket,
+  type SyncServerSentEvents, type AsyncServerSentEvents, type NextPayloadOptions, type WebSocketPayload, type ExtensionUrl,
+} from './extensions/extension.js';
 export type { PreparedRequest } from './request/prepared-request.js';
 export type { ErrorContext } from './errors.js';
 export {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the loopback peers the interop tests use: Debian's nginx, and httpbin served by
-# gunicorn (scripts/interop/peers.mjs starts them). Idempotent and quiet. On CI (CI=true,
+# Installs the loopback peers the interop tests use: Debian's nginx, httpbin served by
+# gunicorn, websocketd and python3-websockets (WebSocket echoes), python3-aiohttp (an event
+# stream); scripts/interop/peers.mjs starts them. Idempotent and quiet. On CI (CI=true,
 # where the peers are required) any failure exits 1; elsewhere it says why and exits 0, and
 # the interop tests then skip, saying why.
 set -euo pipefail
@@ -16,7 +17,7 @@ give_up() {
   exit 0
 }
 
-packages=(nginx python3-httpbin gunicorn tinyproxy dante-server unbound chromium)
+packages=(nginx python3-httpbin gunicorn tinyproxy dante-server unbound chromium websocketd python3-websockets python3-aiohttp)
 
 have_all() {
   command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || return 1
@@ -26,6 +27,8 @@ have_all() {
   [ -x /usr/sbin/danted ] || return 1
   [ -x /usr/sbin/unbound ] || return 1
   [ -x /usr/bin/chromium ] || return 1
+  [ -x /usr/bin/websocketd ] || return 1
+  /usr/bin/python3 -c 'import websockets, aiohttp' >/dev/null 2>&1 || return 1
 }
 
 if have_all; then

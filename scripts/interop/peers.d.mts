@@ -18,11 +18,14 @@ export interface UnboundPeer extends Peer {
   /** Hex SHA-256 of its self-signed certificate (DER), for a `verify=sha256_…` pin. */
   sha256: string;
 }
-export type PeerName = 'nginx' | 'httpbin' | 'unbound';
+export type PeerName = 'nginx' | 'httpbin' | 'unbound' | 'websocketd' | 'pywebsockets' | 'aiohttp';
 export interface Peers {
   nginx?: NginxPeer;
   httpbin?: Peer;
   unbound?: UnboundPeer;
+  websocketd?: Peer;
+  pywebsockets?: Peer;
+  aiohttp?: Peer;
   /** Peers that are not installed, with the reason. */
   missing: Partial<Record<PeerName, string>>;
 }
@@ -33,4 +36,7 @@ export function startNginx(): Promise<NginxPeer>;
 export function startHttpbin(): Promise<Peer>;
 /** `zone`: names of interop.test to IPv4 addresses (default www.interop.test at 127.0.0.1). */
 export function startUnbound(options?: { zone?: Record<string, string> }): Promise<UnboundPeer>;
+export function startWebsocketd(): Promise<Peer>;
+export function startPyWebsockets(): Promise<Peer>;
+export function startAiohttp(): Promise<Peer>;
 export function freePort(): Promise<number>;

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Real servers for the interop tests, on loopback only: Debian's nginx (a static dir with a
 // small file, a 32 MiB file, a gzip_static-precompressed file and gzip on for text; HTTP/1.1),
-// httpbin under gunicorn, and unbound serving a local zone over UDP/TCP, TLS and HTTPS. Each starts on 127.0.0.1 and a free port, from files in a temp
+// httpbin under gunicorn, unbound serving a local zone over UDP/TCP, TLS and HTTPS,
+// websocketd wrapping cat and a python3-websockets echo server (WebSocket), and an event
+// stream served by python3-aiohttp. Each starts on 127.0.0.1 and a free port, from files in a temp
 // dir, and is stopped (and its dir removed) by its `stop()`. scripts/interop/install.sh
 // installs them; when one is not installed it is reported missing, with the reason.
 //
@@ -77,9 +79,22 @@ function unboundCommand() {
   return { command: [bin] };
 }
 
+/** Whether Debian's python3 imports `module`, or the reason it cannot. */
+function pythonModule(module, pkg) {
+  const ok = spawnSync(DEBIAN_PYTHON, ['-c', `import ${module}`], { stdio: 'ignore' }).status === 0;
+  return ok ? null : `${pkg} is not installed (import ${module} fails under ${DEBIAN_PYTHON}); run scripts/interop/install.sh`;
+}
+
 /** Which peers could start here: `null` for available, else the reason it is missing. */
 export function checkPeers() {
-  return { nginx: nginxCommand().reason ?? null, httpbin: httpbinCommand().reason ?? null, unbound: unboundCommand().reason ?? null };
+  return {
+    nginx: nginxCommand().reason ?? null,
+    httpbin: httpbinCommand().reason ?? null,
+    unbound: unboundCommand().reason ?? null,
+    websocketd: which('websocketd', ['/usr/bin']) && which('cat', ['/usr/bin', '/bin']) ? null : 'websocketd is not installed; run scripts/interop/install.sh',
+    pywebsockets: pythonModule('websockets', 'python3-websockets'),
+    aiohttp: pythonModule('aiohttp', 'python3-aiohttp'),
+  };
 }
 
 export async function freePort() {
@@ -323,7 +338,66 @@ remote-control:
   return { url: `dou://127.0.0.1:${ports.udp}`, port: ports.udp, ports, sha256: sha256(der), stop };
 }
 
-const starters = { nginx: startNginx, httpbin: startHttpbin, unbound: startUnbound };
+/** Starts `command` on a free port (given by `args(port)`) and waits until it answers HTTP. */
+async function startServer(name, command, args, env = {}) {
+  const port = await freePort();
+  const child = spawn(command, args(port), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', ...env } });
+  const sup = supervise(child);
+  try {
+    await waitUntilAnswers(`http://127.0.0.1:${port}/`, child, name, sup.output);
+  } catch (err) {
+    await sup.stop('SIGTERM');
+    throw err;
+  }
+  return { url: `ws://127.0.0.1:${port}`, port, stop: () => sup.stop('SIGTERM') };
+}
+
+/** websocketd wrapping `cat`: each text line sent comes back as a message. `url` is ws://. */
+export async function startWebsocketd() {
+  return startServer('websocketd', which('websocketd', ['/usr/bin']), (port) => ['--address=127.0.0.1', `--port=${port}`, '--loglevel=error', which('cat', ['/usr/bin', '/bin'])]);
+}
+
+/** A python3-websockets (10.x) echo server: every message back as it came. `url` is ws://. */
+export async function startPyWebsockets() {
+  const script = `
+import asyncio, sys, websockets
+async def echo(ws, path=None):
+    async for message in ws:
+        await ws.send(message)
+async def main():
+    async with websockets.serve(echo, '127.0.0.1', int(sys.argv[1]), max_size=2**25):
+        await asyncio.Future()
+asyncio.run(main())
+`;
+  return startServer('python3-websockets', DEBIAN_PYTHON, (port) => ['-c', script, String(port)]);
+}
+
+/**
+ * An event stream served by python3-aiohttp: GET /events sends `count` events (query, 5 by
+ * default) `id: i`, `event: tick`, `data: {"i": i}`, resuming after Last-Event-ID.
+ * `url` is http://.
+ */
+export async function startAiohttp() {
+  const script = `
+import json, sys
+from aiohttp import web
+async def events(request):
+    response = web.StreamResponse(headers={'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache'})
+    await response.prepare(request)
+    start = int(request.headers.get('Last-Event-ID', '0'))
+    for i in range(start + 1, start + 1 + int(request.query.get('count', '5'))):
+        await response.write(f'id: {i}\\nevent: tick\\ndata: {json.dumps({"i": i})}\\n\\n'.encode())
+    await response.write_eof()
+    return response
+app = web.Application()
+app.router.add_get('/events', events)
+web.run_app(app, host='127.0.0.1', port=int(sys.argv[1]), print=None)
+`;
+  const peer = await startServer('python3-aiohttp', DEBIAN_PYTHON, (port) => ['-c', script, String(port)]);
+  return { ...peer, url: `http://127.0.0.1:${peer.port}` };
+}
+
+const starters = { nginx: startNginx, httpbin: startHttpbin, unbound: startUnbound, websocketd: startWebsocketd, pywebsockets: startPyWebsockets, aiohttp: startAiohttp };
 
 /**
  * Starts the peers that are installed (all, or those in `only`). Missing ones are listed in

@@ -20,7 +20,6 @@ import type { InFlight } from '../session/flow.js';
 import type { TlsConfig } from '../session/tls.js';
 import type { ExchangeDriver, TransportPort } from '../session/transport-port.js';
 import { exchangeSink } from './exchange-sink.js';
-import { eventStreamUrl } from './sse.js';
 import { StreamExtension, type Wait } from './stream-extension.js';
 import { eventStream, socketEvents, socketStream, type Carried } from './streams.js';
 import { openSocket, type WebSocketLink } from './websocket.js';
@@ -43,7 +42,7 @@ class FetchDriver implements ExchangeDriver {
     this.calls.delete(ex);
     call.cancel();
     // A WebSocket or event stream still open ends too (the session closed, or a signal fired).
-    if (ex.extension instanceof StreamExtension) ex.extension.end(reason ?? null);
+    if (ex.attached instanceof StreamExtension) ex.attached.end(reason ?? null);
     if (!ex.done) {
       ex.error = reason ?? new ConnectionError('Request cancelled', { request: ex.request });
       ex.notify();
@@ -99,12 +98,11 @@ export class Adapter implements TransportPort {
       driver.calls.set(ex, { cancel: () => link.close(1000, ''), credit() {} });
       return { exchange: ex, request, source: new BodySource(driver, ex) };
     }
-    const sse = scheme === 'sse' || scheme === 'psse';
-    // Over the default `*/*` only: an Accept of the user's stays.
-    if (sse && (request.headers.get('accept') ?? '*/*') === '*/*') request.headers.set('Accept', 'text/event-stream');
+    // prepare has turned sse:// and psse:// into https:// and http://, asking for text/event-stream.
+    const sse = options.extension === 'sse';
     const wire: WireRequest = {
       method: request.method,
-      url: sse ? eventStreamUrl(request.url) : request.url,
+      url: request.url,
       headers: sendable(request),
       body: request.body === null || request.body instanceof Uint8Array ? request.body : request.body.source,
       credentials: options.credentials,

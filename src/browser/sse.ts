@@ -37,10 +37,6 @@ interface Block {
 }
 
 /** The http(s) URL an `sse://` (https) or `psse://` (http) URL is fetched from. */
-export function eventStreamUrl(url: string): string {
-  return url.replace(/^sse:/i, 'https:').replace(/^psse:/i, 'http:');
-}
-
 const BLANK_LINE = /\r\n\r\n|\n\n|\r\r/;
 
 export class EventStreamExtension extends StreamExtension<Block> {

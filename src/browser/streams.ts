@@ -26,7 +26,7 @@ export function socketStream(readTimeout: number, wait: Wait | null, link: () =>
   return {
     attach(ex: Exchange) {
       ext = new WebSocketExtension(ex.request, readTimeout, wait, link());
-      ex.extension = ext;
+      ex.attached = ext;
       return true;
     },
     chunk(bytes, flags) {
@@ -53,7 +53,7 @@ export function eventStream(readTimeout: number, wait: Wait | null, carried: () 
         return false;
       }
       ext = new EventStreamExtension(ex.request, readTimeout, wait, () => carried().cancel(), (bytes) => carried().credit(bytes, 0));
-      ex.extension = ext;
+      ex.attached = ext;
       carried().credit(RESPONSE_WINDOW, 0);
       return true;
     },

@@ -36,6 +36,15 @@ export const FrameType = {
    * its flags, how the body is wanted (CreditFlag).
    */
   CREDIT: 6,
+  /**
+   * A piece of a WebSocket message to send. Flags: MessageFlag (BINARY on every piece, FIN
+   * on the last). The worker grants UPLOAD_CREDIT for it once it is written to the socket.
+   */
+  WS_SEND: 9,
+  /** A WebSocket ping. Payload: its application data (at most 125 bytes). */
+  WS_PING: 10,
+  /** Start the WebSocket closing handshake. aux = the close code; payload: the reason (utf8). */
+  WS_CLOSE: 11,
 
   // ---- worker → main --------------------------------------------------------------
   /**
@@ -62,6 +71,25 @@ export const FrameType = {
    * Payload: JSON of a ConnectionInfo (transport/connector.ts).
    */
   CONNECTION: 24,
+  /**
+   * A piece of a received WebSocket message (a message larger than a frame comes in several).
+   * Flags: MessageFlag. The consumer acknowledges it with CREDIT as it takes messages.
+   */
+  WS_MESSAGE: 25,
+  /**
+   * The WebSocket closed (the handshake finished, or the connection went). aux = the code the
+   * peer sent (1005: none, 1006: the connection dropped without one); payload: its reason.
+   * Ends the stream.
+   */
+  WS_CLOSED: 26,
+} as const;
+
+/** WS_SEND / WS_MESSAGE flag bits. */
+export const MessageFlag = {
+  /** A binary message (text otherwise: UTF-8). */
+  BINARY: 1,
+  /** The last piece of the message. */
+  FIN: 2,
 } as const;
 
 export const FrameFlag = {
@@ -93,6 +121,12 @@ export const RequestFlag = {
   FOLLOWS_REDIRECTS: 4,
   /** A 401 will be answered (Digest and the like): its body too. */
   ANSWERS_CHALLENGE: 8,
+  /**
+   * A WebSocket or an event stream: the read timeout applies until the head only (a quiet
+   * stream is not a failure; the consumer's own wait has the timeout), and the body may
+   * last for as long as the consumer wants it.
+   */
+  LONG_LIVED: 16,
 } as const;
 
 /** Body length sentinels for {@link RequestHead.bodyLength}. */

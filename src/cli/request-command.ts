@@ -16,6 +16,7 @@ import {
   BINARY_NOTE, formatHead, formatRequestHead, isJsonType, looksBinary, prettyJson, type Style,
 } from './output.js';
 import { parseItems } from './request-items.js';
+import { opensExtension, printExtension } from './extension-output.js';
 
 export const REQUEST_USAGE = 'nodequests [METHOD] URL [ITEM...] [OPTIONS]';
 
@@ -141,7 +142,10 @@ export async function requestCommand(argv: readonly string[]): Promise<number> {
     if (colon < 0) throw new UsageError(`-u takes USER:PASSWORD, got ${JSON.stringify(flags.user)}`);
     request.auth = [flags.user.slice(0, colon), flags.user.slice(colon + 1)];
   }
-  const timeout = timeoutsOf(flags);
+  const extension = opensExtension(url);
+  // A WebSocket or an event stream may stay quiet for as long as it likes: only the
+  // handshake has a time limit unless one is given.
+  const timeout = timeoutsOf(flags) ?? (extension ? { connect: 10_000, read: null } : null);
   if (timeout) request.timeout = timeout;
 
   const method = flags.head ? 'HEAD' : (flags.request?.toUpperCase() ?? positionalMethod ?? (body ? 'POST' : 'GET'));
@@ -149,6 +153,7 @@ export async function requestCommand(argv: readonly string[]): Promise<number> {
   const session = new AsyncSession(sessionOptions(flags));
   try {
     const r = await session.request(method, url, request as RequestOptions & { stream: true });
+    if (extension) return await printExtension(r);
     return await show(r, flags, style);
   } finally {
     await session.close();

@@ -23,6 +23,7 @@ import {
   BODY_UNKNOWN,
   FrameFlag,
   FrameType,
+  MessageFlag,
   RequestFlag,
   decodeError,
   decodeResponseHeadFixed,
@@ -31,6 +32,7 @@ import {
 import { SlotState, SlotTable, type SlotDescription, type SlotTableInit } from '../channel/slots.js';
 import { ConnectionError, InvalidOption, SessionClosedError, errorFromCode, type RequestException } from '../errors.js';
 import type { PreparedRequest, StreamedBody } from '../request/prepared-request.js';
+import type { ExtensionKind } from '../request/prepare.js';
 import { mayNegotiateHttp2 } from '../channel/protocols.js';
 import type { PoolStats, TransportSessionConfig } from '../channel/session-config.js';
 import { UPLOAD_WINDOW } from '../channel/windows.js';
@@ -83,6 +85,8 @@ export interface SendOptions {
   proxy: string;
   /** Whether the browser's cookies go with the request (browser carrier only; the engine has a jar instead). */
   credentials: CredentialsInit;
+  /** What the response becomes if the server agrees (a WebSocket, an event stream), or null. */
+  extension: ExtensionKind | null;
 }
 
 /** A snapshot of the engine's state: see {@link Engine.diagnostics}. */
@@ -340,6 +344,8 @@ export class Engine {
     const stallLimit = opts.readTimeout > 0 ? opts.connectTimeout + opts.readTimeout + 5_000 : 0;
     const ex = new Exchange(id, slot, opts.sessionId, request, opts.windowed, stallLimit, UPLOAD_WINDOW);
     ex.home = home;
+    ex.extension = opts.extension;
+    ex.readTimeout = opts.readTimeout;
     const body = request.body;
     ex.bodyLength = body === null ? 0 : body instanceof Uint8Array ? body.length : body.length;
     const inline = body instanceof Uint8Array && body.length <= INLINE_BODY_LIMIT;
@@ -355,7 +361,8 @@ export class Engine {
         (opts.windowed ? RequestFlag.WINDOWED : 0) |
         (inline ? RequestFlag.INLINE_BODY : 0) |
         (opts.followsRedirects ? RequestFlag.FOLLOWS_REDIRECTS : 0) |
-        (opts.answersChallenge ? RequestFlag.ANSWERS_CHALLENGE : 0),
+        (opts.answersChallenge ? RequestFlag.ANSWERS_CHALLENGE : 0) |
+        (opts.extension !== null ? RequestFlag.LONG_LIVED : 0),
       method: request.method,
       url: request.url,
       headers: flattenHeaders(request),
@@ -392,6 +399,54 @@ export class Engine {
     if (!this.#exchanges.has(ex.id) || bytes <= 0) return;
     this.#sendFrame(ex.slot, FrameType.CREDIT, flags, ex.id, bytes, undefined, 0, 0);
     this.#scheduleBells();
+  }
+
+  /**
+   * Sends a WebSocket message in pieces of at most a frame, each as the worker has room for
+   * it (the upload window): a server that does not read pauses the sender. Blocks for a sync
+   * caller, awaits otherwise; false if the exchange ended first.
+   */
+  sendMessage(ex: Exchange, data: Uint8Array, binary: boolean, sync: true): boolean;
+  sendMessage(ex: Exchange, data: Uint8Array, binary: boolean, sync: false): Promise<boolean>;
+  sendMessage(ex: Exchange, data: Uint8Array, binary: boolean, sync: boolean): boolean | Promise<boolean> {
+    const max = this.table.slots[ex.slot]!.toWorker.maxPayload;
+    const kind = binary ? MessageFlag.BINARY : 0;
+    const piece = (at: number): number => {
+      const n = Math.min(max, data.length - at, ex.uploadCredit);
+      const last = at + n === data.length;
+      this.#sendFrame(ex.slot, FrameType.WS_SEND, kind | (last ? MessageFlag.FIN : 0), ex.id, 0, data, at, at + n);
+      ex.uploadCredit -= n;
+      return at + n;
+    };
+    // An empty message is one empty piece; a window that is shut waits before any piece.
+    const canSend = (): boolean => ex.uploadCredit > 0 || ex.done;
+    if (sync) {
+      let at = 0;
+      do {
+        if (!canSend()) this.waitUntil(canSend);
+        if (ex.done) return false;
+        at = piece(at);
+      } while (at < data.length);
+      this.#ringBells();
+      return true;
+    }
+    return (async () => {
+      let at = 0;
+      do {
+        while (!canSend()) await ex.changed();
+        if (ex.done) return false;
+        at = piece(at);
+        this.#scheduleBells();
+      } while (at < data.length);
+      return true;
+    })();
+  }
+
+  /** Sends a WebSocket control frame (WS_PING, WS_CLOSE) to the exchange's worker. */
+  control(ex: Exchange, type: number, aux: number, payload: Uint8Array | undefined): void {
+    if (!this.#exchanges.has(ex.id)) return;
+    this.#sendFrame(ex.slot, type, 0, ex.id, aux, payload, 0, payload?.length ?? 0);
+    this.#ringBells();
   }
 
   // ---- waiting ---------------------------------------------------------------------------
@@ -526,6 +581,8 @@ export class Engine {
           ex.headAt = this.#drainedAt;
           ex.headSeq = ++this.#seq;
           ex.home?.settle(head.httpVersion);
+          // A WebSocket or an event stream may stay quiet for good: silence is not a dead worker.
+          if (ex.extension !== null) ex.stallLimit = 0;
           // A response means the whole body was sent (or is no longer wanted).
           if (ex.bodyLength === null || ex.uploaded < ex.bodyLength) {
             if (ex.bodyLength !== null) ex.uploaded = ex.bodyLength;
@@ -549,6 +606,15 @@ export class Engine {
         this.#finish(ex);
         break;
       }
+      case FrameType.WS_MESSAGE:
+        ex.receivePiece(bytes, start, length, flags);
+        break;
+      case FrameType.WS_CLOSED:
+        ex.closeCode = aux;
+        ex.closeReason = bytes.toString('utf8', start, start + length);
+        ex.end(null);
+        this.#finish(ex);
+        break;
       case FrameType.UPLOAD_CREDIT:
         ex.uploadCredit += aux;
         ex.uploaded += aux;

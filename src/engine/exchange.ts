@@ -6,6 +6,8 @@
 import type { RequestException } from '../errors.js';
 import type { Home } from './homes.js';
 import type { PreparedRequest } from '../request/prepared-request.js';
+import type { ExtensionKind } from '../request/prepare.js';
+import { MessageFlag } from '../channel/frames.js';
 
 export interface ReceivedHead {
   status: number;
@@ -45,7 +47,18 @@ export class Exchange {
   /** The consumer streams the body and acknowledges it as it reads (until unbounded). */
   windowed: boolean;
   /** After this long without a frame, a blocked caller gives up on the worker (ms; 0 = never). */
-  readonly stallLimit: number;
+  stallLimit: number;
+  /** What the response becomes if the server agrees (a WebSocket, an event stream), or null. */
+  extension: ExtensionKind | null = null;
+  /** The request's read timeout (ms; 0: none): how long an extension's reader waits for a message. */
+  readTimeout = 0;
+  /** WebSocket messages received whole and not yet taken. */
+  readonly messages: Array<{ binary: boolean; data: Buffer }> = [];
+  /** The pieces of the message being received. */
+  #pieces: Buffer[] = [];
+  /** The close code and reason the WebSocket's peer sent, once it closed. */
+  closeCode: number | null = null;
+  closeReason = '';
   readonly startedAt = performance.now();
   lastActivity = this.startedAt;
 
@@ -72,8 +85,11 @@ export class Exchange {
   uploaded = 0;
   bodyLength: number | null = 0;
 
-  /** What a carrier attached for `r.extension` (a WebSocket, an event stream); null for none. */
-  extension: object | null = null;
+  /**
+   * What a carrier other than the engine attached for `r.extension` (the browser's WebSocket
+   * or event stream); null for none. The engine's extensions are built from `extension`.
+   */
+  attached: object | null = null;
 
   /** Where the response came from, when the carrier followed redirects itself (the browser's fetch). */
   finalUrl: string | null = null;
@@ -139,6 +155,16 @@ export class Exchange {
       this.chunks.push(chunk);
     }
     this.receivedBytes += length;
+  }
+
+  /** Keeps a piece of a WebSocket message (copied); the last one makes the message whole. */
+  receivePiece(bytes: Buffer, start: number, length: number, flags: number): void {
+    this.#pieces.push(Buffer.from(bytes.subarray(start, start + length)));
+    this.receivedBytes += length;
+    if ((flags & MessageFlag.FIN) === 0) return;
+    const data = this.#pieces.length === 1 ? this.#pieces[0]! : Buffer.concat(this.#pieces);
+    this.#pieces = [];
+    this.messages.push({ binary: (flags & MessageFlag.BINARY) !== 0, data });
   }
 
   /** The body ended: a body gathered in one buffer becomes the chunk its reader takes. */

@@ -32,11 +32,16 @@ export interface PreparedCall {
   url: URL;
   /** The credentials in force for this call, for challenges and redirects. */
   auth: AuthBase | null;
+  /** What the response becomes when the server agrees (`r.extension`), from the scheme. */
+  extension: ExtensionKind | null;
 }
+
+/** The protocols a response can turn into. */
+export type ExtensionKind = 'websocket' | 'sse';
 
 export function prepareCall(method: string, target: string | URL, opts: NormalizedRequestOptions, session: NormalizedSessionOptions): PreparedCall {
   const m = prepareMethod(method);
-  const url = prepareTarget(target, opts, session);
+  const { url, extension } = prepareTarget(target, opts, session);
   const urlAuth = authFromUrl(url);
   if (urlAuth) {
     // Credentials in the URL become an Authorization header; they never go on the wire as is.
@@ -47,10 +52,19 @@ export function prepareCall(method: string, target: string | URL, opts: Normaliz
   if (opts.headers) headers.update(opts.headers);
   const body = encodeBody({ data: opts.data, json: opts.json, files: opts.files }, headers, m);
   const auth = opts.auth !== undefined ? opts.auth : (session.auth ?? (urlAuth ? new HTTPBasicAuth(...urlAuth) : null) ?? netrc(url, session));
+  if (extension === 'sse') {
+    // An event stream is asked for as one; a cache in between must not answer it.
+    if ((headers.get('accept') ?? '*/*') === '*/*') headers.set('Accept', 'text/event-stream');
+    if (!headers.has('cache-control')) headers.set('Cache-Control', 'no-cache');
+  }
   let request: PreparedRequest = { method: m, url: wireUrl(url), headers, body };
   if (auth) request = requestFrom(auth.apply(request), 'The auth');
-  return { request, url, auth };
+  return { request, url, auth, extension };
 }
+
+const WEBSOCKET_SCHEMES = new Set(['ws:', 'wss:', 'ws+unix:', 'wss+rfc8441:']);
+/** An event stream is plain HTTP on the wire: the scheme only says to read it as events. */
+const SSE_SCHEMES = new Map([['sse:', 'https:'], ['psse:', 'http:'], ['psse+unix:', 'http+unix:']]);
 
 // The usual spellings need neither the token check nor upper-casing.
 const UPPER_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
@@ -62,20 +76,23 @@ function prepareMethod(method: string): string {
 }
 
 /** The URL with the session's params, then the request's, merged into its query. */
-function prepareTarget(target: string | URL, opts: NormalizedRequestOptions, session: NormalizedSessionOptions): URL {
+function prepareTarget(target: string | URL, opts: NormalizedRequestOptions, session: NormalizedSessionOptions): { url: URL; extension: ExtensionKind | null } {
   // Two records merge key by key, as Requests' merge_setting does (the request's value wins,
   // null drops the key); any other form of request params is appended after the session's.
   const merged = isRecord(session.params) && isRecord(opts.params);
   const base = merged
     ? (Object.fromEntries(Object.entries({ ...(session.params as Record<string, unknown>), ...(opts.params as Record<string, unknown>) }).filter(([, v]) => v !== null && v !== undefined)) as ParamsInit)
     : session.params;
-  const url = prepareUrl(target, base, session.baseUrl);
+  let url = prepareUrl(target, base, session.baseUrl);
   if (!SERVED_SCHEMES.has(url.protocol)) {
     throw new InvalidSchema(`Scheme ${JSON.stringify(url.protocol.slice(0, -1))} of ${JSON.stringify(url.href)} is not served by this version of nodequests yet (it speaks ${SERVED_SCHEMES_TEXT})`);
   }
+  const http = SSE_SCHEMES.get(url.protocol);
+  // The URL class cannot switch between special and other schemes in place: parsed again.
+  if (http !== undefined) url = prepareUrl(http + url.href.slice(url.protocol.length));
   const extra = merged ? '' : encodeParams(opts.params);
   if (extra) url.search = url.search.length > 1 ? `${url.search.slice(1)}&${extra}` : extra;
-  return url;
+  return { url, extension: http !== undefined ? 'sse' : WEBSOCKET_SCHEMES.has(url.protocol) ? 'websocket' : null };
 }
 
 // Read once per session, not per request: a crawl would otherwise stat and read the file

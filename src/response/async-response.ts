@@ -12,8 +12,28 @@ import { JSONDecodeError } from '../errors.js';
 import { BaseResponse } from './base-response.js';
 import { LineSplitter, Rechunker } from './chunking.js';
 import { decodeJsonText } from './text.js';
+import type { AsyncExtension } from '../extensions/extension.js';
+import { asyncExtensionOf } from '../extensions/extension-of.js';
 
 export class AsyncResponse extends BaseResponse {
+  #extension: AsyncExtension | null | undefined = undefined;
+
+  /**
+   * The WebSocket (`ws://`, `wss://`, `ws+unix://`, `wss+rfc8441://`) or event stream
+   * (`sse://`, `psse://`, `psse+unix://`) this response opened; null for any other response,
+   * a refused upgrade (a 403, say) included.
+   *
+   * @example
+   * ```ts
+   * const r = await s.get('wss://echo.example/');
+   * if (r.extension?.kind === 'websocket') r.extension.sendPayload('hello');
+   * ```
+   */
+  get extension(): AsyncExtension | null {
+    if (this.#extension === undefined) this.#extension = (this.s.source.exchange.attached as AsyncExtension | null) ?? asyncExtensionOf(this.s.source);
+    return this.#extension;
+  }
+
   #raw: { read(n?: number): Promise<Buffer> } | null = null;
 
   /** The whole body, decoded from its Content-Encoding. */

@@ -104,21 +104,6 @@ export abstract class BaseResponse {
     return this.s.url;
   }
 
-  /**
-   * The WebSocket or event stream this response opened (`ws://`, `wss://`, `sse://`,
-   * `psse://`), or null: read and send messages with `nextPayload()` and `sendPayload()`.
-   *
-   * @example
-   * ```ts
-   * const r = await s.get('wss://echo.example.test/');
-   * await r.extension.sendPayload('hi');
-   * console.log(await r.extension.nextPayload());
-   * ```
-   */
-  get extension(): any {
-    return this.s.source.exchange.extension;
-  }
-
   get httpVersion(): HttpVersion {
     return httpVersionName(this.s.source.exchange.head!.httpVersion);
   }

@@ -29,6 +29,16 @@ export class BodySource {
     this.exchange = exchange;
   }
 
+  /** The carrier the body comes through (an extension's reader waits in it). */
+  get driver(): ExchangeDriver {
+    return this.#driver;
+  }
+
+  /** Opens a windowed body's window for a decoded read, without waiting for anything. */
+  openWindow(): void {
+    this.#open(false);
+  }
+
   /** Whether every byte is in (or the exchange failed). */
   get complete(): boolean {
     return this.exchange.done;

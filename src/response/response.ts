@@ -6,8 +6,28 @@ import { JSONDecodeError } from '../errors.js';
 import { BaseResponse } from './base-response.js';
 import { LineSplitter, Rechunker } from './chunking.js';
 import { decodeJsonText } from './text.js';
+import type { SyncExtension } from '../extensions/extension.js';
+import { syncExtensionOf } from '../extensions/extension-of.js';
 
 export class Response extends BaseResponse {
+  #extension: SyncExtension | null | undefined = undefined;
+
+  /**
+   * The WebSocket (`ws://`, `wss://`, `ws+unix://`, `wss+rfc8441://`) or event stream
+   * (`sse://`, `psse://`, `psse+unix://`) this response opened; null for any other response,
+   * a refused upgrade (a 403, say) included.
+   *
+   * @example
+   * ```ts
+   * const r = s.get('wss://echo.example/');
+   * if (r.extension?.kind === 'websocket') r.extension.sendPayload('hello');
+   * ```
+   */
+  get extension(): SyncExtension | null {
+    if (this.#extension === undefined) this.#extension = (this.s.source.exchange.attached as SyncExtension | null) ?? syncExtensionOf(this.s.source);
+    return this.#extension;
+  }
+
   #raw: { read(n?: number): Buffer } | null = null;
 
   /** The body as bytes, decoded from its Content-Encoding. */

@@ -17,6 +17,7 @@ import { Response } from '../response/response.js';
 import { BaseSession, gatherArgs } from './base-session.js';
 import type { NormalizedRequestOptions, RequestOptions, SessionOptions } from './options.js';
 import { pendingFlows, settleInOrder } from './session.js';
+import type { ExtensionUrl } from '../extensions/extension.js';
 
 export type AnyResponse = Response | AsyncResponse;
 
@@ -28,6 +29,7 @@ export class AsyncSession extends BaseSession {
     if (new.target === AsyncSession) Object.seal(this);
   }
 
+  async request(method: string, url: ExtensionUrl, options?: RequestOptions): Promise<AsyncResponse>;
   async request(method: string, url: string | URL, options: RequestOptions & { stream: true }): Promise<AsyncResponse>;
   async request(method: string, url: string | URL, options?: RequestOptions): Promise<Response>;
   async request(method: string, url: string | URL, options?: RequestOptions): Promise<AnyResponse> {
@@ -37,7 +39,7 @@ export class AsyncSession extends BaseSession {
     if (!this.multiplexed) return (await running) as AnyResponse;
     // The flow runs on (redirects, retries) in the background; gather() collects it.
     running.catch(() => {});
-    const Kind = options?.stream ? AsyncResponse : Response;
+    const Kind = runner.streamed ? AsyncResponse : Response;
     const r: AnyResponse = new Kind(null, () => {
       throw new MultiplexingError(`This lazy response to ${method} ${String(url)} is not resolved yet: await session.gather() before reading it`);
     });
@@ -45,6 +47,7 @@ export class AsyncSession extends BaseSession {
     return r;
   }
 
+  get(url: ExtensionUrl, options?: RequestOptions): Promise<AsyncResponse>;
   get(url: string | URL, options: RequestOptions & { stream: true }): Promise<AsyncResponse>;
   get(url: string | URL, options?: RequestOptions): Promise<Response>;
   get(url: string | URL, options?: RequestOptions): Promise<AnyResponse> {
@@ -59,7 +62,9 @@ export class AsyncSession extends BaseSession {
   delete(url: string | URL, options?: RequestOptions): Promise<Response> {
     return this.request('DELETE', url, options);
   }
-  post(url: string | URL, options?: RequestOptions): Promise<Response> {
+  post(url: ExtensionUrl, options?: RequestOptions): Promise<AsyncResponse>;
+  post(url: string | URL, options?: RequestOptions): Promise<Response>;
+  post(url: string | URL, options?: RequestOptions): Promise<AnyResponse> {
     return this.request('POST', url, options);
   }
   put(url: string | URL, options?: RequestOptions): Promise<Response> {

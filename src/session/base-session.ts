@@ -194,10 +194,12 @@ export abstract class BaseSession {
   /** @internal Prepares a call and starts its flow; the first request is in flight when this returns. */
   protected begin(method: string, url: string | URL, opts: RequestOptions | undefined, sync: boolean): FlowRunner {
     if (this.#closed) throw new SessionClosedError(`This session is closed; cannot ${method} ${String(url)}`);
-    const options = normalizeRequestOptions(opts);
+    let options = normalizeRequestOptions(opts);
     if (options.signal?.aborted) throw abortedError(options.signal.reason);
     const settings = this.settings;
     const call = prepareCall(method, url, options, settings);
+    // A WebSocket or an event stream is read as it comes: the call ends with the head.
+    if (call.extension !== null && !options.stream) options = { ...options, stream: true };
     const request = call.request;
     const body = request.body;
     if (sync && body !== null && !(body instanceof Uint8Array)) {
@@ -242,9 +244,10 @@ export abstract class BaseSession {
       tls: plan.tls(options),
       proxy: '',
       credentials: options.credentials ?? settings.credentials,
+      extension: call.extension,
     };
     const host = new CallHost(this.#respond, this.#adapter, plan, options, sendOptions);
-    const runner = new FlowRunner(requestFlow(callSettings, withCookies(request, jar), host));
+    const runner = new FlowRunner(requestFlow(callSettings, withCookies(request, jar), host), options.stream);
     if (options.signal) watchSignal(options.signal, runner, driver);
     return runner;
   }
@@ -311,7 +314,8 @@ class CallHost implements FlowHost {
 
   send(request: PreparedRequest, totalLeft: number, hops: HopExpectations): InFlight {
     // Chosen per hop: a redirect may lead to a host with other proxy rules.
-    const proxy = this.#plan.proxy(request.url, this.#options.proxies);
+    // A WebSocket takes the proxy its HTTP counterpart would (http for ws, https for wss).
+    const proxy = this.#plan.proxy(request.url.startsWith('ws') ? request.url.replace(/^ws(s?)(?:\+rfc8441)?:/, 'http$1:') : request.url, this.#options.proxies);
     const base = this.#sendOptions;
     const perHop = proxy !== '' || totalLeft !== 0 || hops.redirect || hops.challenge;
     return this.#adapter.send(request, perHop ? { ...base, proxy, totalTimeout: totalLeft, followsRedirects: hops.redirect, answersChallenge: hops.challenge } : base);

@@ -29,8 +29,12 @@ export class FlowRunner {
   /** Order of completion among all flows, by when their last frame arrived. */
   seq = 0;
 
-  constructor(gen: Generator<Effect, BaseResponse, void>) {
+  /** The call's final response is streamed (`stream: true`, a WebSocket, an event stream). */
+  readonly streamed: boolean;
+
+  constructor(gen: Generator<Effect, BaseResponse, void>, streamed = false) {
     this.#gen = gen;
+    this.streamed = streamed;
     this.#advance();
   }
 

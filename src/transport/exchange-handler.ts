@@ -177,7 +177,7 @@ export class ExchangeHandler {
    * a second), and stopped while we hold the socket back: that silence is ours.
    */
   #armReadTimer(): void {
-    if (this.#readTimeout <= 0 || this.#done) return;
+    if (this.#readTimeout <= 0 || this.#done || (this.#headSent && this.#requestFlags & RequestFlag.LONG_LIVED)) return;
     if (this.#readTimer) this.#readTimer.refresh();
     else {
       this.#readTimer = setTimeout(() => {
@@ -215,7 +215,13 @@ export class ExchangeHandler {
     }
     this.#resume = resume;
     this.#headSent = true;
-    this.#armReadTimer();
+    if (this.#requestFlags & RequestFlag.LONG_LIVED) {
+      // An event stream may stay quiet for as long as it likes once it has answered; the
+      // consumer's wait for each event has the read timeout instead.
+      this.#stopReadTimer();
+      if (this.#timer) clearTimeout(this.#timer);
+      this.#timer = null;
+    } else this.#armReadTimer();
     const scan = scanHead(rawHeaders);
     const flags = this.#requestFlags;
     if ((flags & RequestFlag.FOLLOWS_REDIRECTS && isRedirect(statusCode) && scan.location) || (flags & RequestFlag.ANSWERS_CHALLENGE && statusCode === 401)) {

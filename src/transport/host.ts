@@ -18,9 +18,10 @@ import { SessionTransport } from './session-transport.js';
 import type { TransportSessionConfig } from '../channel/session-config.js';
 import { UploadSource } from './upload.js';
 import { TransportCode } from '../channel/error-codes.js';
+import { WebSocketHandler } from './websocket-handler.js';
 
 interface Stream {
-  handler: ExchangeHandler;
+  handler: ExchangeHandler | WebSocketHandler;
   upload: UploadSource | null;
 }
 
@@ -104,6 +105,18 @@ export class TransportHost {
       case FrameType.CREDIT:
         this.#streams.get(stream)?.handler.credit(aux, flags);
         break;
+      case FrameType.WS_SEND:
+      case FrameType.WS_PING:
+      case FrameType.WS_CLOSE: {
+        const handler = this.#streams.get(stream)?.handler;
+        if (!(handler instanceof WebSocketHandler)) break;
+        // Copied: the ring's room is reused as soon as this drain ends.
+        const payload = Buffer.from(bytes.subarray(start, start + length));
+        if (type === FrameType.WS_SEND) handler.send(flags, payload);
+        else if (type === FrameType.WS_PING) handler.ping(payload);
+        else handler.close(aux, payload.toString('utf8'));
+        break;
+      }
       case FrameType.CANCEL: {
         const s = this.#streams.get(stream);
         if (s) {
@@ -145,6 +158,14 @@ export class TransportHost {
       target = targetOf(head.url);
     } catch (err) {
       this.#failEarly(stream, err);
+      return;
+    }
+    if (head.url.startsWith('ws')) {
+      // A WebSocket is no request of a pool: it has a connection of its own.
+      const handler = new WebSocketHandler(stream, head, this.outbox, this.#onStreamDone);
+      this.#streams.set(stream, { handler, upload: null });
+      this.outbox.count(WorkerCounter.STREAMS, 1);
+      handler.start(session!);
       return;
     }
     const { origin, path, socketPath, name } = target;

@@ -12,7 +12,10 @@
 import type { TransportSessionConfig, PoolStats } from '../channel/session-config.js';
 import type { TlsConfig } from '../channel/tls-profile.js';
 import { OriginPool } from './origin-pool.js';
-import type { Dialing } from './connector.js';
+import type { buildConnector } from 'undici';
+import { tlsConnector, type Dialing, type ProtocolChoice } from './connector.js';
+import { isSocksProxy, parseSocksProxy } from './socks.js';
+import { httpTunnel } from './http-tunnel.js';
 import { createResolver, type Resolver } from '../dns/resolve.js';
 
 export class SessionTransport {
@@ -66,6 +69,25 @@ export class SessionTransport {
     this.#lastKey = key;
     this.#lastPool = entry;
     return entry;
+  }
+
+  /**
+   * A connector for a connection no pool carries (a WebSocket's): the session's TLS profile
+   * (or the request's), resolvers and dialing, through the request's proxy: SOCKS5, or an
+   * HTTP proxy's CONNECT tunnel.
+   */
+  connector(tls: string, connectTimeout: number, socketPath: string | null, proxy: string, protocols: ProtocolChoice): buildConnector.connector {
+    const socks = proxy !== '' && isSocksProxy(proxy) ? parseSocksProxy(proxy) : null;
+    return tlsConnector({
+      tls: tls ? (JSON.parse(tls) as TlsConfig) : this.config.tls,
+      timeout: connectTimeout,
+      socketPath,
+      protocols,
+      dialing: this.#dialing,
+      socks,
+      tunnel: proxy !== '' && socks === null ? (host, port) => httpTunnel(proxy, host, port, connectTimeout) : null,
+      onProtocol: () => {},
+    });
   }
 
   stats(): PoolStats[] {
