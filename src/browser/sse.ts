@@ -36,7 +36,6 @@ interface Block {
   bytes: number;
 }
 
-/** The http(s) URL an `sse://` (https) or `psse://` (http) URL is fetched from. */
 const BLANK_LINE = /\r\n\r\n|\n\n|\r\r/;
 
 export class EventStreamExtension extends StreamExtension<Block> {

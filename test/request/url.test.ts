@@ -39,8 +39,10 @@ describe('prepareUrl: schemes', () => {
     expect((err as Error).message).toContain(JSON.stringify(url));
   });
 
-  it('names only the schemes requests are sent over today, not the ones reserved for extensions', () => {
-    expect(() => prepareUrl('ftp://h/x')).toThrow(/^Invalid URL "ftp:\/\/h\/x": scheme "ftp" is not supported \(nodequests speaks http, https and http\+unix\)$/);
+  it('names the schemes it serves when it refuses one', () => {
+    expect(() => prepareUrl('ftp://h/x')).toThrow(
+      /^Invalid URL "ftp:\/\/h\/x": scheme "ftp" is not supported \(nodequests speaks http, https, http\+unix, ws, wss, ws\+unix, wss\+rfc8441, sse, psse and psse\+unix\)$/,
+    );
   });
 
   it.each(['http://*', 'http://*.example.com/', 'http:///path', 'http://', 'https://.example.com', 'http://a..b/',
