@@ -11,12 +11,14 @@
  */
 import { crawlCommand, CRAWL_USAGE } from './crawl-command.js';
 import { helpReport } from './help-command.js';
+import { loadCommand, LOAD_USAGE } from './load-command.js';
 import { requestCommand, REQUEST_USAGE } from './request-command.js';
 import { UsageError } from './args.js';
 
 const USAGE = `usage:
   ${REQUEST_USAGE}
   ${CRAWL_USAGE.split('\n').join('\n  ')}
+  ${LOAD_USAGE.split('\n').join('\n  ')}
   nodequests help        what this install supports, as JSON`;
 
 const VERBS = new Set(['get', 'head', 'post', 'put', 'patch', 'delete', 'options']);
@@ -29,6 +31,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command && VERBS.has(command)) return requestCommand(command.toUpperCase(), rest);
   if (command === 'crawl') return crawlCommand(rest);
+  if (command === 'load') return loadCommand(rest);
   if (command === undefined || command === '--help' || command === '-h') {
     process.stdout.write(`${USAGE}\n`);
     return command === undefined ? 2 : 0;

@@ -15,6 +15,7 @@ import type { PreparedRequest } from '../request/prepared-request.js';
 import type { ParamsInit } from '../request/url.js';
 import type { BaseResponse, ResponseState } from '../response/base-response.js';
 import { Adapter } from './adapter.js';
+import { transportConfigOf } from './transport-config.js';
 import { CallPlan, certOf, keepAuth, verifyOf } from './call-plan.js';
 import { requestFlow, withCookies, type CallSettings, type FlowHost, type HopExpectations, type InFlight } from './flow.js';
 import { normalizeHooks, type Hooks, type HooksInit } from './hooks.js';
@@ -262,19 +263,7 @@ export abstract class BaseSession {
   }
 
   #ensureEngine(): Engine {
-    return this.#adapter.engine(() => ({
-      poolMaxsize: this.settings.poolMaxsize,
-      poolConnections: this.settings.poolConnections,
-      keepAliveTimeout: this.settings.keepaliveDelay,
-      tls: this.settings.tls,
-      http1: this.settings.http1,
-      http2: this.settings.http2,
-      multiplexed: this.settings.multiplexed,
-      resolver: this.settings.resolver,
-      happyEyeballs: this.settings.happyEyeballs,
-      ipv4: this.settings.ipv4,
-      ipv6: this.settings.ipv6,
-    }));
+    return this.#adapter.engine(() => transportConfigOf(this.settings));
   }
 
   /** Ends the session's requests in flight and releases its pools; twice is harmless. */
