@@ -80,6 +80,9 @@ export interface SendOptions {
   tls: string;
   /** The proxy to go through, or ''. */
   proxy: string;
+  /** The processor to run on the final body in the worker (`specifier#export`), or ''. */
+  processor: string;
+  processorTimeout: number;
 }
 
 /** A snapshot of the engine's state: see {@link Engine.diagnostics}. */
@@ -358,6 +361,8 @@ export class Engine {
       headers: flattenHeaders(request),
       tls: opts.tls,
       proxy: opts.proxy,
+      processor: opts.processor,
+      processorTimeout: opts.processorTimeout,
     });
     if (inline) w.raw(body);
     this.#assertFits(slot, w.pos, `The request's head (URL, headers and TLS options)`, request);

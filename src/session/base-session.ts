@@ -239,6 +239,8 @@ export abstract class BaseSession {
       sync,
       tls: plan.tls(options),
       proxy: '',
+      processor: options.processor?.spec ?? '',
+      processorTimeout: options.processor?.timeoutMs ?? 0,
     };
     const host = new CallHost(this.#respond, this.#adapter, plan, options, sendOptions);
     const runner = new FlowRunner(requestFlow(callSettings, withCookies(request, jar), host));
