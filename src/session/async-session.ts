@@ -140,7 +140,8 @@ export class AsyncSession extends BaseSession {
     };
     try {
       for (;;) {
-        while (!exhausted && inFlight < concurrency && !request.signal?.aborted) {
+        // Outcomes not yet taken count too: at most `concurrency` URLs are held at once.
+        while (!exhausted && inFlight + settled.length < concurrency && !request.signal?.aborted) {
           const next = await input.next();
           if (next.done) exhausted = true;
           else start(String(next.value));
