@@ -244,7 +244,7 @@ export abstract class BaseSession {
     };
     const host = new CallHost(this.#respond, this.#adapter, plan, options, sendOptions);
     const runner = new FlowRunner(requestFlow(callSettings, withCookies(request, jar), host));
-    if (options.signal) watchSignal(options.signal, runner, engine);
+    if (options.signal) watchSignal(options.signal, runner, engine, options.stream);
     return runner;
   }
 

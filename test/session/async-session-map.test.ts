@@ -102,3 +102,17 @@ describe('AsyncSession.map', () => {
     await expect(it.next()).rejects.toBeInstanceOf(InvalidOption);
   });
 });
+
+describe('one signal over many requests', () => {
+  it('holds no listener for a request that has finished (a long map under one signal stays bounded)', async () => {
+    const { getEventListeners } = await import('node:events');
+    const controller = new AbortController();
+    let n = 0;
+    for await (const item of session.map(Array.from({ length: 60 }, () => `${base}/ms/0`), { concurrency: 4, signal: controller.signal })) {
+      expect(item.error).toBeUndefined();
+      n++;
+    }
+    expect(n).toBe(60);
+    expect(getEventListeners(controller.signal, 'abort').length).toBe(0);
+  });
+});
