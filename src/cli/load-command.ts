@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { generateLoad, type LoadInterval, type LoadResult } from '../jobs/load.js';
 import { UsageError } from './args.js';
 import { headerFlags, httpUrl, numberFlag, wholeFlag } from './job-flags.js';
-import { formatBytes } from './stats.js';
+import { formatBytes } from './format-bytes.js';
 
 export const LOAD_USAGE = `nodequests load URL [-c N] [-d SEC | -n N] [-R RPS] [-m METHOD] [-H 'Name: value']... [-b BODY | --body-file F]
                 [--http2] [--workers N] [--timeout MS] [--json]`;

@@ -5,7 +5,9 @@
  * crosses to this thread), URLs normalised (src/jobs/normalize-url.ts) and fetched once.
  *
  * `maxPages` is exact: a page counts when its request starts, so never more start; pages of
- * a resumed crawl count too. Each page ends as one {@link PageRecord}, given to `onPage` in
+ * a resumed crawl count too. Redirects are followed here rather than by the session, so
+ * that a target is fetched once: a redirect to a URL seen before (or out of scope, or
+ * disallowed) ends its page there, with the 3xx as its status. Each page ends as one {@link PageRecord}, given to `onPage` in
  * completion order; a page cut short by `signal` gets none (a resumed crawl fetches it).
  *
  * @example
@@ -19,10 +21,13 @@ import { VERSION } from '../version.js';
 import { Frontier, type FrontierEntry, type HostState } from './frontier.js';
 import type { PageLinks } from './extract-links.js';
 import { normalizeUrl } from './normalize-url.js';
+import { isRedirect } from '../channel/redirect-statuses.js';
 import { fetchRobots, type HostRules } from './robots.js';
 
 /** The link extractor, as a processor the workers load. */
 const LINKS_PROCESSOR = `${new URL('./extract-links.js', import.meta.url).href}#pageLinks`;
+/** Redirects followed for one page at most. */
+const MAX_REDIRECTS = 10;
 
 export interface CrawlOptions {
   seeds: readonly string[];
@@ -68,7 +73,7 @@ export interface PageRecord {
   bytes: number;
   contentType: string | null;
   elapsedMs: number;
-  /** The redirects followed to get the page, in order. */
+  /** Every redirect met, in order (the last is the page itself when it was not followed). */
   redirects: Array<{ url: string; status: number; location: string | null }>;
   /** Its links, normalised, each once (in or out of scope). */
   links: string[];
@@ -168,7 +173,7 @@ export class Crawler {
       const resumed = [...(this.#o.resumed ?? [])];
       for (const page of resumed) {
         this.#frontier.see(page.url);
-        for (const hop of page.redirects) if (hop.location) this.#see(hop.location, page.url);
+        for (const hop of page.redirects) if (hop.location) this.#see(hop.location, hop.url);
       }
       this.#taken = this.#report.resumed = resumed.length;
       for (const page of resumed) this.#follow(page.links, page.depth + 1);
@@ -230,12 +235,17 @@ export class Crawler {
     if (idle) this.#done();
   }
 
-  readonly #admit = (entry: FrontierEntry, host: HostState): boolean => {
-    const rules = this.#rules.get(host.host);
-    if (!rules || rules.allowed(entry.url)) return true;
+  readonly #admit = (entry: FrontierEntry): boolean => {
+    if (this.#allowed(entry.url)) return true;
     this.#report.robots.disallowed++;
     return false;
   };
+
+  /** What robots.txt says of a URL, when its host's is known. */
+  #allowed(url: string): boolean {
+    const rules = this.#rules.get(new URL(url).host);
+    return rules === undefined || rules.allowed(url);
+  }
 
   #onNewHost(host: HostState): void {
     if (this.#o.ignoreRobots) return;
@@ -260,18 +270,27 @@ export class Crawler {
     const record: PageRecord = { url: entry.url, depth: entry.depth, status: null, bytes: 0, contentType: null, elapsedMs: 0, redirects: [], links: [] };
     let write = true;
     try {
-      const r = await this.#session.get(entry.url, {
-        headers: { 'user-agent': this.#userAgent },
-        processor: user === null ? LINKS_PROCESSOR : [LINKS_PROCESSOR, user],
-        processorTimeout: this.#o.processorTimeout,
-        signal: this.#abort.signal,
-      });
+      let url = entry.url;
+      let r;
+      for (;;) {
+        r = await this.#session.get(url, {
+          headers: { 'user-agent': this.#userAgent },
+          allowRedirects: false,
+          processor: user === null ? LINKS_PROCESSOR : [LINKS_PROCESSOR, user],
+          processorTimeout: this.#o.processorTimeout,
+          signal: this.#abort.signal,
+        });
+        const location = isRedirect(r.statusCode) ? (r.headers.get('location') ?? null) : null;
+        if (location === null) break;
+        record.redirects.push({ url, status: r.statusCode, location });
+        const next = normalizeUrl(location, url);
+        if (next === null || record.redirects.length > MAX_REDIRECTS || !this.#inScope(next) || !this.#allowed(next) || !this.#frontier.see(next)) break;
+        url = next;
+      }
       const [page, result] = user === null ? [r.result as PageLinks, undefined] : (r.result as [PageLinks, unknown]);
       record.status = r.statusCode;
       record.bytes = page.bytes;
       record.contentType = r.headers.get('content-type') ?? null;
-      record.redirects = r.history.map((h) => ({ url: h.url, status: h.statusCode, location: h.headers.get('location') ?? null }));
-      if (record.redirects.length > 0) this.#see(r.url, r.url);
       record.links = [...new Set(page.links.map((l) => normalizeUrl(l)).filter((l): l is string => l !== null))];
       if (user !== null) record.result = result;
       this.#report.statuses[r.statusCode] = (this.#report.statuses[r.statusCode] ?? 0) + 1;

@@ -60,14 +60,4 @@ describe('nodequests command', () => {
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/get needs a URL/);
   });
-
-  it('crawl --demo crawls the embedded site and summarises it', async () => {
-    const { code, stdout } = await nq('crawl', '--demo', '--max-pages', '60', '--json');
-    expect(code).toBe(0);
-    const summary = JSON.parse(stdout.toString());
-    expect(summary.pages).toBeGreaterThanOrEqual(55);
-    expect(summary.statuses['200']).toBeGreaterThan(40);
-    expect(summary.latencyMs.p99).toBeGreaterThanOrEqual(summary.latencyMs.p50);
-    expect(summary.errors).toEqual({});
-  });
 });
