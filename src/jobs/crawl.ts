@@ -235,9 +235,11 @@ export class Crawler {
     if (idle) this.#done();
   }
 
-  readonly #admit = (entry: FrontierEntry): boolean => {
+  readonly #admit = (entry: FrontierEntry, host: HostState): boolean => {
     if (this.#allowed(entry.url)) return true;
     this.#report.robots.disallowed++;
+    // A seed whose host gave no robots.txt (no answer, a 5xx) failed: its host is down.
+    if (this.#seeds.has(entry.url) && !this.#rules.get(host.host)!.answered) this.#report.seedsFailed++;
     return false;
   };
 

@@ -20,6 +20,8 @@ export interface HostRules {
   crawlDelayMs: number;
   /** How the rules were had: the status of robots.txt, or the error code. */
   source: string;
+  /** The host answered (2xx or 4xx); if not, everything is disallowed. */
+  answered: boolean;
 }
 
 export async function fetchRobots(session: AsyncSession, origin: string, userAgent: string, timeoutMs: number, signal: AbortSignal): Promise<HostRules> {
@@ -31,10 +33,10 @@ export async function fetchRobots(session: AsyncSession, origin: string, userAge
     status = r.statusCode;
     if (r.ok) text = r.text ?? '';
   } catch (err) {
-    return { allowed: () => false, crawlDelayMs: 0, source: (err as { code?: string }).code ?? 'error' };
+    return { allowed: () => false, crawlDelayMs: 0, source: (err as { code?: string }).code ?? 'error', answered: false };
   }
-  if (status >= 500) return { allowed: () => false, crawlDelayMs: 0, source: String(status) };
-  if (status >= 400) return { allowed: () => true, crawlDelayMs: 0, source: String(status) };
+  if (status >= 500) return { allowed: () => false, crawlDelayMs: 0, source: String(status), answered: false };
+  if (status >= 400) return { allowed: () => true, crawlDelayMs: 0, source: String(status), answered: true };
   const robots = robotsParser(url, text);
   const delay = robots.getCrawlDelay(userAgent);
   return {
@@ -42,5 +44,6 @@ export async function fetchRobots(session: AsyncSession, origin: string, userAge
     allowed: (u) => robots.isAllowed(u, userAgent) !== false,
     crawlDelayMs: typeof delay === 'number' && delay > 0 ? delay * 1000 : 0,
     source: String(status),
+    answered: true,
   };
 }
