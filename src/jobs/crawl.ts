@@ -1,7 +1,7 @@
 /**
  * The crawler behind `nodequests crawl`: a frontier per host (src/jobs/frontier.ts), robots.txt
  * per host (src/jobs/robots.ts), pages fetched through one AsyncSession with their links
- * extracted in the transport workers (src/jobs/extract-links.ts, a processor: the HTML never
+ * extracted in the transport workers (src/transport/extract-links.ts, a processor: the HTML never
  * crosses to this thread), URLs normalised (src/jobs/normalize-url.ts) and fetched once.
  *
  * `maxPages` is exact: a page counts when its request starts, so never more start; pages of
@@ -19,13 +19,13 @@ import { AsyncSession } from '../session/async-session.js';
 import { RequestAborted, type RequestException } from '../errors.js';
 import { VERSION } from '../version.js';
 import { Frontier, type FrontierEntry, type HostState } from './frontier.js';
-import type { PageLinks } from './extract-links.js';
+import type { PageLinks } from '../channel/page-links.js';
 import { normalizeUrl } from './normalize-url.js';
 import { isRedirect } from '../channel/redirect-statuses.js';
 import { fetchRobots, type HostRules } from './robots.js';
 
 /** The link extractor, as a processor the workers load. */
-const LINKS_PROCESSOR = `${new URL('./extract-links.js', import.meta.url).href}#pageLinks`;
+const LINKS_PROCESSOR = `${new URL('../transport/extract-links.js', import.meta.url).href}#pageLinks`;
 /** Redirects followed for one page at most. */
 const MAX_REDIRECTS = 10;
 

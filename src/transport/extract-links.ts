@@ -4,22 +4,17 @@
  * tokenizer (htmlparser2), not a regex: `<a href>`, `<area href>`, `<link rel=…>` for the
  * rels that name pages, and `<base href>` for resolving, as a browser does (the first base
  * with an href wins). Relative URLs are resolved here; normalising and deduplicating across
- * pages is the crawler's (src/jobs/normalize-url.ts).
+ * pages is the crawler's (src/jobs/normalize-url.ts). The crawler names this module by URL
+ * (a processor), never imports it.
  *
  * @example
  * ```ts
- * const r = await s.get(url, { processor: new URL('./extract-links.js#pageLinks', import.meta.url).href });
+ * const r = await s.get(url, { processor: 'file:///…/dist/src/transport/extract-links.js#pageLinks' });
  * const { links, bytes } = r.result as PageLinks;
  * ```
  */
 import { Parser } from 'htmlparser2';
-
-export interface PageLinks {
-  /** Absolute http(s) URLs in document order, each once (fragments kept; the crawler drops them). */
-  links: string[];
-  /** Bytes of the decoded body. */
-  bytes: number;
-}
+import type { PageLinks } from '../channel/page-links.js';
 
 /** `<link rel>` values that name another page (not a stylesheet or an icon). */
 const PAGE_RELS = new Set(['alternate', 'canonical', 'next', 'prev', 'previous']);

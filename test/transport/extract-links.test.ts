@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pageLinks } from '../../dist/src/jobs/extract-links.js';
+import { pageLinks } from '../../dist/src/transport/extract-links.js';
 
 const html = (s: string): Uint8Array => new TextEncoder().encode(s);
 const page = { url: 'http://h.test/dir/page', status: 200, headers: { 'content-type': 'text/html; charset=utf-8' } };
