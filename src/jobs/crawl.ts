@@ -15,6 +15,7 @@
  * const report = await new Crawler({ seeds: ['http://127.0.0.1:8080/'], maxPages: 100, onPage: (p) => console.log(p.url) }).run();
  * ```
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AsyncSession } from '../session/async-session.js';
 import { RequestAborted, type RequestException } from '../errors.js';
 import { VERSION } from '../version.js';
@@ -287,6 +288,13 @@ export class Crawler {
         record.redirects.push({ url, status: r.statusCode, location });
         const next = normalizeUrl(location, url);
         if (next === null || record.redirects.length > MAX_REDIRECTS || !this.#inScope(next) || !this.#allowed(next) || !this.#frontier.see(next)) break;
+        // A hop is a request to its host too: it keeps that host's delay.
+        const to = this.#frontier.hostOf(next);
+        if (to) {
+          const wait = to.nextAt - performance.now();
+          if (wait > 0) await sleep(wait, undefined, { signal: this.#abort.signal });
+          to.nextAt = performance.now() + to.delayMs;
+        }
         url = next;
       }
       const [page, result] = user === null ? [r.result as PageLinks, undefined] : (r.result as [PageLinks, unknown]);

@@ -47,6 +47,11 @@ export class Frontier {
     return this.#hosts.values();
   }
 
+  /** The host of a URL, if any URL of it was queued. */
+  hostOf(url: string): HostState | undefined {
+    return this.#hosts.get(new URL(url).host);
+  }
+
   has(url: string): boolean {
     return this.#seen.has(url);
   }

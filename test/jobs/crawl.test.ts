@@ -79,12 +79,23 @@ describe('Crawler', () => {
     for (const h of [site.main, site.slow]) {
       expect(h.maxInFlight).toBeLessThanOrEqual(2);
       const gaps = h.arrivals.slice(1).map((t, i) => t - h.arrivals[i]!);
-      // Starts are 80 ms apart at the crawler; arrival times jitter on a loaded machine, but
-      // without the delay they would come a few ms apart.
-      for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(55);
+      // Starts are 80 ms apart at the crawler. Without the delay most would come a few ms
+      // apart; with it, a server thread held up on a loaded machine still bunches a few
+      // arrivals together, so the median and the mean are what is held to it.
+      const sorted = [...gaps].sort((a, b) => a - b);
+      expect(sorted[Math.floor(sorted.length / 2)]).toBeGreaterThanOrEqual(75);
       expect(gaps.reduce((a, b) => a + b, 0) / gaps.length).toBeGreaterThanOrEqual(78);
     }
     expect(site.slow.arrivals.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it("a redirect's second request keeps its host's delay", async () => {
+    reset();
+    const { pages } = await crawl({ seeds: [`${site.main.url}/go/4`], maxPages: 1, delayMs: 500 });
+    expect(pages[0]).toMatchObject({ status: 200, redirects: [{ status: 302, location: '/landing/4' }] });
+    const [go, landing] = site.main.arrivals;
+    expect([...site.main.hits.keys()]).toEqual(['/robots.txt', '/go/4', '/landing/4']);
+    expect(landing! - go!).toBeGreaterThanOrEqual(450);
   });
 
   it('a slow host holds only its own queue', async () => {
