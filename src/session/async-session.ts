@@ -125,18 +125,21 @@ export class AsyncSession extends BaseSession {
     let wake: (() => void) | null = null;
     let inFlight = 0;
     let exhausted = false;
+    const outcome = async (url: string): Promise<MapItem> => {
+      try {
+        const response = await this.request(method, url, request);
+        return processed ? { url, response, result: response.result } : { url, response };
+      } catch (error) {
+        return { url, error: error as RequestException };
+      }
+    };
     const start = (url: string): void => {
       inFlight++;
-      this.request(method, url, request)
-        .then(
-          (response): MapItem => (processed ? { url, response, result: response.result } : { url, response }),
-          (error: RequestException): MapItem => ({ url, error }),
-        )
-        .then((item) => {
-          inFlight--;
-          settled.push(item);
-          wake?.();
-        });
+      void outcome(url).then((item) => {
+        inFlight--;
+        settled.push(item);
+        wake?.();
+      });
     };
     try {
       for (;;) {
