@@ -2,9 +2,9 @@
  * `npm run bench`: runs the HTTP and channel suites, prints their markdown tables with the
  * machine line, and writes them to bench/results/latest.md.
  *
- *   node dist/bench/run.js [--http] [--sequential] [--h2] [--channel] [--dns] [--cold-start] [--extensions] [--quick] [--node-server]
+ *   node dist/bench/run.js [--http] [--sequential] [--h2] [--channel] [--dns] [--cold-start] [--extensions] [--load] [--processor] [--quick] [--node-server]
  *
- * `--http` / `--sequential` / `--h2` / `--channel` / `--dns` / `--cold-start` / `--extensions` run those suites only; `--quick` shortens every phase (a smoke run,
+ * `--http` / `--sequential` / `--h2` / `--channel` / `--dns` / `--cold-start` / `--extensions` / `--load` / `--processor` run those suites only; `--quick` shortens every phase (a smoke run,
  * not a measurement); `--node-server` uses bench/server.ts even when nginx is installed.
  * BENCH_ROUNDS and BENCH_SECONDS override the HTTP suite's rounds and seconds a row.
  */
@@ -15,13 +15,15 @@ import { runColdStartSuite } from './cold-start.js';
 import { runDnsSuite } from './dns-suite.js';
 import { runH2Suite } from './h2-suite.js';
 import { runHttpSuite } from './http-suite.js';
+import { runLoadSuite } from './load-suite.js';
+import { runProcessorSuite } from './processor-suite.js';
 import { runSequentialSuite } from './sequential.js';
 import { runExtensionSuite } from './extension-suite.js';
 import { machineLine } from './machine.js';
 
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
-const only = ['--http', '--channel', '--h2', '--sequential', '--dns', '--cold-start', '--extensions'].some((a) => args.has(a));
+const only = ['--http', '--channel', '--h2', '--sequential', '--dns', '--cold-start', '--extensions', '--load', '--processor'].some((a) => args.has(a));
 const log = (line: string): void => console.error(line);
 
 async function main(): Promise<void> {
@@ -51,6 +53,14 @@ async function main(): Promise<void> {
   if (!only || args.has('--cold-start')) {
     const cold = await runColdStartSuite({ runs: quick ? 3 : 10, nodeServer: args.has('--node-server'), log });
     sections.push('', cold.markdown);
+  }
+  if (!only || args.has('--load')) {
+    const load = await runLoadSuite({ rounds: quick ? 1 : 3, seconds: quick ? 1 : 5, connections: 64, nodeServer: args.has('--node-server'), log });
+    sections.push('', load.markdown);
+  }
+  if (!only || args.has('--processor')) {
+    const processor = await runProcessorSuite({ rounds: quick ? 1 : 3, seconds: quick ? 1.5 : 5, log });
+    sections.push('', processor.markdown);
   }
   if (!only || args.has('--channel')) {
     const channel = await runChannelSuite(quick ? { timeMs: 300, warmupMs: 50, log } : { log });

@@ -208,12 +208,25 @@ export class BrowserUnsupported extends RequestException {
   static override readonly code: string = 'NQ_ERR_BROWSER_UNSUPPORTED';
 }
 
+/**
+ * The request's processor (the `processor` option) failed: it could not be loaded, it threw,
+ * or its result could not be cloned. The message carries the processor's own error.
+ */
+export class ProcessorError extends RequestException {
+  static override readonly code: string = 'NQ_ERR_PROCESSOR';
+}
+/** The request's processor ran past its time limit (`processorTimeout`) and was stopped. */
+export class ProcessorTimeout extends ProcessorError {
+  static override readonly code: string = 'NQ_ERR_PROCESSOR_TIMEOUT';
+  static override readonly alsoKinds: readonly string[] = [Timeout.code];
+}
+
 const BY_CODE: ReadonlyMap<string, typeof RequestException> = new Map(
   [
     RequestException, ConnectionError, SSLError, ProxyError, Timeout, ConnectTimeout, ReadTimeout,
     TooManyRedirects, HTTPError, JSONDecodeError, InvalidURL, MissingSchema, InvalidSchema,
     InvalidHeader, ChunkedEncodingError, ContentDecodingError, BodyTooLarge, StreamConsumedError, RetryError,
-    MultiplexingError, InvalidOption, InvalidMethod, RequestAborted, SessionClosedError, BrowserUnsupported,
+    MultiplexingError, InvalidOption, InvalidMethod, RequestAborted, SessionClosedError, BrowserUnsupported, ProcessorError, ProcessorTimeout,
   ].map((c) => [c.code, c]),
 );
 

@@ -27,9 +27,10 @@ export {
   request, get, head, options, del, del as delete, post, put, patch,
   arequest, aget, ahead, aoptions, adelete, apost, aput, apatch,
 } from './api.js';
+export type { MapItem } from './session/async-session.js';
 export { Session, AsyncSession, CookieJar, HTTPBasicAuth, HTTPDigestAuth, BearerTokenAuth, codes, reasonPhrase };
 export { Response, AsyncResponse, BaseResponse, Headers, VERSION };
-export type { SessionOptions, RequestOptions, TimeoutInit, AuthInit, MaxBodySizeInit, CredentialsInit } from './session/options.js';
+export type { SessionOptions, RequestOptions, TimeoutInit, AuthInit, MaxBodySizeInit, CredentialsInit, MapOptions } from './session/options.js';
 export type { HooksInit, Progress, EarlyResponse } from './session/hooks.js';
 export type { RetryInit } from './session/retry.js';
 export type { CookieInfo, CookieOptions, CookiesInit } from './cookies.js';
@@ -49,6 +50,7 @@ export {
   TooManyRedirects, HTTPError, JSONDecodeError, InvalidURL, MissingSchema, InvalidSchema, InvalidHeader,
   ChunkedEncodingError, ContentDecodingError, BodyTooLarge, StreamConsumedError, RetryError,
   MultiplexingError, InvalidOption, InvalidMethod, RequestAborted, SessionClosedError, BrowserUnsupported,
+  ProcessorError, ProcessorTimeout,
 } from './errors.js';
 
 const {
@@ -56,6 +58,7 @@ const {
   TooManyRedirects, HTTPError, JSONDecodeError, InvalidURL, MissingSchema, InvalidSchema, InvalidHeader,
   ChunkedEncodingError, ContentDecodingError, BodyTooLarge, StreamConsumedError, RetryError,
   MultiplexingError, InvalidOption, InvalidMethod, RequestAborted, SessionClosedError, BrowserUnsupported,
+  ProcessorError, ProcessorTimeout,
 } = errors;
 
 /**
@@ -70,5 +73,6 @@ const nq = {
   TooManyRedirects, HTTPError, JSONDecodeError, InvalidURL, MissingSchema, InvalidSchema, InvalidHeader,
   ChunkedEncodingError, ContentDecodingError, BodyTooLarge, StreamConsumedError, RetryError,
   MultiplexingError, InvalidOption, InvalidMethod, RequestAborted, SessionClosedError, BrowserUnsupported,
+  ProcessorError, ProcessorTimeout,
 };
 export default nq;

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 // src/transport/, the transport workers nothing of the main thread's policy. What both
 // sides share (frame layouts, windows, the settings that cross) lives in src/channel/.
 const root = fileURLToPath(new URL('..', import.meta.url));
-const MAIN_ONLY = ['src/session/', 'src/request/', 'src/response/', 'src/engine/', 'src/cli/', 'src/demo/'];
+const MAIN_ONLY = ['src/session/', 'src/request/', 'src/response/', 'src/engine/', 'src/cli/', 'src/demo/', 'src/jobs/'];
 const WORKER_ONLY = ['src/transport/'];
 
 /** Relative imports of a source file: `[specifier, typeOnly]`. */
@@ -63,6 +63,7 @@ describe('the thread boundary', () => {
 
   it('the transport workers load nothing of the main thread', () => {
     expect(offenders(reachable(join(root, 'workers/transport.ts'), false), MAIN_ONLY)).toEqual([]);
+    expect(offenders(reachable(join(root, 'workers/processor.ts'), false), MAIN_ONLY)).toEqual([]);
   });
 
   it('no file on either side imports, even for types, from the other side', () => {

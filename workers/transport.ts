@@ -4,13 +4,16 @@
  * Loading the module is what starts the host: it claims a slot in the shared table that
  * came as `workerData` and serves it for the life of the thread. Piscina keeps the thread
  * alive and replaces it if it dies; the default export only answers the rare one-shot
- * tasks the engine sends through piscina (diagnostics and fault injection).
+ * tasks the engine sends through piscina (diagnostics, fault injection, and `nodequests load`
+ * runs, which are long tasks reporting on a port of their own).
  */
 import { threadId, workerData } from 'node:worker_threads';
 import { FrameType } from '../src/channel/frames.js';
 import { SlotTable, type SlotTableInit } from '../src/channel/slots.js';
 import { TransportHost } from '../src/transport/host.js';
 import { installLeanBind } from '../src/transport/lean-bind.js';
+import { runLoad } from '../src/transport/load-runner.js';
+import type { LoadTask } from '../src/channel/load-plan.js';
 
 installLeanBind();
 
@@ -37,7 +40,7 @@ function attach(): void {
 attach();
 
 /** One-shot tasks, run through piscina. */
-export type WorkerTask = { op: 'stats' } | { op: 'exit'; code: number; delayMs?: number; threadId?: number };
+export type WorkerTask = { op: 'stats' } | { op: 'exit'; code: number; delayMs?: number; threadId?: number } | LoadTask;
 
 export default async function task(t: WorkerTask): Promise<unknown> {
   switch (t.op) {
@@ -49,5 +52,8 @@ export default async function task(t: WorkerTask): Promise<unknown> {
       if (t.threadId !== undefined && t.threadId !== threadId) return { threadId, exiting: false };
       setTimeout(() => process.exit(t.code), t.delayMs ?? 0);
       return { threadId, exiting: true };
+    case 'load':
+      // Runs beside the host on this thread's event loop; the last interval's report is the result.
+      return runLoad(t.plan, t.port);
   }
 }

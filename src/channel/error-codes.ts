@@ -17,6 +17,8 @@ export const TransportCode = Object.freeze({
   CHUNKED_ENCODING: 'NQ_ERR_CHUNKED_ENCODING',
   CONTENT_DECODING: 'NQ_ERR_CONTENT_DECODING',
   BODY_TOO_LARGE: 'NQ_ERR_BODY_TOO_LARGE',
+  PROCESSOR: 'NQ_ERR_PROCESSOR',
+  PROCESSOR_TIMEOUT: 'NQ_ERR_PROCESSOR_TIMEOUT',
 } as const);
 
 export type TransportCode = (typeof TransportCode)[keyof typeof TransportCode];

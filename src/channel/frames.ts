@@ -150,6 +150,8 @@ export function httpVersionName(code: number): HttpVersion {
  * u32 count, then count × (str16 name, str32 value) (latin1)
  * str32 tls (JSON of a TlsConfig when it differs from the session's; empty otherwise)
  * str32 proxy (the proxy URL to go through; empty: direct)
+ * str32 processor (module specifier#export run on the decoded body in the worker; empty: none)
+ * f64 processorTimeout (ms a processor call may run)
  * [inline body: the rest of the payload]
  * ```
  */
@@ -169,13 +171,20 @@ export interface RequestHead {
   tls: string;
   /** The proxy URL, or '' to go direct. */
   proxy: string;
+  /**
+   * A processor (`specifier#export`) the worker runs on the decoded body of the final
+   * response; its result, serialized with v8.serialize, is sent as the body. '' for none.
+   */
+  processor: string;
+  /** How long one processor call may run, ms. */
+  processorTimeout: number;
 }
 
 export function encodeRequestHead(w: BinaryWriter, h: RequestHead): void {
   w.f64(h.connectTimeout).f64(h.readTimeout).f64(h.totalTimeout).f64(h.bodyLength).f64(h.maxBodySize).u32(h.flags);
   w.str16(h.method, 'latin1').str32(h.url, 'utf8');
   encodeHeaderBlock(w, h.headers);
-  w.str32(h.tls, 'utf8').str32(h.proxy, 'utf8');
+  w.str32(h.tls, 'utf8').str32(h.proxy, 'utf8').str32(h.processor, 'utf8').f64(h.processorTimeout);
 }
 
 export function decodeRequestHead(r: BinaryReader): RequestHead {
@@ -191,6 +200,8 @@ export function decodeRequestHead(r: BinaryReader): RequestHead {
     headers: decodeHeaderBlock(r),
     tls: r.str32('utf8'),
     proxy: r.str32('utf8'),
+    processor: r.str32('utf8'),
+    processorTimeout: r.f64(),
   };
 }
 

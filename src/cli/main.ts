@@ -7,11 +7,13 @@
  * nodequests httpbin.test/get q==1
  * nodequests POST :8080/users name=ann age:=30 -v
  * nodequests crawl --demo
+ * nodequests load http://127.0.0.1:8080/ -c 64 -d 10
  * ```
  */
 import { crawlCommand, CRAWL_USAGE } from './crawl-command.js';
 import { doctorCommand } from './doctor-command.js';
 import { helpText } from './help-command.js';
+import { loadCommand, LOAD_USAGE } from './load-command.js';
 import { requestCommand } from './request-command.js';
 import { UsageError } from './args.js';
 import { exitCodeOf } from './exit-codes.js';
@@ -27,6 +29,7 @@ const COMMANDS = new Map<string, Command>([
   ['version', { usage: 'nodequests version                 the version (also --version)', run: version }],
   ['doctor', { usage: 'nodequests doctor                  what this install supports, as JSON', run: doctorCommand }],
   ['crawl', { usage: CRAWL_USAGE, run: crawlCommand }],
+  ['load', { usage: LOAD_USAGE, run: loadCommand }],
 ]);
 
 function help(): number {

@@ -9,7 +9,7 @@
  */
 import { createServer } from 'node:http';
 import { gzipSync } from 'node:zlib';
-import { buildSite } from './site.js';
+import { ROBOTS_TXT, buildSite } from './site.js';
 
 const pagesArg = process.argv.indexOf('--pages');
 const site = buildSite({ pages: pagesArg > 0 ? Number(process.argv[pagesArg + 1]) : 300 });
@@ -17,6 +17,11 @@ const site = buildSite({ pages: pagesArg > 0 ? Number(process.argv[pagesArg + 1]
 const gzipped = new Map([...site.values()].filter((p) => p.body.length > 256 * 1024).map((p) => [p.path, gzipSync(p.body)]));
 
 const server = createServer((req, res) => {
+  if (req.url === '/robots.txt') {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end(ROBOTS_TXT);
+    return;
+  }
   const page = site.get((req.url ?? '/').split('?')[0]!);
   if (!page) {
     res.writeHead(404, { 'content-type': 'text/html; charset=utf-8' });

@@ -1,8 +1,12 @@
 /**
  * The embedded demo site `npm start` crawls: a few hundred linked pages, made the same way
  * every time from a seed, with some large pages (served gzipped), some slow ones, a few
- * broken links and redirects. No network needed: it is served on 127.0.0.1.
+ * broken links and redirects, and a robots.txt that keeps crawlers out of `/private/`
+ * (linked from some pages). No network needed: it is served on 127.0.0.1.
  */
+
+/** What the site's robots.txt says. */
+export const ROBOTS_TXT = 'User-agent: *\nDisallow: /private/\n';
 
 export interface Page {
   path: string;
@@ -45,6 +49,7 @@ export function buildSite({ pages = 300, seed = 7 }: SiteOptions = {}): Map<stri
     for (let k = 0; k < 6; k++) links.push(pathOf(Math.floor(rand() * pages)));
     if (i % 20 === 3) links.push(`/missing/${i}`);
     if (i % 30 === 5) links.push(`/go/${Math.floor(rand() * pages)}`);
+    if (i % 15 === 8) links.push(`/private/${i}`);
     const large = i % 25 === 24;
     const filler = large ? paragraph(rand, 512 * 1024 + Math.floor(rand() * 1536 * 1024)) : paragraph(rand, 2_000 + Math.floor(rand() * 8_000));
     const body = `<!doctype html><html><head><title>Page ${i}</title></head><body><h1>Page ${i}</h1>\n${links
@@ -69,19 +74,4 @@ function paragraph(rand: () => number, bytes: number): string {
     n += w.length + 1;
   }
   return parts.join(' ');
-}
-
-/** Same-origin links in an HTML page, resolved against its URL, without fragments. */
-export function extractLinks(html: string, base: string): string[] {
-  const origin = new URL(base).origin;
-  const out: string[] = [];
-  for (const m of html.matchAll(/<a\s[^>]*href\s*=\s*["']([^"'#]+)/gi)) {
-    try {
-      const u = new URL(m[1]!, base);
-      if (u.origin === origin) out.push(u.href);
-    } catch {
-      // not a URL: skip it, as a browser would
-    }
-  }
-  return out;
 }

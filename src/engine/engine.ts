@@ -87,6 +87,9 @@ export interface SendOptions {
   credentials: CredentialsInit;
   /** What the response becomes if the server agrees (a WebSocket, an event stream), or null. */
   extension: ExtensionKind | null;
+  /** The processor to run on the final body in the worker (`specifier#export`), or ''. */
+  processor: string;
+  processorTimeout: number;
 }
 
 /** A snapshot of the engine's state: see {@link Engine.diagnostics}. */
@@ -368,6 +371,8 @@ export class Engine {
       headers: flattenHeaders(request),
       tls: opts.tls,
       proxy: opts.proxy,
+      processor: opts.processor,
+      processorTimeout: opts.processorTimeout,
     });
     if (inline) w.raw(body);
     this.#assertFits(slot, w.pos, `The request's head (URL, headers and TLS options)`, request);

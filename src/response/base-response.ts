@@ -37,6 +37,8 @@ export interface ResponseState {
   headers: Headers | null;
   /** The cookies this response set (made on first read when it set none). */
   cookies: CookieJar | null;
+  /** The worker ran the request's processor: the body is its result, serialized. */
+  processed: boolean;
 }
 
 export abstract class BaseResponse {

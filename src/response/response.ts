@@ -2,7 +2,8 @@
  * The response of the synchronous API, and of the async API without `stream`: the body is
  * read by blocking (or is already in).
  */
-import { JSONDecodeError } from '../errors.js';
+import { deserialize } from 'node:v8';
+import { InvalidOption, JSONDecodeError } from '../errors.js';
 import { BaseResponse } from './base-response.js';
 import { LineSplitter, Rechunker } from './chunking.js';
 import { decodeJsonText } from './text.js';
@@ -33,6 +34,16 @@ export class Response extends BaseResponse {
   /** The body as bytes, decoded from its Content-Encoding. */
   get content(): Buffer {
     return this.s.source.readAllSync();
+  }
+
+  /**
+   * What the request's `processor` returned for this response (run in the transport worker
+   * on the decoded body). Only for a request made with a processor.
+   * @throws InvalidOption when the request had no processor.
+   */
+  get result(): unknown {
+    if (!this.s.processed) throw new InvalidOption(`The request for ${this.url} had no processor: it has no result (read content, text or json instead)`, { request: this.request, response: this });
+    return deserialize(this.content);
   }
 
   /** The body as text in {@link encoding}. */

@@ -15,11 +15,21 @@ import { AsyncResponse } from '../response/async-response.js';
 import type { ResponseState } from '../response/base-response.js';
 import { Response } from '../response/response.js';
 import { BaseSession, gatherArgs } from './base-session.js';
-import type { NormalizedRequestOptions, RequestOptions, SessionOptions } from './options.js';
+import type { RequestException } from '../errors.js';
+import { normalizeMapOptions, type MapOptions, type NormalizedRequestOptions, type RequestOptions, type SessionOptions } from './options.js';
 import { pendingFlows, settleInOrder } from './session.js';
 import type { ExtensionUrl } from '../extensions/extension.js';
 
 export type AnyResponse = Response | AsyncResponse;
+
+/** One URL's outcome in {@link AsyncSession.map}: a response (and its processor's result), or an error. */
+export interface MapItem {
+  url: string;
+  response?: Response;
+  /** What the request's processor returned (with a `processor` option). */
+  result?: unknown;
+  error?: RequestException;
+}
 
 export class AsyncSession extends BaseSession {
   constructor(options?: SessionOptions) {
@@ -95,6 +105,67 @@ export class AsyncSession extends BaseSession {
       });
     }
     return settleInOrder(this.pending, flights, want);
+  }
+
+  /**
+   * Requests every URL of `urls`, `concurrency` at a time, and yields each outcome as it
+   * completes: `{ url, response, result }`, or `{ url, error }` for a failed one (a failure
+   * never ends the iteration). The input is pulled only as requests finish, so a generator
+   * over a file of millions of lines streams through in bounded memory. With a `processor`
+   * each body is reduced in the transport worker and only `result` crosses. An aborted
+   * `signal` stops the pulling; what was in flight ends with `RequestAborted`.
+   *
+   * @example
+   * ```ts
+   * for await (const { url, result, error } of s.map(lines, { concurrency: 32, processor: 'file:///srv/title.js#title' })) {
+   *   console.log(url, error?.code ?? result);
+   * }
+   * ```
+   */
+  async *map(urls: Iterable<string | URL> | AsyncIterable<string | URL>, options?: MapOptions): AsyncGenerator<MapItem, void, undefined> {
+    const { concurrency, method, request, processed } = normalizeMapOptions(options);
+    const input: Iterator<string | URL> | AsyncIterator<string | URL> =
+      Symbol.asyncIterator in urls ? urls[Symbol.asyncIterator]() : (urls as Iterable<string | URL>)[Symbol.iterator]();
+    const settled: MapItem[] = [];
+    let wake: (() => void) | null = null;
+    let inFlight = 0;
+    let exhausted = false;
+    const outcome = async (url: string): Promise<MapItem> => {
+      try {
+        const response = await this.request(method, url, request);
+        return processed ? { url, response, result: response.result } : { url, response };
+      } catch (error) {
+        return { url, error: error as RequestException };
+      }
+    };
+    const start = (url: string): void => {
+      inFlight++;
+      void outcome(url).then((item) => {
+        inFlight--;
+        settled.push(item);
+        wake?.();
+      });
+    };
+    try {
+      for (;;) {
+        // Outcomes not yet taken count too: at most `concurrency` URLs are held at once.
+        while (!exhausted && inFlight + settled.length < concurrency && !request.signal?.aborted) {
+          const next = await input.next();
+          if (next.done) exhausted = true;
+          else start(String(next.value));
+        }
+        const item = settled.shift();
+        if (item) {
+          yield item;
+          continue;
+        }
+        if (inFlight === 0) return;
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = null;
+      }
+    } finally {
+      if (!exhausted) await input.return?.();
+    }
   }
 
   /** Releases this session's pools; requests in flight end with `SessionClosedError`. */

@@ -16,6 +16,7 @@ import type { ParamsInit } from '../request/url.js';
 import type { BaseResponse, ResponseState } from '../response/base-response.js';
 import type { AnyResponse } from './async-session.js';
 import { Adapter } from './adapter.js';
+import { transportConfigOf } from './transport-config.js';
 import { CallPlan, certOf, keepAuth, verifyOf } from './call-plan.js';
 import { requestFlow, withCookies, type CallSettings, type FlowHost, type HopExpectations, type InFlight } from './flow.js';
 import { normalizeHooks, type Hooks, type HooksInit } from './hooks.js';
@@ -245,10 +246,12 @@ export abstract class BaseSession {
       proxy: '',
       credentials: options.credentials ?? settings.credentials,
       extension: call.extension,
+      processor: options.processor?.spec ?? '',
+      processorTimeout: options.processor?.timeoutMs ?? 0,
     };
     const host = new CallHost(this.#respond, this.#adapter, plan, options, sendOptions);
     const runner = new FlowRunner(requestFlow(callSettings, withCookies(request, jar), host), options.stream);
-    if (options.signal) watchSignal(options.signal, runner, driver);
+    if (options.signal) watchSignal(options.signal, runner, driver, options.stream);
     return runner;
   }
 
@@ -270,19 +273,7 @@ export abstract class BaseSession {
   }
 
   #open(): ExchangeDriver {
-    return this.#adapter.open(() => ({
-      poolMaxsize: this.settings.poolMaxsize,
-      poolConnections: this.settings.poolConnections,
-      keepAliveTimeout: this.settings.keepaliveDelay,
-      tls: this.settings.tls,
-      http1: this.settings.http1,
-      http2: this.settings.http2,
-      multiplexed: this.settings.multiplexed,
-      resolver: this.settings.resolver,
-      happyEyeballs: this.settings.happyEyeballs,
-      ipv4: this.settings.ipv4,
-      ipv6: this.settings.ipv6,
-    }));
+    return this.#adapter.open(() => transportConfigOf(this.settings));
   }
 
   /** @internal Ends the session's requests in flight and releases its pools; twice is harmless. */

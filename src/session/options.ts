@@ -221,6 +221,27 @@ export interface RequestOptions {
   maxBodySize?: MaxBodySizeInit;
   /** Browser build: this request's {@link CredentialsInit}, over the session's. */
   credentials?: CredentialsInit;
+  /**
+   * A function run on the decoded body inside the transport worker, named as a module and an
+   * export: `'file:///…/extract.js#title'` (without `#…`: the default export). It gets
+   * `(body: Uint8Array, response: { url, status, headers })` and returns (or resolves to) a
+   * structured-cloneable result, which is all that crosses to this thread: read it as
+   * `response.result`. A processor that throws, or whose result cannot be cloned, fails the
+   * call with `ProcessorError`; one that runs past `processorTimeout` is stopped and fails
+   * it with `ProcessorTimeout`. Several processors (an array) run in turn on the same body
+   * and give an array of results. Processors run one at a time per transport worker, in a
+   * thread of their own. A bare package name is resolved from nodequests' own install.
+   * Not with `stream: true`.
+   *
+   * @example
+   * ```ts
+   * const r = await s.get(url, { processor: new URL('./title.js#title', import.meta.url).href });
+   * console.log(r.result);
+   * ```
+   */
+  processor?: string | readonly string[] | null;
+  /** How long one processor call may run, ms. Default 30 000. */
+  processorTimeout?: number;
 }
 
 /** A time limit per phase, in ms; 0 means none. */
@@ -335,6 +356,8 @@ const REQUEST_KEYS: Record<keyof RequestOptions, true> = {
   maxBodySize: true,
   sensitiveHeaders: true,
   credentials: true,
+  processor: true,
+  processorTimeout: true,
 };
 
 export function normalizeSessionOptions(opts: SessionOptions | undefined): NormalizedSessionOptions {
@@ -456,7 +479,11 @@ export interface NormalizedRequestOptions {
   sensitiveHeaders: readonly string[];
   /** undefined: the session's. */
   credentials: CredentialsInit | undefined;
+  processor: { spec: string; timeoutMs: number } | null;
 }
+
+/** How long one processor call may run by default, ms. */
+export const DEFAULT_PROCESSOR_TIMEOUT = 30_000;
 
 const NO_OPTIONS: NormalizedRequestOptions = Object.freeze({
   params: null,
@@ -477,6 +504,7 @@ const NO_OPTIONS: NormalizedRequestOptions = Object.freeze({
   maxBodySize: undefined,
   sensitiveHeaders: [],
   credentials: undefined,
+  processor: null,
 });
 
 export function normalizeRequestOptions(opts: RequestOptions | undefined): NormalizedRequestOptions {
@@ -504,7 +532,32 @@ export function normalizeRequestOptions(opts: RequestOptions | undefined): Norma
     maxBodySize: checkBodySize(o.maxBodySize),
     sensitiveHeaders: normalizeHeaderNames(o.sensitiveHeaders, 'sensitiveHeaders'),
     credentials: checkCredentials(o.credentials),
+    processor: normalizeProcessor(o.processor, o.processorTimeout, o.stream === true),
   };
+}
+
+/**
+ * A processor is loaded in a worker, where a relative path would mean nothing sure: it must
+ * be an absolute URL (`file:`, `data:`…) or a bare package name.
+ */
+function normalizeProcessor(spec: unknown, timeout: unknown, stream: boolean): NormalizedRequestOptions['processor'] {
+  if (timeout !== undefined && (typeof timeout !== 'number' || !(timeout > 0) || !Number.isFinite(timeout))) {
+    throw new InvalidOption(`Invalid option processorTimeout: ${describe(timeout)}; expected a number of ms > 0`);
+  }
+  if (spec == null) return null;
+  const specs = Array.isArray(spec) ? (spec as unknown[]) : [spec];
+  if (specs.length === 0) throw new InvalidOption('Invalid option processor: an empty array; expected at least one module#export');
+  for (const one of specs) {
+    if (typeof one !== 'string' || one === '' || one.startsWith('#') || one.includes('\n')) {
+      throw new InvalidOption(`Invalid option processor: ${describe(one)}; expected 'module#export' (a file: URL or a package name)`);
+    }
+    const module = one.split('#')[0]!;
+    if (module.startsWith('.') || module.startsWith('/') || /^[a-zA-Z]:[\\/]/.test(module)) {
+      throw new InvalidOption(`Invalid option processor: ${describe(one)}; a path is resolved in the worker, so pass a file: URL (url.pathToFileURL(path).href)`);
+    }
+  }
+  if (stream) throw new InvalidOption('The option processor cannot be used with stream: true (the worker reads the whole body to run it)');
+  return { spec: specs.join('\n'), timeoutMs: (timeout as number | undefined) ?? DEFAULT_PROCESSOR_TIMEOUT };
 }
 
 /** The body limit of a call: the request's, the session's, or the default for how it is read. */
@@ -556,6 +609,22 @@ function checkBoolean(v: unknown, name: string): boolean | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== 'boolean') throw new InvalidOption(`Invalid option ${name}: ${describe(v)}; expected true or false`);
   return v;
+}
+
+/** Settings of `AsyncSession.map`: how many at once and how, then those of each request. */
+export interface MapOptions extends RequestOptions {
+  /** Requests in flight at once. Default 16. */
+  concurrency?: number;
+  /** Default GET. */
+  method?: string;
+}
+
+/** Checks the options of `map` once, before anything is pulled from its input. */
+export function normalizeMapOptions(opts: MapOptions | undefined): { concurrency: number; method: string; request: RequestOptions; processed: boolean } {
+  const { concurrency, method, ...request } = opts ?? {};
+  if (method !== undefined && (typeof method !== 'string' || method === '')) throw new InvalidOption(`Invalid option method: ${describe(method)}; expected an HTTP method`);
+  const processed = normalizeRequestOptions(request).processor !== null;
+  return { concurrency: checkCount(concurrency, 'concurrency') ?? 16, method: method ?? 'GET', request, processed };
 }
 
 function checkCount(v: unknown, name: string, max = Number.MAX_SAFE_INTEGER): number | undefined {

@@ -26,6 +26,7 @@ export class FlowRunner {
   /** When the flow's signal would abort if its timer could run (performance.now clock). */
   #abortAt = Infinity;
   #onAbortAt: (() => void) | null = null;
+  #onFinish: (() => void) | null = null;
   /** Order of completion among all flows, by when their last frame arrived. */
   seq = 0;
 
@@ -146,8 +147,16 @@ export class FlowRunner {
     if (this.#abortedWhileStepping) this.abort(this.#abortedWhileStepping);
   }
 
+  /** Calls `fn` once when the flow ends (at once if it has). */
+  onFinish(fn: () => void): void {
+    if (this.#done) fn();
+    else this.#onFinish = fn;
+  }
+
   #finish(last: Effect | null = this.#effect): void {
     this.#done = true;
+    this.#onFinish?.();
+    this.#onFinish = null;
     this.#abortAt = Infinity;
     const ex = last && last.kind !== 'sleep' ? last.exchange : null;
     this.seq = ex ? (last!.kind === 'head' ? ex.headSeq : ex.doneSeq) || ++finished : ++finished;

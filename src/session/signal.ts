@@ -51,7 +51,7 @@ export function abortedError(reason: unknown): RequestAborted {
  * Ends the flow when the signal aborts: at once (the listener) when the event loop runs it,
  * or when the signal's known deadline passes during a sync wait.
  */
-export function watchSignal(signal: AbortSignal, runner: FlowRunner, driver: ExchangeDriver): void {
+export function watchSignal(signal: AbortSignal, runner: FlowRunner, driver: ExchangeDriver, streamed: boolean): void {
   const abort = (reason: unknown): void => {
     const error = abortedError(reason);
     const ex = runner.exchange;
@@ -59,8 +59,11 @@ export function watchSignal(signal: AbortSignal, runner: FlowRunner, driver: Exc
     runner.abort(error);
   };
   if (signal.aborted) return abort(signal.reason);
-  // Kept after the flow ends: a streamed body is still read under the signal.
-  signal.addEventListener('abort', () => abort(signal.reason), { once: true });
+  const onAbort = (): void => abort(signal.reason);
+  signal.addEventListener('abort', onAbort, { once: true });
+  // A body read whole is in when the flow ends, and the listener goes (one signal may serve
+  // millions of requests: a crawl, a map). A streamed body is still read under the signal.
+  if (!streamed) runner.onFinish(() => signal.removeEventListener('abort', onAbort));
   const deadline = deadlines.get(signal);
   if (deadline !== undefined) {
     runner.abortAt(deadline, () => abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')));

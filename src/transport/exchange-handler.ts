@@ -10,6 +10,9 @@
  * A windowed (`stream: true`) body starts with its window shut: nothing of it moves until
  * the consumer first reads, and that first CREDIT says whether it wants the body decoded
  * or raw (`r.raw`). So the decoder is set up then, not with the head.
+ *
+ * A request with a processor keeps the decoded body of its final response here, runs the
+ * processor on it (transport/processors.ts) and sends the serialized result as the body.
  */
 import { BinaryWriter } from '../channel/binary.js';
 import { CreditFlag, FrameType, HeadFlag, RequestFlag, encodeError, encodeHeaderBlock, encodeResponseHead, type RequestHead, type ResponseHead } from '../channel/frames.js';
@@ -23,6 +26,7 @@ import { RESPONSE_WINDOW } from '../channel/windows.js';
 import { isRedirect } from '../channel/redirect-statuses.js';
 import type { Connections } from './connections.js';
 import type { Socket } from 'node:net';
+import { processorThread } from './processors.js';
 import { TransportCode } from '../channel/error-codes.js';
 
 /** Why a request may be sent again, and how: over HTTP/1.1, or as it was. */
@@ -44,6 +48,13 @@ export const HOP_BODY_LIMIT = 64 * 1024;
 export const MAX_INFORMATIONAL_KEPT = 16;
 /** Informational heads after which the request fails: no server needs that many. */
 export const MAX_INFORMATIONAL = 1000;
+
+interface KeptBody {
+  chunks: Buffer[];
+  bytes: number;
+  status: number;
+  headers: Record<string, string>;
+}
 
 // One writer for every head encoded by this worker: frames are copied into the ring at once.
 const scratch = new BinaryWriter(8192);
@@ -94,6 +105,11 @@ export class ExchangeHandler {
   #limitName = 'maxBodySize';
   #received = 0;
   #informational = 0;
+  readonly #url: string;
+  readonly #processor: string;
+  readonly #processorTimeout: number;
+  /** The decoded body kept for the processor, and what it is told of the response. */
+  #kept: KeptBody | null = null;
 
   constructor(
     stream: number,
@@ -111,6 +127,9 @@ export class ExchangeHandler {
     this.#readTimeout = head.readTimeout;
     this.#requestFlags = head.flags;
     this.#maxBody = head.maxBodySize;
+    this.#url = head.url;
+    this.#processor = head.processor;
+    this.#processorTimeout = head.processorTimeout;
     this.#pool = pool;
     this.#connections = connections;
     this.#outbox = outbox;
@@ -224,9 +243,12 @@ export class ExchangeHandler {
     } else this.#armReadTimer();
     const scan = scanHead(rawHeaders);
     const flags = this.#requestFlags;
-    if ((flags & RequestFlag.FOLLOWS_REDIRECTS && isRedirect(statusCode) && scan.location) || (flags & RequestFlag.ANSWERS_CHALLENGE && statusCode === 401)) {
+    const hop = (flags & RequestFlag.FOLLOWS_REDIRECTS && isRedirect(statusCode) && scan.location) || (flags & RequestFlag.ANSWERS_CHALLENGE && statusCode === 401);
+    if (hop) {
       this.#maxBody = Math.min(this.#maxBody, HOP_BODY_LIMIT);
       this.#limitName = `the limit for the body of a ${statusCode} that is followed`;
+    } else if (this.#processor !== '') {
+      this.#kept = { chunks: [], bytes: 0, status: statusCode, headers: headerRecord(rawHeaders) };
     }
     this.#encoding = scan.encoding;
     if (this.#encoding && !this.#awaitingMode) this.#setUpDecoder(this.#encoding);
@@ -234,7 +256,7 @@ export class ExchangeHandler {
     scratch.reset();
     // Bytes as they will arrive, when nothing will be decoded (a windowed body decides that
     // later) and the body is allowed that big: the main thread may allocate it up front.
-    const bodyLength = this.#encoding === null && !this.#awaitingMode && scan.contentLength <= this.#maxBody ? scan.contentLength : -1;
+    const bodyLength = this.#encoding === null && !this.#awaitingMode && this.#kept === null && scan.contentLength <= this.#maxBody ? scan.contentLength : -1;
     encodeResponseHead(scratch, this.#head(statusCode, statusText, rawHeaders, bodyLength));
     this.#outbox.sendWritten(FrameType.RESPONSE_HEAD, scan.flags, this.stream, connection, scratch);
     return !this.#shouldPause();
@@ -330,6 +352,11 @@ export class ExchangeHandler {
 
   #emit(chunk: Uint8Array): void {
     if (this.#done) return;
+    if (this.#kept) {
+      this.#kept.chunks.push(chunk as Buffer);
+      this.#kept.bytes += chunk.length;
+      return;
+    }
     const max = this.#outbox.maxPayload;
     for (let at = 0; at < chunk.length; at += max) {
       const end = Math.min(chunk.length, at + max);
@@ -408,10 +435,38 @@ export class ExchangeHandler {
 
   #end(trailers: Array<Buffer | string>): void {
     if (this.#done) return;
+    if (this.#kept) {
+      this.#process(this.#kept, trailers);
+      return;
+    }
     scratch.reset();
     encodeHeaderBlock(scratch, trailers);
     this.#outbox.sendWritten(FrameType.RESPONSE_END, 0, this.stream, 0, scratch);
     this.#finish();
+  }
+
+  /** Runs the processor on the kept body; its result goes out as the body, then the end. */
+  #process(kept: KeptBody, trailers: Array<Buffer | string>): void {
+    this.#kept = null;
+    this.#stopReadTimer();
+    // One buffer of its own (chunks may share a pooled one): it is transferred, not copied.
+    const body = new Uint8Array(kept.bytes);
+    let at = 0;
+    for (const c of kept.chunks) {
+      body.set(c, at);
+      at += c.length;
+    }
+    processorThread()
+      .run(this.#processor, body, { url: this.#url, status: kept.status, headers: kept.headers }, this.#processorTimeout)
+      .then(
+        (result) => {
+          // Cancelled or timed out while it ran: the failure stands.
+          if (this.#cancelReason) return this.#fail(this.#cancelReason);
+          this.#emit(result);
+          this.#end(trailers);
+        },
+        (err: unknown) => this.#fail(this.#cancelReason ?? err),
+      );
   }
 
   #fail(err: unknown): void {
@@ -461,6 +516,17 @@ function scanHead(raw: Array<Buffer | string>): { encoding: string | null; flags
   // undici refuses a malformed or conflicting Content-Length before the body; be safe anyway.
   if (!Number.isSafeInteger(contentLength) || contentLength < 0) contentLength = -1;
   return { encoding, flags, location, contentLength };
+}
+
+/** A raw head as the processor sees it: lower-case names, repeats joined. */
+function headerRecord(raw: Array<Buffer | string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toString('latin1').toLowerCase();
+    const value = raw[i + 1]!.toString('latin1');
+    out[name] = name in out ? `${out[name]}, ${value}` : value;
+  }
+  return out;
 }
 
 /**

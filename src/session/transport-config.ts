@@ -1,0 +1,19 @@
+/** The part of a session's settings its pools in the workers are opened with. */
+import type { TransportSessionConfig } from '../channel/session-config.js';
+import type { NormalizedSessionOptions } from './options.js';
+
+export function transportConfigOf(settings: NormalizedSessionOptions): TransportSessionConfig {
+  return {
+    poolMaxsize: settings.poolMaxsize,
+    poolConnections: settings.poolConnections,
+    keepAliveTimeout: settings.keepaliveDelay,
+    tls: settings.tls,
+    http1: settings.http1,
+    http2: settings.http2,
+    multiplexed: settings.multiplexed,
+    resolver: settings.resolver,
+    happyEyeballs: settings.happyEyeballs,
+    ipv4: settings.ipv4,
+    ipv6: settings.ipv6,
+  };
+}
