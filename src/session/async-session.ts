@@ -22,7 +22,7 @@ export type AnyResponse = Response | AsyncResponse;
 
 export class AsyncSession extends BaseSession {
   constructor(options?: SessionOptions) {
-    super(options);
+    super(options, false);
     // An unknown attribute (`s.maxRedirect = 3`) throws rather than being silently ignored.
     // Subclasses are left open: they add fields of their own after this constructor.
     if (new.target === AsyncSession) Object.seal(this);

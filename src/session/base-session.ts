@@ -15,6 +15,7 @@ import type { PreparedRequest } from '../request/prepared-request.js';
 import type { ParamsInit } from '../request/url.js';
 import type { BaseResponse, ResponseState } from '../response/base-response.js';
 import { Adapter } from './adapter.js';
+import { AppCarrier } from '../app/app-carrier.js';
 import { CallPlan, certOf, keepAuth, verifyOf } from './call-plan.js';
 import { requestFlow, withCookies, type CallSettings, type FlowHost, type HopExpectations, type InFlight } from './flow.js';
 import { normalizeHooks, type Hooks, type HooksInit } from './hooks.js';
@@ -57,9 +58,16 @@ export abstract class BaseSession {
   #closed = false;
   readonly #respond: Respond = (state, options, final) => this.respond(state, options, final);
 
-  constructor(options?: SessionOptions) {
-    this.settings = normalizeSessionOptions(options);
-    this.#adapter = new Adapter(this.settings.workers);
+  /** `sync`: the subclass blocks while it waits (it can only call a module app). */
+  constructor(options: SessionOptions | undefined, sync: boolean) {
+    this.settings = normalizeSessionOptions(options, sync);
+    const app = this.settings.app;
+    this.#adapter =
+      app === null || app.kind === 'module'
+        ? new Adapter(this.settings.workers)
+        : new AppCarrier(app, (error, request) => {
+            for (const hook of this.settings.hooks.appError) hook(error, { method: request.method, url: request.url });
+          });
   }
 
   /** Headers sent with every request (case-insensitive, mutable; assigning replaces them). */
@@ -276,6 +284,7 @@ export abstract class BaseSession {
       happyEyeballs: this.settings.happyEyeballs,
       ipv4: this.settings.ipv4,
       ipv6: this.settings.ipv6,
+      app: this.settings.app?.kind === 'module' ? this.settings.app.specifier : null,
     }));
   }
 

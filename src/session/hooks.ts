@@ -41,16 +41,21 @@ export interface HooksInit {
   onDownload?: OneOrMany<(progress: Progress, request: PreparedRequest) => void>;
   /** With the final response. */
   response?: OneOrMany<(response: BaseResponse) => BaseResponse | void>;
+  /**
+   * An app called in process (`app` option, function or object) threw or rejected; the
+   * request gets a 500 with the error's message. Session hooks only: the app is the session's.
+   */
+  appError?: OneOrMany<(error: unknown, request: { method: string; url: string }) => void>;
 }
 
 export type HookName = keyof HooksInit;
-const NAMES: Record<HookName, true> = { preRequest: true, preSend: true, onUpload: true, earlyResponse: true, onDownload: true, response: true };
+const NAMES: Record<HookName, true> = { preRequest: true, preSend: true, onUpload: true, earlyResponse: true, onDownload: true, response: true, appError: true };
 
 /** Hooks by name, each a list; session and request hooks concatenated. */
 export type Hooks = { [K in HookName]: Array<Extract<NonNullable<HooksInit[K]>, (...a: never[]) => unknown>> };
 
 export function emptyHooks(): Hooks {
-  return { preRequest: [], preSend: [], onUpload: [], earlyResponse: [], onDownload: [], response: [] };
+  return { preRequest: [], preSend: [], onUpload: [], earlyResponse: [], onDownload: [], response: [], appError: [] };
 }
 
 export function normalizeHooks(init: HooksInit | null | undefined, option = 'hooks'): Hooks {
