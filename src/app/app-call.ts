@@ -8,13 +8,9 @@ import type { LoadedApp } from './app.js';
 import { serveListener } from './node-listener.js';
 import { serveFetch } from './fetch-app.js';
 
-/** Told of every failure of an app (a throw, a rejection), with the request it failed. */
-export type AppErrorListener = (error: unknown, request: AppRequest) => void;
-
 export class AppCall {
   readonly request: AppRequest;
   readonly #handler: AppHandler;
-  readonly #onAppError: AppErrorListener;
   /** Nothing more goes to the handler: the answer ended, failed or was stopped. */
   done = false;
   headSent = false;
@@ -23,10 +19,9 @@ export class AppCall {
   /** Called when the caller stops the request: the app's side lets go of it. */
   onAbort: ((reason: Error) => void) | null = null;
 
-  constructor(request: AppRequest, handler: AppHandler, onAppError: AppErrorListener) {
+  constructor(request: AppRequest, handler: AppHandler) {
     this.request = request;
     this.#handler = handler;
-    this.#onAppError = onAppError;
   }
 
   readonly #resume = (): void => this.onResume?.();
@@ -54,11 +49,7 @@ export class AppCall {
    */
   fail(error: unknown): void {
     if (this.done) return;
-    try {
-      this.#onAppError(error, this.request);
-    } catch {
-      // A listener that throws must not stop the answer.
-    }
+    this.#handler.onAppError(error);
     const message = error instanceof Error ? error.message : String(error);
     if (this.headSent) {
       this.done = true;
@@ -81,9 +72,9 @@ export class AppCall {
 }
 
 /** Calls `app` with `request`; its answer goes to `handler`. Never throws. */
-export function serveApp(app: LoadedApp, request: AppRequest, handler: AppHandler, onAppError: AppErrorListener): void {
-  const call = new AppCall(request, handler, onAppError);
-  handler.onConnect((reason) => call.abort(reason));
+export function serveApp(app: LoadedApp, request: AppRequest, handler: AppHandler): void {
+  const call = new AppCall(request, handler);
+  handler.onConnect((reason) => call.abort(reason ?? new Error('The request was aborted')));
   try {
     if (app.kind === 'listener') serveListener(app.listener, call);
     else serveFetch(app.app, call).catch((err: unknown) => call.fail(err));

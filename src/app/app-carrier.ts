@@ -8,7 +8,6 @@
  */
 import { BinaryWriter } from '../channel/binary.js';
 import { CreditFlag, HeadFlag, HttpVersionCode, encodeHeaderBlock } from '../channel/frames.js';
-import type { ConnectionInfo } from '../channel/connection-info.js';
 import type { PoolStats } from '../channel/session-config.js';
 import { RESPONSE_WINDOW } from '../channel/windows.js';
 import { Exchange } from '../engine/exchange.js';
@@ -19,8 +18,8 @@ import { BodySource } from '../response/body-source.js';
 import type { InFlight } from '../session/flow.js';
 import type { ExchangeDriver, TransportPort } from '../session/transport-port.js';
 import type { AppHandler, AppRequest } from './app-request.js';
-import { serveApp, type AppErrorListener } from './app-call.js';
-import type { LoadedApp } from './app.js';
+import { serveApp } from './app-call.js';
+import { appConnection, type LoadedApp } from './app.js';
 
 let nextId = 1;
 /** Arrival order of heads and ends, for `gather` (as the engine keeps for its exchanges). */
@@ -31,14 +30,12 @@ export class AppCarrier implements TransportPort, ExchangeDriver {
   readonly sessionId = 0;
   readonly openedTls = null;
   readonly #app: LoadedApp;
-  readonly #onAppError: AppErrorListener;
   readonly #inFlight = new Map<Exchange, ExchangeFiller>();
   /** JSON of what `r.connInfo` says: the app, and no connection. */
   readonly #connection: string;
 
-  constructor(app: LoadedApp, onAppError: AppErrorListener) {
+  constructor(app: LoadedApp) {
     this.#app = app;
-    this.#onAppError = onAppError;
     this.#connection = appConnection(app.kind === 'listener' ? 'listener' : 'fetch');
   }
 
@@ -54,7 +51,7 @@ export class AppCarrier implements TransportPort, ExchangeDriver {
     ex.bodyLength = body === null ? 0 : body.length;
     const filler = new ExchangeFiller(ex, options, this.#connection, this.#inFlight);
     this.#inFlight.set(ex, filler);
-    serveApp(this.#app, appRequestOf(request), filler, this.#onAppError);
+    serveApp(this.#app, appRequestOf(request), filler);
     return { exchange: ex, request, source: new BodySource(this, ex) };
   }
 
@@ -78,22 +75,6 @@ export class AppCarrier implements TransportPort, ExchangeDriver {
   close(): void {
     for (const [ex, filler] of [...this.#inFlight]) filler.abort(new SessionClosedError('The session was closed with this request in flight', { request: ex.request }));
   }
-}
-
-/** `r.connInfo` of a response from an app: no address, no TLS, no connection phases. */
-export function appConnection(app: string): string {
-  const info: ConnectionInfo = {
-    tlsVersion: null,
-    cipher: null,
-    peerCertificate: null,
-    destinationAddress: null,
-    destinationPort: null,
-    httpVersion: 'HTTP/1.1',
-    established: Date.now(),
-    timings: { resolution: null, connection: null, tlsHandshake: null },
-    app,
-  };
-  return JSON.stringify(info);
 }
 
 function appRequestOf(request: PreparedRequest): AppRequest {
@@ -198,6 +179,10 @@ class ExchangeFiller implements AppHandler {
     this.#finish();
     this.#emit('download', ex.receivedBytes);
     ex.notify();
+  }
+
+  onAppError(error: unknown): void {
+    this.#ex.appError = error;
   }
 
   onError(err: Error): void {

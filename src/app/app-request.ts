@@ -21,11 +21,13 @@ export interface AppRequest {
 /** undici's legacy dispatch handler, the part an app's answer needs. */
 export interface AppHandler {
   /** `abort(reason)` stops the app's request; the handler is then told `onError(reason)`. */
-  onConnect(abort: (reason: Error) => void): void;
+  onConnect(abort: (reason?: Error) => void): void;
   /** false: hold the body until `resume()` is called. */
   onHeaders(statusCode: number, rawHeaders: string[], resume: () => void, statusText: string): boolean;
   /** false: hold the body until `resume()` is called. */
   onData(chunk: Buffer): boolean;
   onComplete(trailers: string[] | null): void;
   onError(err: Error): void;
+  /** The app threw or rejected (told before the 500 that answers it, or the error that cuts it short). */
+  onAppError(error: unknown): void;
 }

@@ -12,6 +12,7 @@
  * apps), so it depends on neither.
  */
 import { Server, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { ConnectionInfo } from '../channel/connection-info.js';
 
 /** A Node request listener, as `http.createServer` takes. */
 export type NodeListener = (req: IncomingMessage, res: ServerResponse) => unknown;
@@ -55,3 +56,20 @@ export async function loadApp(specifier: string): Promise<LoadedApp> {
   if (typeof app === 'string') throw new Error(`The export ${JSON.stringify(name)} of ${module} is ${app}`);
   return app;
 }
+
+/** `r.connInfo` of a response from an app: no address, no TLS, no connection phases. */
+export function appConnection(app: string): string {
+  const info: ConnectionInfo = {
+    tlsVersion: null,
+    cipher: null,
+    peerCertificate: null,
+    destinationAddress: null,
+    destinationPort: null,
+    httpVersion: 'HTTP/1.1',
+    established: Date.now(),
+    timings: { resolution: null, connection: null, tlsHandshake: null },
+    app,
+  };
+  return JSON.stringify(info);
+}
+

@@ -62,6 +62,11 @@ export const FrameType = {
    * Payload: JSON of a ConnectionInfo (transport/connector.ts).
    */
   CONNECTION: 24,
+  /**
+   * What an app called in a worker threw (Session's `app` option), before the 500 head it
+   * answers with. Payload: JSON of `{ name, message, stack }`.
+   */
+  APP_ERROR: 25,
 } as const;
 
 export const FrameFlag = {

@@ -62,12 +62,7 @@ export abstract class BaseSession {
   constructor(options: SessionOptions | undefined, sync: boolean) {
     this.settings = normalizeSessionOptions(options, sync);
     const app = this.settings.app;
-    this.#adapter =
-      app === null || app.kind === 'module'
-        ? new Adapter(this.settings.workers)
-        : new AppCarrier(app, (error, request) => {
-            for (const hook of this.settings.hooks.appError) hook(error, { method: request.method, url: request.url });
-          });
+    this.#adapter = app === null || app.kind === 'module' ? new Adapter(this.settings.workers) : new AppCarrier(app);
   }
 
   /** Headers sent with every request (case-insensitive, mutable; assigning replaces them). */

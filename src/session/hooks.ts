@@ -42,10 +42,11 @@ export interface HooksInit {
   /** With the final response. */
   response?: OneOrMany<(response: BaseResponse) => BaseResponse | void>;
   /**
-   * An app called in process (`app` option, function or object) threw or rejected; the
-   * request gets a 500 with the error's message. Session hooks only: the app is the session's.
+   * The app called in process (the session's `app` option) threw or rejected: the request
+   * gets a 500 with the error's message, and this hook the error (from a module app run in
+   * a worker, an Error rebuilt with the original's name, message and stack).
    */
-  appError?: OneOrMany<(error: unknown, request: { method: string; url: string }) => void>;
+  appError?: OneOrMany<(error: unknown, request: PreparedRequest) => void>;
 }
 
 export type HookName = keyof HooksInit;
