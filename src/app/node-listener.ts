@@ -214,7 +214,14 @@ function incomingMessage(call: AppCall, url: URL, socket: AppSocket): IncomingMe
     const chunks = body[Symbol.asyncIterator]();
     let pulling = false;
     // Pulled as the app reads: an app that stops reading stops the upload.
+    const own = req as unknown as { _consuming: boolean; _readableState: { readingMore: boolean } };
     req._read = () => {
+      // As Node's own _read does once the app starts reading: IncomingMessage holds back
+      // read-ahead until then.
+      if (!own._consuming) {
+        own._consuming = true;
+        own._readableState.readingMore = false;
+      }
       if (pulling) return;
       pulling = true;
       chunks.next().then(
