@@ -394,7 +394,7 @@ function normalizeApp(v: unknown, sync: boolean): SessionApp | null {
   }
   if (sync) {
     throw new InvalidOption(
-      `A synchronous Session cannot call an app given as a ${typeof v}: the session blocks this thread while it waits, so an app on this thread could never answer. Give the app as a module the transport workers load, e.g. new Session({ app: pathToFileURL('./app.js').href + '#app' }) (the export's name after '#', the default export without one), or use an AsyncSession`,
+      `A synchronous Session cannot call an app given as ${typeof v === 'function' ? 'a function' : 'an object'}: the session blocks this thread while it waits, so an app on this thread could never answer. Give the app as a module the transport workers load, e.g. new Session({ app: pathToFileURL('./app.js').href + '#app' }) (the export's name after '#', the default export without one), or use an AsyncSession`,
     );
   }
   return app;
