@@ -12,7 +12,9 @@ import type { PoolStats } from '../channel/session-config.js';
 import { RESPONSE_WINDOW } from '../channel/windows.js';
 import { Exchange } from '../engine/exchange.js';
 import type { SendOptions } from '../engine/engine.js';
-import { BodyTooLarge, ConnectionError, InvalidOption, ReadTimeout, RequestException, SessionClosedError, Timeout } from '../errors.js';
+import { BodyTooLarge, ConnectionError, ContentDecodingError, InvalidOption, ReadTimeout, RequestException, SessionClosedError, Timeout } from '../errors.js';
+import { createDecoder, type Decoder } from '../decoding/decoder.js';
+import { TransportCode } from '../channel/error-codes.js';
 import type { PreparedRequest } from '../request/prepared-request.js';
 import { BodySource } from '../response/body-source.js';
 import type { InFlight } from '../session/flow.js';
@@ -87,7 +89,11 @@ function appRequestOf(request: PreparedRequest): AppRequest {
 
 const scratch = new BinaryWriter(1024);
 
-/** Fills one exchange from the app's answer, as the engine does from frames. */
+/**
+ * Fills one exchange from the app's answer, as the engine does from frames. A Content-Encoding
+ * the app applied is undone here, as the workers' handler does for a server: for a windowed
+ * (`stream: true`) body once the first read says whether it is wanted decoded or raw.
+ */
 class ExchangeFiller implements AppHandler {
   readonly #ex: Exchange;
   readonly #options: SendOptions;
@@ -100,6 +106,15 @@ class ExchangeFiller implements AppHandler {
   #unacked: number;
   #readTimer: NodeJS.Timeout | null = null;
   #totalTimer: NodeJS.Timeout | null = null;
+  /** Content-Encoding of the body, until the decoder is set up (or the reader wants it raw). */
+  #encoding: string | null = null;
+  #decoder: Decoder | null = null;
+  /** The decoder's input is full: the app waits for its 'drain'. */
+  #decoderFull = false;
+  /** A windowed body whose reader has not said yet whether it wants it decoded. */
+  #awaitingMode = false;
+  #early: Buffer[] = [];
+  #earlyEnd: string[] | null | undefined = undefined;
 
   constructor(ex: Exchange, options: SendOptions, connection: string, inFlight: Map<Exchange, ExchangeFiller>) {
     this.#ex = ex;
@@ -127,7 +142,10 @@ class ExchangeFiller implements AppHandler {
       const name = rawHeaders[i]!.toLowerCase();
       if (name === 'set-cookie') flags |= HeadFlag.SET_COOKIE;
       else if (name === 'alt-svc') flags |= HeadFlag.ALT_SVC;
+      else if (name === 'content-encoding') this.#encoding = this.#encoding ? `${this.#encoding}, ${rawHeaders[i + 1]}` : rawHeaders[i + 1]!;
     }
+    this.#awaitingMode = ex.windowed && this.#encoding !== null;
+    if (this.#encoding !== null && !this.#awaitingMode) this.#setUpDecoder();
     scratch.reset();
     encodeHeaderBlock(scratch, rawHeaders);
     const now = performance.now();
@@ -152,21 +170,67 @@ class ExchangeFiller implements AppHandler {
   }
 
   onData(chunk: Buffer): boolean {
+    if (this.#ex.done) return false;
+    this.#armReadTimer();
+    if (this.#awaitingMode) this.#early.push(chunk);
+    else if (this.#decoder !== null) {
+      if (!this.#decoder.write(chunk)) this.#decoderFull = true;
+    } else this.#deliver(chunk);
+    return !this.#shouldPause();
+  }
+
+  /** Body bytes as the reader gets them (decoded unless it asked for them raw). */
+  #deliver(chunk: Buffer): void {
     const ex = this.#ex;
-    if (ex.done) return false;
+    if (ex.done) return;
     if (ex.receivedBytes + chunk.length > this.#options.maxBodySize) {
       this.abort(new BodyTooLarge(`The response body from ${ex.request.url} is more than ${this.#options.maxBodySize} bytes (maxBodySize); the app's response was stopped`, { request: ex.request }));
-      return false;
+      return;
     }
     ex.receive(chunk, 0, chunk.length);
     if (ex.windowed) this.#unacked += chunk.length;
     this.#emit('download', ex.receivedBytes);
-    this.#armReadTimer();
+    // The decoder's output waits for the reader too (its input then fills and holds the app).
+    if (this.#decoder !== null && this.#full()) this.#decoder.pause();
     ex.notify();
-    return !this.#shouldPause();
+  }
+
+  #setUpDecoder(): void {
+    const ex = this.#ex;
+    let decoder: Decoder | null;
+    try {
+      decoder = createDecoder(this.#encoding, { maxDecodedBytes: this.#options.maxBodySize });
+    } catch (err) {
+      this.abort(new ContentDecodingError(`Cannot decode the body from the app for ${ex.request.url}: ${(err as Error).message}`, { request: ex.request }));
+      return;
+    }
+    if (decoder === null) return;
+    decoder.on('data', (c) => this.#deliver(c));
+    decoder.on('drain', () => {
+      this.#decoderFull = false;
+      this.#maybeResume();
+    });
+    decoder.on('error', (err) => {
+      const message = `${err.message} (from the app for ${ex.request.url})`;
+      this.abort(err.code === TransportCode.BODY_TOO_LARGE ? new BodyTooLarge(message, { request: ex.request }) : new ContentDecodingError(message, { request: ex.request }));
+    });
+    this.#decoder = decoder;
   }
 
   onComplete(trailers: string[] | null): void {
+    const ex = this.#ex;
+    if (ex.done) return;
+    if (this.#awaitingMode) {
+      this.#earlyEnd = trailers;
+      return;
+    }
+    if (this.#decoder !== null) {
+      this.#decoder.on('end', () => this.#end(trailers));
+      this.#decoder.end();
+    } else this.#end(trailers);
+  }
+
+  #end(trailers: string[] | null): void {
     const ex = this.#ex;
     if (ex.done) return;
     let block: Buffer | null = null;
@@ -196,14 +260,27 @@ class ExchangeFiller implements AppHandler {
   /** Stops the app's request; the exchange fails with `reason`. */
   abort(reason: Error): void {
     if (this.#ex.done) return;
-    if (this.#abort) this.#abort(reason);
-    else this.onError(reason);
+    this.#abort?.(reason);
+    // The app may be done already while the body is still being decoded here.
+    this.onError(reason);
   }
 
   credit(bytes: number, flags: number): void {
+    if (this.#awaitingMode) {
+      this.#awaitingMode = false;
+      if ((flags & CreditFlag.RAW) === 0) this.#setUpDecoder();
+      for (const chunk of this.#early.splice(0)) this.onData(chunk);
+      if (this.#earlyEnd !== undefined) this.onComplete(this.#earlyEnd);
+    }
     if (flags & CreditFlag.UNBOUNDED) this.#ex.windowed = false;
     this.#unacked -= bytes;
-    if (this.#paused && !this.#full()) {
+    this.#maybeResume();
+  }
+
+  #maybeResume(): void {
+    if (this.#ex.done) return;
+    if (this.#decoder !== null && !this.#full()) this.#decoder.resume();
+    if (this.#paused && !this.#full() && !this.#decoderFull) {
       this.#paused = false;
       this.#armReadTimer();
       this.#resume?.();
@@ -215,7 +292,7 @@ class ExchangeFiller implements AppHandler {
   }
 
   #shouldPause(): boolean {
-    if (!this.#full()) return false;
+    if (!this.#full() && !this.#decoderFull) return false;
     this.#paused = true;
     // The silence while the reader is behind is the reader's, not the app's.
     this.#stopReadTimer();
@@ -246,6 +323,7 @@ class ExchangeFiller implements AppHandler {
     if (ex.headSeq === 0) ex.headSeq = ex.doneSeq;
     this.#stopReadTimer();
     if (this.#totalTimer) clearTimeout(this.#totalTimer);
+    this.#decoder?.destroy();
     this.#inFlight.delete(ex);
   }
 

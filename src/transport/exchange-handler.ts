@@ -13,7 +13,7 @@
  */
 import { BinaryWriter } from '../channel/binary.js';
 import { CreditFlag, FrameType, HeadFlag, RequestFlag, encodeError, encodeHeaderBlock, encodeResponseHead, type RequestHead, type ResponseHead } from '../channel/frames.js';
-import { type Decoder, createDecoder } from './decoder.js';
+import { type Decoder, createDecoder } from '../decoding/decoder.js';
 import { TransportError, classify } from './error-codes.js';
 import type { Outbox } from './outbox.js';
 import { WorkerCounter } from '../channel/slots.js';
