@@ -62,6 +62,13 @@ export class AppCall {
     this.complete(null);
   }
 
+  /** The app dropped the request unanswered (`res.destroy()`): as a server closing the connection. */
+  reset(reason: string): void {
+    if (this.done) return;
+    this.done = true;
+    this.#handler.onError(new Error(reason));
+  }
+
   /** The caller stopped the request: the handler hears `reason`, the app's side lets go. */
   abort(reason: Error): void {
     if (this.done) return;

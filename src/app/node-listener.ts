@@ -158,8 +158,9 @@ class AppResponse extends ServerResponse {
     return this;
   }
 
+  /** As a server's `res.destroy()` closes the connection: the request fails, with no response. */
   override destroy(error?: Error): this {
-    if (!this.writableEnded) this.#call.fail(error ?? new Error('The app destroyed its response'));
+    if (!this.writableEnded) this.#call.reset(`The app destroyed the response${error ? `: ${error.message}` : ''} (${this.#call.request.method} ${this.#call.request.url})`);
     return this;
   }
 }

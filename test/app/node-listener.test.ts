@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { AsyncSession, ReadTimeout } from '../../dist/src/index.js';
+import { AsyncSession, ConnectionError, ReadTimeout } from '../../dist/src/index.js';
 import { until } from '../helpers/until.js';
 
 // A bare Node listener called in process: what it sees of the request and what its
@@ -160,6 +160,14 @@ describe('a Node listener in process', () => {
     });
     await expect(s.get('/never', { timeout: 200 })).rejects.toThrow(ReadTimeout);
     expect(aborted).toBe(true);
+  });
+
+  it('fails the request, with no response, when the app destroys it as a server drops a connection', async () => {
+    const hooked: unknown[] = [];
+    await using s = session((req, res) => void res.destroy(), { hooks: { appError: (e: unknown) => hooked.push(e) } });
+    await expect(s.get('/drop')).rejects.toThrow(ConnectionError);
+    await expect(s.get('/drop')).rejects.toThrow(/The app destroyed the response \(GET http:\/\/localhost\/drop\)/);
+    expect(hooked).toEqual([]);
   });
 
   it('carries retries, auth and gather', async () => {
