@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { AsyncSession, ConnectionError, ReadTimeout } from '../../dist/src/index.js';
 import { until } from '../helpers/until.js';
@@ -168,6 +168,13 @@ describe('a Node listener in process', () => {
     await expect(s.get('/drop')).rejects.toThrow(ConnectionError);
     await expect(s.get('/drop')).rejects.toThrow(/The app destroyed the response \(GET http:\/\/localhost\/drop\)/);
     expect(hooked).toEqual([]);
+  });
+
+  it('takes an http.Server for its request listeners, without listening', async () => {
+    const server = createServer((req, res) => res.end(`server saw ${req.url}`));
+    await using s = new AsyncSession({ app: server, timeout: 5_000 });
+    expect((await s.get('/via-server')).text).toBe('server saw /via-server');
+    expect(server.listening).toBe(false);
   });
 
   it('carries retries, auth and gather', async () => {
