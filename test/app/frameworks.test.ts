@@ -1,5 +1,5 @@
 import { pathToFileURL } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AsyncSession, Session } from '../../dist/src/index.js';
 import { withSyncWatchdog } from '../helpers/sync-watchdog.js';
 
@@ -15,6 +15,15 @@ const frameworks = [
 ] as const;
 
 const file = { file: ['notes.txt', 'hello\nmultipart', 'text/plain'] };
+
+// Sessions share their transport workers while any is open: one held for the whole file
+// spares each sync test the start of a new pool of workers.
+let keeper: Session;
+beforeAll(() => {
+  keeper = new Session({ app: pathToFileURL(new URL('bare-app.mjs', fixtures).pathname).href, timeout: 5_000 });
+  withSyncWatchdog(15_000, 'the keeper session', () => keeper.get('/whoami'));
+});
+afterAll(() => keeper.close());
 
 describe.each(frameworks)('$name', ({ file: module, prefix }) => {
   const specifier = `${pathToFileURL(new URL(module, fixtures).pathname).href}#app`;

@@ -1,11 +1,20 @@
 import { pathToFileURL } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidOption, ReadTimeout, Session } from '../../dist/src/index.js';
 import { withSyncWatchdog } from '../helpers/sync-watchdog.js';
 
 // Module apps served by the transport workers for a sync Session (this thread blocks, so
 // it could not run the app itself).
 const bare = pathToFileURL(new URL('../fixtures/apps/bare-app.mjs', import.meta.url).pathname).href;
+
+// Sessions share their transport workers while any is open: one held for the whole file
+// spares each test the start of a new pool of workers.
+let keeper: Session;
+beforeAll(() => {
+  keeper = new Session({ app: bare, timeout: 5_000 });
+  withSyncWatchdog(15_000, 'the keeper session', () => keeper.get('/whoami'));
+});
+afterAll(() => keeper.close());
 
 function withSession<T>(what: string, options: ConstructorParameters<typeof Session>[0], work: (s: Session) => T): T {
   return withSyncWatchdog(15_000, what, () => {
