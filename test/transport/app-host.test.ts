@@ -1,6 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InvalidOption, ReadTimeout, Session } from '../../dist/src/index.js';
+import { AsyncSession, InvalidOption, ReadTimeout, Session } from '../../dist/src/index.js';
 import { withSyncWatchdog } from '../helpers/sync-watchdog.js';
 
 // Module apps served by the transport workers for a sync Session (this thread blocks, so
@@ -33,6 +33,23 @@ describe('a module app in the transport workers', () => {
       const r = s.get('http://api.example:81/whoami?x=1');
       expect(r.json()).toEqual({ method: 'GET', url: '/whoami?x=1', host: 'api.example:81', ip: '127.0.0.1', httpVersion: '1.1' });
       expect(r.connInfo).toMatchObject({ app: bare, destinationAddress: null });
+    });
+  });
+
+  it('serves an AsyncSession too, from the workers', async () => {
+    await using s = new AsyncSession({ app: `${bare}#listener`, timeout: 5_000 });
+    const r = await s.get('/whoami');
+    expect(r.json()).toMatchObject({ url: '/whoami', ip: '127.0.0.1' });
+    expect(r.connInfo?.app).toBe(`${bare}#listener`);
+  });
+
+  it('resolves lazy responses with gather', () => {
+    withSession('gather', { app: bare, multiplexed: true }, (s) => {
+      const a = s.get('/whoami?a');
+      const b = s.get('/nothing-here');
+      expect(s.gather()).toHaveLength(2);
+      expect(a.json()).toMatchObject({ url: '/whoami?a' });
+      expect([b.statusCode, b.text]).toEqual([404, 'no such page']);
     });
   });
 
