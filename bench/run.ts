@@ -2,9 +2,9 @@
  * `npm run bench`: runs the HTTP and channel suites, prints their markdown tables with the
  * machine line, and writes them to bench/results/latest.md.
  *
- *   node dist/bench/run.js [--http] [--sequential] [--h2] [--channel] [--apps] [--quick] [--node-server]
+ *   node dist/bench/run.js [--http] [--sequential] [--h2] [--channel] [--dns] [--apps] [--quick] [--node-server]
  *
- * `--http` / `--sequential` / `--h2` / `--channel` / `--apps` run those suites only; `--quick` shortens every phase (a smoke run,
+ * `--http` / `--sequential` / `--h2` / `--channel` / `--dns` / `--apps` run those suites only; `--quick` shortens every phase (a smoke run,
  * not a measurement); `--node-server` uses bench/server.ts even when nginx is installed.
  * BENCH_ROUNDS and BENCH_SECONDS override the HTTP suite's rounds and seconds a row.
  */
@@ -12,6 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runAppSuite } from './app-suite.js';
 import { runChannelSuite } from './channel-suite.js';
+import { runDnsSuite } from './dns-suite.js';
 import { runH2Suite } from './h2-suite.js';
 import { runHttpSuite } from './http-suite.js';
 import { runSequentialSuite } from './sequential.js';
@@ -19,7 +20,7 @@ import { machineLine } from './machine.js';
 
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
-const only = args.has('--http') || args.has('--channel') || args.has('--h2') || args.has('--sequential') || args.has('--apps');
+const only = args.has('--http') || args.has('--channel') || args.has('--h2') || args.has('--sequential') || args.has('--dns') || args.has('--apps');
 const log = (line: string): void => console.error(line);
 
 async function main(): Promise<void> {
@@ -53,6 +54,10 @@ async function main(): Promise<void> {
   if (!only || args.has('--channel')) {
     const channel = await runChannelSuite(quick ? { timeMs: 300, warmupMs: 50, log } : { log });
     sections.push('', channel.markdown);
+  }
+  if (!only || args.has('--dns')) {
+    const dns = await runDnsSuite({ rounds: quick ? 2 : 5, seconds: quick ? 0.3 : 1, log });
+    sections.push('', dns.markdown);
   }
   sections.push('', `Total bench time: ${Math.round((Date.now() - started) / 1000)} s.`, '');
   const text = sections.join('\n');

@@ -211,6 +211,7 @@ export class CookieJar implements Iterable<CookieInfo> {
       this.delete(name, options);
       return this;
     }
+    if (typeof value !== 'string' && typeof value !== 'number') throw new InvalidOption(`Invalid value for cookie ${JSON.stringify(name)}: ${describe(value)}: expected a string or a number`);
     const domain = options.domain ? normDomain(options.domain) : null;
     const cookie = new Cookie({
       key: name,

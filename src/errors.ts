@@ -181,13 +181,20 @@ export class RequestAborted extends RequestException {
 export class SessionClosedError extends RequestException {
   static override readonly code: string = 'NQ_ERR_SESSION_CLOSED';
 }
+/**
+ * In the browser build: something the browser controls was asked for (a sync call outside a
+ * cross-origin-isolated Web Worker, a proxy, TLS settings, a unix socket, a file path).
+ */
+export class BrowserUnsupported extends RequestException {
+  static override readonly code: string = 'NQ_ERR_BROWSER_UNSUPPORTED';
+}
 
 const BY_CODE: ReadonlyMap<string, typeof RequestException> = new Map(
   [
     RequestException, ConnectionError, SSLError, ProxyError, Timeout, ConnectTimeout, ReadTimeout,
     TooManyRedirects, HTTPError, JSONDecodeError, InvalidURL, MissingSchema, InvalidSchema,
     InvalidHeader, ChunkedEncodingError, ContentDecodingError, BodyTooLarge, StreamConsumedError, RetryError,
-    MultiplexingError, InvalidOption, RequestAborted, SessionClosedError,
+    MultiplexingError, InvalidOption, RequestAborted, SessionClosedError, BrowserUnsupported,
   ].map((c) => [c.code, c]),
 );
 

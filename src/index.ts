@@ -19,7 +19,7 @@ export {
 } from './api.js';
 export { Session } from './session/session.js';
 export { AsyncSession } from './session/async-session.js';
-export type { SessionOptions, RequestOptions, TimeoutInit, AuthInit, MaxBodySizeInit } from './session/options.js';
+export type { SessionOptions, RequestOptions, TimeoutInit, AuthInit, MaxBodySizeInit, CredentialsInit } from './session/options.js';
 export type { HooksInit, Progress, EarlyResponse } from './session/hooks.js';
 export type { RetryInit } from './session/retry.js';
 export { CookieJar, type CookieInfo, type CookieOptions, type CookiesInit } from './cookies.js';

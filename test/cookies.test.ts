@@ -57,6 +57,12 @@ describe('CookieJar: by hand', () => {
     expect(jar.size).toBe(1);
   });
 
+  it('refuses a value that is neither a string nor a number, naming the cookie', () => {
+    const jar = new CookieJar();
+    expect(() => jar.set('sid', Object.create(null))).toThrow(InvalidOption);
+    expect(() => CookieJar.from({ sid: { a: 1 } as never })).toThrow(/Invalid value for cookie "sid": .*expected a string or a number/);
+  });
+
   it('treats a null value as delete, as Requests does', () => {
     const jar = CookieJar.from({ a: '1' });
     jar.set('a', null);

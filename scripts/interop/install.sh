@@ -16,7 +16,7 @@ give_up() {
   exit 0
 }
 
-packages=(nginx python3-httpbin gunicorn tinyproxy dante-server)
+packages=(nginx python3-httpbin gunicorn tinyproxy dante-server unbound chromium)
 
 have_all() {
   command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || return 1
@@ -24,10 +24,12 @@ have_all() {
   /usr/bin/python3 -c 'import httpbin' >/dev/null 2>&1 || return 1
   [ -x /usr/bin/tinyproxy ] || return 1
   [ -x /usr/sbin/danted ] || return 1
+  [ -x /usr/sbin/unbound ] || return 1
+  [ -x /usr/bin/chromium ] || return 1
 }
 
 if have_all; then
-  echo "interop: peers already installed (nginx, httpbin, gunicorn, tinyproxy, dante)"
+  echo "interop: peers already installed (${packages[*]})"
   exit 0
 fi
 if ! command -v apt-get >/dev/null 2>&1; then
@@ -53,4 +55,5 @@ fi
 # Where an init system runs, Debian starts the packaged nginx on :80 right after installing it;
 # the tests start their own on free ports, so stop the one this install started.
 if [ -f /run/nginx.pid ]; then "${sudo[@]}" nginx -s stop >/dev/null 2>&1 || true; fi
+if [ -f /run/unbound.pid ]; then "${sudo[@]}" kill "$(cat /run/unbound.pid)" >/dev/null 2>&1 || true; fi
 if have_all; then echo "interop: peers installed"; else give_up "installed, but some peer is still missing"; fi

@@ -12,10 +12,17 @@ export interface Peer {
 export interface NginxPeer extends Peer {
   files: { small: FileInfo; big: FileInfo; text: FileInfo & { gz: FileInfo }; dynamic: FileInfo };
 }
-export type PeerName = 'nginx' | 'httpbin';
+export interface UnboundPeer extends Peer {
+  /** Where it answers: UDP and TCP, DNS over TLS, DNS over HTTPS (HTTP/2). */
+  ports: { udp: number; tls: number; https: number };
+  /** Hex SHA-256 of its self-signed certificate (DER), for a `verify=sha256_…` pin. */
+  sha256: string;
+}
+export type PeerName = 'nginx' | 'httpbin' | 'unbound';
 export interface Peers {
   nginx?: NginxPeer;
   httpbin?: Peer;
+  unbound?: UnboundPeer;
   /** Peers that are not installed, with the reason. */
   missing: Partial<Record<PeerName, string>>;
 }
@@ -24,4 +31,6 @@ export function checkPeers(): Record<PeerName, string | null>;
 export function startPeers(options?: { only?: PeerName[] }): Promise<Peers>;
 export function startNginx(): Promise<NginxPeer>;
 export function startHttpbin(): Promise<Peer>;
+/** `zone`: names of interop.test to IPv4 addresses (default www.interop.test at 127.0.0.1). */
+export function startUnbound(options?: { zone?: Record<string, string> }): Promise<UnboundPeer>;
 export function freePort(): Promise<number>;

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Real servers for the interop tests, on loopback only: Debian's nginx (a static dir with a
-// small file, a 32 MiB file, a gzip_static-precompressed file and gzip on for text; HTTP/1.1)
-// and httpbin under gunicorn. Each starts on 127.0.0.1 and a free port, from files in a temp
+// small file, a 32 MiB file, a gzip_static-precompressed file and gzip on for text; HTTP/1.1),
+// httpbin under gunicorn, and unbound serving a local zone over UDP/TCP, TLS and HTTPS. Each starts on 127.0.0.1 and a free port, from files in a temp
 // dir, and is stopped (and its dir removed) by its `stop()`. scripts/interop/install.sh
 // installs them; when one is not installed it is reported missing, with the reason.
 //
@@ -12,10 +12,10 @@
 // As a CLI:
 //   node scripts/interop/peers.mjs           starts both, prints their URLs as JSON, stops on Ctrl-C or stdin end
 //   node scripts/interop/peers.mjs --check   prints which are available and exits (1 if some is missing)
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { accessSync, constants, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -70,9 +70,16 @@ function nginxCommand() {
   return bin ? { command: [bin] } : { reason: 'nginx is not installed; run scripts/interop/install.sh' };
 }
 
+function unboundCommand() {
+  const bin = which('unbound', ['/usr/sbin', '/usr/local/sbin']);
+  if (!bin) return { reason: 'unbound is not installed; run scripts/interop/install.sh' };
+  if (!which('openssl')) return { reason: 'openssl (to make unbound a certificate) is not installed' };
+  return { command: [bin] };
+}
+
 /** Which peers could start here: `null` for available, else the reason it is missing. */
 export function checkPeers() {
-  return { nginx: nginxCommand().reason ?? null, httpbin: httpbinCommand().reason ?? null };
+  return { nginx: nginxCommand().reason ?? null, httpbin: httpbinCommand().reason ?? null, unbound: unboundCommand().reason ?? null };
 }
 
 export async function freePort() {
@@ -237,7 +244,86 @@ export async function startHttpbin() {
   return { url, port, stop: () => sup.stop('SIGTERM') };
 }
 
-const starters = { nginx: startNginx, httpbin: startHttpbin };
+/** Resolves once something accepts TCP connections on 127.0.0.1:`port`, or rejects on timeout or exit. */
+async function waitUntilListening(port, child, name, output) {
+  const started = Date.now();
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`${name} exited (${child.exitCode ?? child.signalCode}) before listening: ${output().trim().slice(-2000)}`);
+    }
+    const ok = await new Promise((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => (socket.destroy(), resolve(true)));
+      socket.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() - started > START_LIMIT_MS) throw new Error(`${name} did not listen on ${port} within ${START_LIMIT_MS} ms: ${output().trim().slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * unbound serving the static zone `interop.test` (`zone`: name to IPv4 address, by default
+ * www.interop.test at 127.0.0.1; every name under wild.interop.test is 127.0.0.1 too; other
+ * names of the zone are NXDOMAIN) over UDP and TCP
+ * (`ports.udp`), TLS (`ports.tls`) and HTTPS (`ports.https`, RFC 8484 at /dns-query, HTTP/2
+ * only), with a self-signed certificate for 127.0.0.1 made for it (`sha256` of its DER, to pin).
+ */
+export async function startUnbound({ zone = { 'www.interop.test': '127.0.0.1' } } = {}) {
+  const { command, reason } = unboundCommand();
+  if (!command) throw new Error(reason);
+  const dir = mkdtempSync(join(tmpdir(), 'nodequests-interop-unbound-'));
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem', '-days', '2', '-subj', '/CN=unbound interop', '-addext', 'subjectAltName=IP:127.0.0.1'], { cwd: dir, stdio: 'pipe' });
+  const der = Buffer.from(readFileSync(join(dir, 'cert.pem'), 'utf8').replace(/-----[^-]+-----|\s/g, ''), 'base64');
+  const ports = { udp: await freePort(), tls: await freePort(), https: await freePort() };
+  const conf = join(dir, 'unbound.conf');
+  writeFileSync(
+    conf,
+    `server:
+  username: ""
+  chroot: ""
+  directory: "${dir}"
+  pidfile: "${dir}/unbound.pid"
+  use-syslog: no
+  logfile: ""
+  verbosity: 1
+  num-threads: 1
+  do-ip6: no
+  interface: 127.0.0.1@${ports.udp}
+  interface: 127.0.0.1@${ports.tls}
+  interface: 127.0.0.1@${ports.https}
+  port: ${ports.udp}
+  tls-port: ${ports.tls}
+  https-port: ${ports.https}
+  tls-service-key: "${dir}/key.pem"
+  tls-service-pem: "${dir}/cert.pem"
+  http-endpoint: "/dns-query"
+  access-control: 127.0.0.0/8 allow
+  do-not-query-localhost: no
+  module-config: "iterator"
+  local-zone: "interop.test." static
+  local-zone: "wild.interop.test." redirect
+  local-data: "wild.interop.test. 60 IN A 127.0.0.1"
+${Object.entries(zone).map(([name, address]) => `  local-data: "${name}. 60 IN A ${address}"`).join('\n')}
+remote-control:
+  control-enable: no
+`,
+  );
+  const child = spawn(command[0], ['-d', '-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const sup = supervise(child);
+  const stop = async () => {
+    await sup.stop('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    for (const port of Object.values(ports)) await waitUntilListening(port, child, 'unbound', sup.output);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { url: `dou://127.0.0.1:${ports.udp}`, port: ports.udp, ports, sha256: sha256(der), stop };
+}
+
+const starters = { nginx: startNginx, httpbin: startHttpbin, unbound: startUnbound };
 
 /**
  * Starts the peers that are installed (all, or those in `only`). Missing ones are listed in

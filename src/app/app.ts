@@ -68,6 +68,7 @@ export function appConnection(app: string): string {
     httpVersion: 'HTTP/1.1',
     established: Date.now(),
     timings: { resolution: null, connection: null, tlsHandshake: null },
+    resolver: null,
     app,
   };
   return JSON.stringify(info);

@@ -22,6 +22,8 @@ export interface ConnectionInfo {
   destinationPort: number | null;
   /** 'HTTP/1.1' or 'HTTP/2'. */
   httpVersion: string;
+  /** The resolver that named the address (`system://`, `doh://…`), null when no name was resolved here. */
+  resolver: string | null;
   /** When the connection was made, ms since the epoch; phases in ms. */
   established: number;
   timings: { resolution: number | null; connection: number | null; tlsHandshake: number | null };

@@ -16,6 +16,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
+import type { CredentialsInit } from '../session/options.js';
 import { BinaryReader, BinaryWriter } from '../channel/binary.js';
 import {
   BODY_NONE,
@@ -80,6 +81,8 @@ export interface SendOptions {
   tls: string;
   /** The proxy to go through, or ''. */
   proxy: string;
+  /** Whether the browser's cookies go with the request (browser carrier only; the engine has a jar instead). */
+  credentials: CredentialsInit;
 }
 
 /** A snapshot of the engine's state: see {@link Engine.diagnostics}. */

@@ -74,6 +74,12 @@ export class Exchange {
   uploaded = 0;
   bodyLength: number | null = 0;
 
+  /** What a carrier attached for `r.extension` (a WebSocket, an event stream); null for none. */
+  extension: object | null = null;
+
+  /** Where the response came from, when the carrier followed redirects itself (the browser's fetch). */
+  finalUrl: string | null = null;
+
   /** Where requests to this origin go; told what the origin speaks when the head comes. */
   home: Home | null = null;
 

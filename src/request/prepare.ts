@@ -13,6 +13,7 @@ import { supportedEncodings } from '../channel/encodings.js';
 import { VERSION } from '../version.js';
 import { encodeBody } from './body.js';
 import { requestFrom, type PreparedRequest } from './prepared-request.js';
+import { SERVED_SCHEMES, SERVED_SCHEMES_TEXT } from './served-schemes.js';
 import { encodeParams, prepareUrl, wireUrl, type ParamsInit } from './url.js';
 
 export const DEFAULT_USER_AGENT = `nodequests/${VERSION}`;
@@ -51,9 +52,6 @@ export function prepareCall(method: string, target: string | URL, opts: Normaliz
   return { request, url, auth };
 }
 
-/** Schemes this version's transport carries; the others parse but are not served yet. */
-const TRANSPORT_SCHEMES = new Set(['http:', 'https:', 'http+unix:']);
-
 // The usual spellings need neither the token check nor upper-casing.
 const UPPER_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
@@ -72,8 +70,8 @@ function prepareTarget(target: string | URL, opts: NormalizedRequestOptions, ses
     ? (Object.fromEntries(Object.entries({ ...(session.params as Record<string, unknown>), ...(opts.params as Record<string, unknown>) }).filter(([, v]) => v !== null && v !== undefined)) as ParamsInit)
     : session.params;
   const url = prepareUrl(target, base, session.baseUrl);
-  if (!TRANSPORT_SCHEMES.has(url.protocol)) {
-    throw new InvalidSchema(`Scheme ${JSON.stringify(url.protocol.slice(0, -1))} of ${JSON.stringify(url.href)} is not served by this version of nodequests yet (it speaks http, https and http+unix)`);
+  if (!SERVED_SCHEMES.has(url.protocol)) {
+    throw new InvalidSchema(`Scheme ${JSON.stringify(url.protocol.slice(0, -1))} of ${JSON.stringify(url.href)} is not served by this version of nodequests yet (it speaks ${SERVED_SCHEMES_TEXT})`);
   }
   const extra = merged ? '' : encodeParams(opts.params);
   if (extra) url.search = url.search.length > 1 ? `${url.search.slice(1)}&${extra}` : extra;

@@ -102,6 +102,21 @@ export abstract class BaseResponse {
     return this.s.url;
   }
 
+  /**
+   * The WebSocket or event stream this response opened (`ws://`, `wss://`, `sse://`,
+   * `psse://`), or null: read and send messages with `nextPayload()` and `sendPayload()`.
+   *
+   * @example
+   * ```ts
+   * const r = await s.get('wss://echo.example.test/');
+   * await r.extension.sendPayload('hi');
+   * console.log(await r.extension.nextPayload());
+   * ```
+   */
+  get extension(): any {
+    return this.s.source.exchange.extension;
+  }
+
   get httpVersion(): HttpVersion {
     return httpVersionName(this.s.source.exchange.head!.httpVersion);
   }
@@ -114,7 +129,8 @@ export abstract class BaseResponse {
 
   /**
    * The connection this response came on: TLS version and cipher, the server's certificate
-   * (DER and parsed fields), address and port, HTTP version, and timings in ms (resolution,
+   * (DER and parsed fields), address and port, HTTP version, the resolver that gave the
+   * address (`resolver`, e.g. `doh+cloudflare://`), and timings in ms (resolution,
    * connection, TLS handshake for the connection; request sent and first byte for this
    * request). null when the transport could not tell (through a proxy, for instance).
    */

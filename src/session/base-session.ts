@@ -242,6 +242,7 @@ export abstract class BaseSession {
       sync,
       tls: plan.tls(options),
       proxy: '',
+      credentials: options.credentials ?? settings.credentials,
     };
     const host = new CallHost(this.#respond, this.#adapter, plan, options, sendOptions);
     const runner = new FlowRunner(requestFlow(callSettings, withCookies(request, jar), host));

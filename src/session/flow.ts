@@ -131,7 +131,7 @@ export function* requestFlow(call: CallSettings, prepared: PreparedRequest, host
     // Parsed only when something here needs it: the worker flags the fields that matter,
     // and most responses are a plain 2xx without cookies.
     // The URL keeps its fragment for the user (it never goes on the wire), as Requests' does.
-    const state: ResponseState = { source: flight.source, url: url.href, request, history: [...history], cookies: null, headers: null };
+    const state: ResponseState = { source: flight.source, url: ex.finalUrl ?? url.href, request, history: [...history], cookies: null, headers: null };
     const headers = (): Headers => (state.headers ??= headersFromBlock(ex.head!.headerBlock));
     if (ex.head.flags & HeadFlag.SET_COOKIE) {
       const setCookies = headers().getSetCookie();

@@ -140,8 +140,16 @@ export interface SessionOptions {
   /** Proxies by scheme or `scheme://host`; see {@link ProxiesInit}. Environment proxies apply under `trustEnv`. */
   proxies?: ProxiesInit | null;
   /**
-   * Name resolution: a resolver URL or a list tried in order (`system://`, `in-memory://…?hosts=`,
-   * `null://`); `NODEQUESTS_DNS_URL` under `trustEnv`. Default: the system's.
+   * Name resolution, in the transport workers: a resolver URL or a list tried in order,
+   * `<proto>[+<provider>]://[user:pass@]<host>[:port][/path][?k=v]` with `system`, `dou`
+   * (UDP), `dot` (TLS), `doh` (HTTPS), `in-memory` (`?hosts=name:ip`) and `null`; providers
+   * `google`, `cloudflare`, `quad9`, `adguard`, `opendns`, `nextdns`; parameters `timeout`
+   * (seconds), `verify` (`false`, a CA path, `sha256_<hex>`), `hosts`, `source_address`.
+   * `NODEQUESTS_DNS_URL` under `trustEnv`. Default: the system's.
+   * @example
+   * ```ts
+   * new AsyncSession({ resolver: ['dou://10.0.0.53/?hosts=*.corp.internal', 'doh+cloudflare://'] });
+   * ```
    */
   resolver?: string | readonly string[] | null;
   /**
@@ -155,7 +163,21 @@ export interface SessionOptions {
   disableIpv6?: boolean;
   /** The most a response body may be; see {@link MaxBodySizeInit}. */
   maxBodySize?: MaxBodySizeInit;
+  /** Browser build: whether requests carry the browser's cookies; see {@link CredentialsInit}. */
+  credentials?: CredentialsInit;
 }
+
+/**
+ * Browser build only: whether the browser sends its cookies (and HTTP auth) and keeps the
+ * cookies responses set, as fetch's `credentials`. Default `'same-origin'`. Node keeps
+ * cookies in the session's jar instead, and ignores this.
+ *
+ * @example
+ * ```ts
+ * const s = new AsyncSession({ credentials: 'include' }); // cross-origin cookies too (CORS must allow it)
+ * ```
+ */
+export type CredentialsInit = 'omit' | 'same-origin' | 'include';
 
 /** Settings of one request. */
 export interface RequestOptions {
@@ -215,6 +237,8 @@ export interface RequestOptions {
   stream?: boolean;
   /** The most this response's body may be, over the session's; see {@link MaxBodySizeInit}. */
   maxBodySize?: MaxBodySizeInit;
+  /** Browser build: this request's {@link CredentialsInit}, over the session's. */
+  credentials?: CredentialsInit;
 }
 
 /** A time limit per phase, in ms; 0 means none. */
@@ -262,6 +286,7 @@ export interface NormalizedSessionOptions {
   ipv6: boolean;
   /** Bytes, Infinity for none; undefined: not set (the default applies). */
   maxBodySize: number | undefined;
+  credentials: CredentialsInit;
 }
 
 const MAX_WORKERS = 64;
@@ -315,6 +340,7 @@ const SESSION_KEYS: Record<keyof SessionOptions, true> = {
   disableIpv4: true,
   disableIpv6: true,
   maxBodySize: true,
+  credentials: true,
 };
 const REQUEST_KEYS: Record<keyof RequestOptions, true> = {
   params: true,
@@ -334,6 +360,7 @@ const REQUEST_KEYS: Record<keyof RequestOptions, true> = {
   proxies: true,
   maxBodySize: true,
   sensitiveHeaders: true,
+  credentials: true,
 };
 
 /** `sync`: for a `Session`, which can only call a module app (loaded in the workers). */
@@ -368,6 +395,7 @@ export function normalizeSessionOptions(opts: SessionOptions | undefined, sync =
     resolver: normalizeResolver(o.resolver, process.env, trustEnv),
     ...normalizeAddressing(o),
     maxBodySize: checkBodySize(o.maxBodySize),
+    credentials: checkCredentials(o.credentials) ?? 'same-origin',
   };
 }
 
@@ -466,7 +494,7 @@ export interface NormalizedRequestOptions {
   data: unknown;
   json: unknown;
   files: unknown;
-  cookies: CookiesInit | null;
+  cookies: CookieJar | null;
   /** `undefined`: the session's; `null`: none at all. */
   auth: AuthBase | null | undefined;
   timeout: Timeouts | null;
@@ -482,6 +510,8 @@ export interface NormalizedRequestOptions {
   maxBodySize: number | undefined;
   /** Lower case. */
   sensitiveHeaders: readonly string[];
+  /** undefined: the session's. */
+  credentials: CredentialsInit | undefined;
 }
 
 const NO_OPTIONS: NormalizedRequestOptions = Object.freeze({
@@ -502,6 +532,7 @@ const NO_OPTIONS: NormalizedRequestOptions = Object.freeze({
   proxies: {},
   maxBodySize: undefined,
   sensitiveHeaders: [],
+  credentials: undefined,
 });
 
 export function normalizeRequestOptions(opts: RequestOptions | undefined): NormalizedRequestOptions {
@@ -514,7 +545,8 @@ export function normalizeRequestOptions(opts: RequestOptions | undefined): Norma
     data: o.data,
     json: o.json,
     files: o.files,
-    cookies: o.cookies ?? null,
+    // A jar now, so a bad cookie fails here and the session merges a checked jar.
+    cookies: o.cookies == null ? null : o.cookies instanceof CookieJar ? o.cookies : CookieJar.from(o.cookies),
     auth: o.auth === undefined ? undefined : normalizeAuth(o.auth),
     timeout: o.timeout === undefined ? null : normalizeTimeout(o.timeout, 'timeout'),
     allowRedirects: checkBoolean(o.allowRedirects, 'allowRedirects'),
@@ -527,6 +559,7 @@ export function normalizeRequestOptions(opts: RequestOptions | undefined): Norma
     proxies: normalizeProxies(o.proxies),
     maxBodySize: checkBodySize(o.maxBodySize),
     sensitiveHeaders: normalizeHeaderNames(o.sensitiveHeaders, 'sensitiveHeaders'),
+    credentials: checkCredentials(o.credentials),
   };
 }
 
@@ -600,6 +633,14 @@ function checkBodySize(v: unknown): number | undefined {
   if (v === null || v === Infinity) return Infinity;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
     throw new InvalidOption(`Invalid option maxBodySize: ${describe(v)}; expected a whole number of bytes >= 0, or null for no limit`);
+  }
+  return v;
+}
+
+function checkCredentials(v: unknown): CredentialsInit | undefined {
+  if (v === undefined) return undefined;
+  if (v !== 'omit' && v !== 'same-origin' && v !== 'include') {
+    throw new InvalidOption(`Invalid option credentials: ${describe(v)}; expected 'omit', 'same-origin' or 'include'`);
   }
   return v;
 }

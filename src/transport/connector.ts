@@ -69,6 +69,8 @@ export interface Dialing {
   resolve: Resolve;
   /** Attempts at once across the host's addresses; 0 tries them one after another. */
   happyEyeballs: number;
+  /** The local address connections leave from (a resolver's `source_address`). */
+  localAddress?: string | null;
 }
 
 export interface ConnectorOptions {
@@ -115,6 +117,7 @@ async function open(o: ConnectorOptions, options: buildConnector.Options, profil
   const port = Number(options.port) || (secure ? 443 : 80);
   const host = options.hostname;
   let socket: net.Socket;
+  let resolver: string | null = null;
   if (o.socketPath !== null) {
     socket = await attempt({ path: o.socketPath }, o.timeout, o.socketPath);
   } else if (o.socks !== null) {
@@ -122,12 +125,16 @@ async function open(o: ConnectorOptions, options: buildConnector.Options, profil
     const tunnel = await socksTunnel(o.socks, host, port, { resolve: o.dialing.resolve, timeout: o.timeout, dial: (addresses) => reach(addresses, proxyPort, o) });
     socket = tunnel.socket;
     timings.resolution = tunnel.resolution;
+    resolver = tunnel.resolver;
   } else if (o.tunnel !== null) {
     socket = await o.tunnel(host, port);
   } else {
     const family = net.isIP(host);
-    const addresses = family ? [{ address: host, family: family as 4 | 6 }] : await o.dialing.resolve(host);
-    if (!family) timings.resolution = performance.now() - started;
+    let addresses: Address[] = [{ address: host, family: family as 4 | 6 }];
+    if (!family) {
+      ({ addresses, resolver } = await o.dialing.resolve(host));
+      timings.resolution = performance.now() - started;
+    }
     socket = await reach(addresses, port, o);
   }
   timings.connection = performance.now() - started;
@@ -146,14 +153,15 @@ async function open(o: ConnectorOptions, options: buildConnector.Options, profil
     throw failure;
   }
   const negotiated = (socket as TLSSocket).alpnProtocol || 'http/1.1';
-  connectionInfo.set(socket, describe(socket, negotiated, timings));
+  connectionInfo.set(socket, describe(socket, negotiated, timings, resolver));
   o.onProtocol(negotiated);
   return socket;
 }
 
 /** A TCP connection to one of the addresses, as the session's dialing says. */
 function reach(addresses: Address[], port: number, o: ConnectorOptions): Promise<net.Socket> {
-  return o.dialing.happyEyeballs > 0 ? race(addresses, port, o.timeout, o.dialing.happyEyeballs) : inTurn(addresses, port, o.timeout);
+  const local = o.dialing.localAddress ? { localAddress: o.dialing.localAddress } : {};
+  return o.dialing.happyEyeballs > 0 ? race(addresses, port, o.timeout, o.dialing.happyEyeballs, local) : inTurn(addresses, port, o.timeout, local);
 }
 
 /** One TCP (or unix socket) connection attempt, bounded by the connect timeout. */
@@ -180,11 +188,11 @@ function attempt(target: net.NetConnectOpts, timeout: number, name: string): Pro
 }
 
 /** Without happy eyeballs: each address in turn, each with the full connect timeout. */
-async function inTurn(addresses: Address[], port: number, timeout: number): Promise<net.Socket> {
+async function inTurn(addresses: Address[], port: number, timeout: number, local: { localAddress?: string }): Promise<net.Socket> {
   let last: unknown;
   for (const a of addresses) {
     try {
-      return await attempt({ host: a.address, port, family: a.family }, timeout, `${a.address}:${port}`);
+      return await attempt({ host: a.address, port, family: a.family, ...local }, timeout, `${a.address}:${port}`);
     } catch (err) {
       last = err;
     }
@@ -193,7 +201,7 @@ async function inTurn(addresses: Address[], port: number, timeout: number): Prom
 }
 
 /** Happy eyeballs: up to `width` attempts at once, the next when one fails; the first to connect wins. */
-function race(addresses: Address[], port: number, timeout: number, width: number): Promise<net.Socket> {
+function race(addresses: Address[], port: number, timeout: number, width: number, local: { localAddress?: string }): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const running = new Set<ReturnType<typeof attempt>>();
     let next = 0;
@@ -202,7 +210,7 @@ function race(addresses: Address[], port: number, timeout: number, width: number
     const launch = (): void => {
       while (!won && running.size < width && next < addresses.length) {
         const a = addresses[next++]!;
-        const p = attempt({ host: a.address, port, family: a.family }, timeout, `${a.address}:${port}`);
+        const p = attempt({ host: a.address, port, family: a.family, ...local }, timeout, `${a.address}:${port}`);
         running.add(p);
         p.then(
           (socket) => {
@@ -265,7 +273,7 @@ function handshake(tcp: net.Socket, o: ConnectorOptions, secureContext: tls.Secu
 }
 
 /** What can be told of a connected socket; `timings` are known only for sockets this connector made. */
-export function describe(socket: net.Socket, alpn: string, timings: ConnectionInfo['timings']): ConnectionInfo {
+export function describe(socket: net.Socket, alpn: string, timings: ConnectionInfo['timings'], resolver: string | null = null): ConnectionInfo {
   const t = socket as TLSSocket;
   const secure = typeof t.getPeerCertificate === 'function';
   const cert = secure ? t.getPeerCertificate(false) : null;
@@ -288,11 +296,13 @@ export function describe(socket: net.Socket, alpn: string, timings: ConnectionIn
     destinationPort: socket.remotePort ?? null,
     httpVersion: alpn === 'h2' ? 'HTTP/2' : 'HTTP/1.1',
     established: Date.now(),
+    resolver,
     timings: { ...timings },
   };
 }
 
-function pinFailure(socket: TLSSocket, pin: string | null): Error | null {
+/** An error when the server's leaf certificate is not the pinned one (hex SHA-256 of its DER). */
+export function pinFailure(socket: TLSSocket, pin: string | null): Error | null {
   if (pin === null) return null;
   const leaf = socket.getPeerCertificate(false);
   const seen = leaf?.raw ? createHash('sha256').update(leaf.raw).digest('hex') : '(none)';

@@ -13,7 +13,7 @@ import type { TransportSessionConfig, PoolStats } from '../channel/session-confi
 import type { TlsConfig } from '../channel/tls-profile.js';
 import { OriginPool } from './origin-pool.js';
 import type { Dialing } from './connector.js';
-import { createResolver } from '../dns/resolve.js';
+import { createResolver, type Resolver } from '../dns/resolve.js';
 
 export class SessionTransport {
   readonly config: TransportSessionConfig;
@@ -24,10 +24,12 @@ export class SessionTransport {
   #lastPool: OriginPool | null = null;
 
   readonly #dialing: Dialing;
+  readonly #resolver: Resolver;
 
   constructor(config: TransportSessionConfig) {
     this.config = config;
-    this.#dialing = { resolve: createResolver(config.resolver, config), happyEyeballs: config.happyEyeballs };
+    this.#resolver = createResolver(config.resolver, config);
+    this.#dialing = { resolve: this.#resolver.resolve, happyEyeballs: config.happyEyeballs };
   }
 
   /**
@@ -74,6 +76,7 @@ export class SessionTransport {
     const pools = [...this.#pools.values()];
     this.#pools.clear();
     this.#lastPool = null;
+    this.#resolver.close();
     await Promise.allSettled(pools.map((p) => p.destroy()));
   }
 

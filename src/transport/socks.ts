@@ -44,14 +44,17 @@ export async function socksTunnel(
   host: string,
   port: number,
   o: { resolve: Resolve; timeout: number; dial: (proxyAddresses: Address[]) => Promise<net.Socket> },
-): Promise<{ socket: net.Socket; resolution: number | null }> {
+): Promise<{ socket: net.Socket; resolution: number | null; resolver: string | null }> {
   const started = performance.now();
   const family = isIP(proxy.host);
-  const proxyAddresses = family ? [{ address: proxy.host, family: family as 4 | 6 }] : await o.resolve(proxy.host);
+  const proxyAddresses = family ? [{ address: proxy.host, family: family as 4 | 6 }] : (await o.resolve(proxy.host)).addresses;
   let targets: string[] = [host];
   let resolution: number | null = null;
+  let resolver: string | null = null;
   if (!proxy.remoteDns && !isIP(host)) {
-    targets = (await o.resolve(host)).map((a) => a.address);
+    const resolved = await o.resolve(host);
+    targets = resolved.addresses.map((a) => a.address);
+    resolver = resolved.resolver;
     resolution = performance.now() - started;
   }
   // Loaded when first needed: it takes ~90 ms to load, which every worker start would pay.
@@ -67,7 +70,7 @@ export async function socksTunnel(
         existing_socket: socket,
         ...(o.timeout > 0 ? { timeout: o.timeout } : {}),
       });
-      return { socket, resolution };
+      return { socket, resolution, resolver };
     } catch (err) {
       socket.destroy();
       last = err;

@@ -311,21 +311,40 @@ describe('upload backpressure', () => {
 
 describe('sessions share workers but not pools', () => {
   it("closing one session leaves another's keep-alive connections alone", async () => {
+    // Each answer names the client's port; the server tells when each of its sockets closes.
+    const server1 = http.createServer((req, res) => res.end(String(req.socket.remotePort)));
+    const closed = new Map<string, () => void>();
+    const closing = new Map<string, Promise<void>>();
+    server1.on('connection', (socket) => {
+      const port = String(socket.remotePort);
+      closing.set(port, new Promise<void>((resolve) => closed.set(port, resolve)));
+      socket.on('close', () => closed.get(port)!());
+    });
+    await new Promise<void>((r) => server1.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server1.address() as AddressInfo).port}/`;
     const a = new AsyncSession({ workers: 1 });
     const b = new AsyncSession({ workers: 1 });
     try {
-      await a.get(`${server.url}/status/200`);
-      await b.get(`${server.url}/status/200`);
-      const before = Number(await text('/sockets'));
+      const portA = (await a.get(url)).text!;
+      const portB = (await b.get(url)).text!;
+      expect(portA).not.toBe(portB);
       await a.close();
-      await new Promise((r) => setTimeout(r, 100));
-      // a's socket is gone, b's remains and is reused.
-      expect(Number(await text('/sockets'))).toBe(before - 1);
-      expect((await b.get(`${server.url}/status/203`)).statusCode).toBe(203);
-      expect(Number(await text('/sockets'))).toBe(before - 1);
+      let timer: NodeJS.Timeout | undefined;
+      const watchdog = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`closing session a did not close its connection (port ${portA}) within 5 s`)), 5000);
+      });
+      await Promise.race([closing.get(portA)!, watchdog]).finally(() => clearTimeout(timer));
+      // b's connection is still open and is the one its next request uses.
+      let bClosed = false;
+      void closing.get(portB)!.then(() => (bClosed = true));
+      await Promise.resolve();
+      expect(bClosed).toBe(false);
+      expect((await b.get(url)).text).toBe(portB);
     } finally {
       await a.close();
       await b.close();
+      server1.closeAllConnections();
+      await new Promise((r) => server1.close(r));
     }
   });
 

@@ -214,6 +214,14 @@ describe('a bad value for a session attribute', () => {
   });
 });
 
+describe('credentials (the browser build\'s cookie mode)', () => {
+  it('is checked where it is given, on a session and on a request, naming the bad value', async () => {
+    expect(() => new AsyncSession({ credentials: 'always' as never })).toThrow(/Invalid option credentials: "always"; expected 'omit', 'same-origin' or 'include'/);
+    await using a = new AsyncSession({ credentials: 'include' });
+    await expect(a.get('http://127.0.0.1:9/', { credentials: 'everywhere' as never })).rejects.toThrow(InvalidOption);
+  });
+});
+
 describe('an unknown attribute', () => {
   it('throws TypeError on either session instead of being ignored', async () => {
     await using a = new AsyncSession();
