@@ -4,9 +4,12 @@ import type { ResolverSpec } from '../../dns/resolver-spec.js';
 
 export type { ResolverSpec };
 
-const SYSTEM: ResolverSpec[] = [{ protocol: 'system', hosts: {}, timeout: 0 }];
+const SYSTEM: ResolverSpec[] = [
+  { protocol: 'system', name: 'system://', host: '', port: 0, path: '', json: false, method: 'POST', credentials: null, hosts: {}, only: [], timeout: 0, tls: null, sourceAddress: null },
+];
 
-export function normalizeResolver(init: string | readonly string[] | null | undefined): ResolverSpec[] {
+/** The Node build's signature (its environment and `trustEnv` have nothing to say here). */
+export function normalizeResolver(init: string | readonly string[] | null | undefined, _env?: unknown, _trustEnv?: boolean): ResolverSpec[] {
   if (init !== undefined && init !== null) throw new BrowserUnsupported('The resolver option cannot be used in the browser: the browser resolves names itself');
   return SYSTEM;
 }
