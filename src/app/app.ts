@@ -25,11 +25,27 @@ export interface FetchApp {
 /** An app called in process: see the module comment. */
 export type LoadedApp = { kind: 'listener'; listener: NodeListener } | { kind: 'fetch'; app: FetchApp };
 
-/** Why a value is not an app, for the error the caller raises; null when it is one. */
+/** What the `app` option names: an app to call where the session is, or a module the workers load. */
+export type AppSpec = LoadedApp | { kind: 'module'; specifier: string };
+
+/** The app `value` names, or why it names none (for the error the caller raises). */
+export function appOf(value: unknown): AppSpec | string {
+  if (typeof value !== 'string') return loadedAppOf(value);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return "is not a module URL; expected one such as pathToFileURL('app.js').href + '#app' (import.meta.resolve works too)";
+  }
+  if (url.protocol !== 'file:' && url.protocol !== 'data:') return "is not a file: (or data:) module URL such as pathToFileURL('app.js').href + '#app'";
+  return { kind: 'module', specifier: value };
+}
+
+/** The app a loaded value is, or why it is none. */
 export function loadedAppOf(value: unknown): LoadedApp | string {
   if (value instanceof Server) {
     const listeners = value.listeners('request') as NodeListener[];
-    if (listeners.length === 0) return 'an http.Server with no request listener';
+    if (listeners.length === 0) return 'is an http.Server with no request listener';
     return { kind: 'listener', listener: listeners.length === 1 ? listeners[0]! : (req, res) => listeners.forEach((l) => l.call(value, req, res)) };
   }
   if (typeof value === 'function') return { kind: 'listener', listener: value as NodeListener };
@@ -37,7 +53,7 @@ export function loadedAppOf(value: unknown): LoadedApp | string {
     const app = value as FetchApp;
     return { kind: 'fetch', app };
   }
-  return 'neither a function (a Node request listener) nor an object with a fetch(request) method';
+  return "is neither a function (a Node request listener) nor an object with a fetch(request) method. Pass a Node listener (req, res) such as an Express app or Koa's app.callback(), an http.Server, an object with fetch(request) such as a Hono app, or a module URL";
 }
 
 /** `file:///…/app.js#name` → the module and the export (`default` when none is named). */
@@ -53,7 +69,7 @@ export async function loadApp(specifier: string): Promise<LoadedApp> {
   const ns = (await import(module)) as Record<string, unknown>;
   if (!(name in ns)) throw new Error(`The module ${module} has no export named ${JSON.stringify(name)} (it exports: ${Object.keys(ns).join(', ') || 'nothing'})`);
   const app = loadedAppOf(ns[name]);
-  if (typeof app === 'string') throw new Error(`The export ${JSON.stringify(name)} of ${module} is ${app}`);
+  if (typeof app === 'string') throw new Error(`The export ${JSON.stringify(name)} of ${module} ${app}`);
   return app;
 }
 

@@ -14,7 +14,7 @@ import { normalizeRetries, type RetryInit, type RetryPolicy } from './retry.js';
 import { normalizeTls, type CertInit, type TlsConfig, type VerifyInit } from './tls.js';
 import { normalizeProxies, proxiesFromEnv, type ProxiesInit } from './proxies.js';
 import { normalizeResolver, type ResolverSpec } from '../dns/resolver-spec.js';
-import { loadedAppOf, type FetchApp, type LoadedApp, type NodeListener } from '../app/app.js';
+import { appOf, type AppSpec, type FetchApp, type NodeListener } from '../app/app.js';
 import type { Server } from 'node:http';
 
 /**
@@ -251,11 +251,8 @@ export interface Timeouts {
 /** What the `app` option takes: see {@link SessionOptions.app}. */
 export type AppInit = NodeListener | FetchApp | Server | string;
 
-/** An app in process (a {@link LoadedApp}), or one the transport workers load. */
-export type SessionApp = LoadedApp | { kind: 'module'; specifier: string };
-
 export interface NormalizedSessionOptions {
-  app: SessionApp | null;
+  app: AppSpec | null;
   multiplexed: boolean;
   poolConnections: number;
   poolMaxsize: number;
@@ -402,25 +399,11 @@ export function normalizeSessionOptions(opts: SessionOptions | undefined, sync =
 // The session settings that are also attributes (`s.timeout = 5_000`): the constructor and
 // the setters normalise them with the same functions.
 
-function normalizeApp(v: unknown, sync: boolean): SessionApp | null {
+function normalizeApp(v: unknown, sync: boolean): AppSpec | null {
   if (v === undefined || v === null) return null;
-  if (typeof v === 'string') {
-    let url: URL;
-    try {
-      url = new URL(v);
-    } catch {
-      throw new InvalidOption(`Invalid option app: ${describe(v)} is not a module URL; expected one such as pathToFileURL('app.js').href + '#app' (import.meta.resolve works too)`);
-    }
-    if (url.protocol !== 'file:' && url.protocol !== 'data:') {
-      throw new InvalidOption(`Invalid option app: ${describe(v)}; expected a file: (or data:) module URL such as pathToFileURL('app.js').href + '#app'`);
-    }
-    return { kind: 'module', specifier: v };
-  }
-  const app = loadedAppOf(v);
-  if (typeof app === 'string') {
-    throw new InvalidOption(`Invalid option app: ${describe(v)} is ${app}. Pass a Node listener (req, res) such as an Express app or Koa's app.callback(), an http.Server, an object with fetch(request) such as a Hono app, or a module URL`);
-  }
-  if (sync) {
+  const app = appOf(v);
+  if (typeof app === 'string') throw new InvalidOption(`Invalid option app: ${describe(v)} ${app}`);
+  if (sync && app.kind !== 'module') {
     throw new InvalidOption(
       `A synchronous Session cannot call an app given as ${typeof v === 'function' ? 'a function' : 'an object'}: the session blocks this thread while it waits, so an app on this thread could never answer. Give the app as a module the transport workers load, e.g. new Session({ app: pathToFileURL('./app.js').href + '#app' }) (the export's name after '#', the default export without one), or use an AsyncSession`,
     );
