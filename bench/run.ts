@@ -2,14 +2,15 @@
  * `npm run bench`: runs the HTTP and channel suites, prints their markdown tables with the
  * machine line, and writes them to bench/results/latest.md.
  *
- *   node dist/bench/run.js [--http] [--sequential] [--h2] [--channel] [--dns] [--cold-start] [--extensions] [--load] [--processor] [--quick] [--node-server]
+ *   node dist/bench/run.js [--http] [--sequential] [--h2] [--channel] [--dns] [--cold-start] [--extensions] [--load] [--processor] [--apps] [--quick] [--node-server]
  *
- * `--http` / `--sequential` / `--h2` / `--channel` / `--dns` / `--cold-start` / `--extensions` / `--load` / `--processor` run those suites only; `--quick` shortens every phase (a smoke run,
+ * `--http` / `--sequential` / `--h2` / `--channel` / `--dns` / `--cold-start` / `--extensions` / `--load` / `--processor` / `--apps` run those suites only; `--quick` shortens every phase (a smoke run,
  * not a measurement); `--node-server` uses bench/server.ts even when nginx is installed.
  * BENCH_ROUNDS and BENCH_SECONDS override the HTTP suite's rounds and seconds a row.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { runAppSuite } from './app-suite.js';
 import { runChannelSuite } from './channel-suite.js';
 import { runColdStartSuite } from './cold-start.js';
 import { runDnsSuite } from './dns-suite.js';
@@ -23,7 +24,7 @@ import { machineLine } from './machine.js';
 
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
-const only = ['--http', '--channel', '--h2', '--sequential', '--dns', '--cold-start', '--extensions', '--load', '--processor'].some((a) => args.has(a));
+const only = ['--http', '--channel', '--h2', '--sequential', '--dns', '--cold-start', '--extensions', '--load', '--processor', '--apps'].some((a) => args.has(a));
 const log = (line: string): void => console.error(line);
 
 async function main(): Promise<void> {
@@ -61,6 +62,10 @@ async function main(): Promise<void> {
   if (!only || args.has('--processor')) {
     const processor = await runProcessorSuite({ rounds: quick ? 1 : 3, seconds: quick ? 1.5 : 5, log });
     sections.push('', processor.markdown);
+  }
+  if (!only || args.has('--apps')) {
+    const apps = await runAppSuite({ rounds: quick ? 2 : 5, seconds: quick ? 0.3 : 1, log });
+    sections.push('', apps.markdown);
   }
   if (!only || args.has('--channel')) {
     const channel = await runChannelSuite(quick ? { timeMs: 300, warmupMs: 50, log } : { log });

@@ -26,6 +26,8 @@ const swapped = {
   'session/proxies.ts': 'browser/settings/proxies.ts',
   'netrc.ts': 'browser/settings/netrc.ts',
   'dns/resolver-spec.ts': 'browser/settings/resolver-spec.ts',
+  'app/app.ts': 'browser/settings/app.ts',
+  'app/app-carrier.ts': 'browser/settings/app-carrier.ts',
 };
 const builtins = {
   buffer: 'browser/node/buffer.ts',

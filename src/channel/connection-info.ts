@@ -27,4 +27,9 @@ export interface ConnectionInfo {
   /** When the connection was made, ms since the epoch; phases in ms. */
   established: number;
   timings: { resolution: number | null; connection: number | null; tlsHandshake: number | null };
+  /**
+   * Set when an app answered in process (`Session({ app })`), with no connection at all:
+   * `'listener'`, `'fetch'`, or the module specifier the workers loaded.
+   */
+  app?: string;
 }

@@ -82,6 +82,11 @@ export const FrameType = {
    * Ends the stream.
    */
   WS_CLOSED: 26,
+  /**
+   * What an app called in a worker threw (Session's `app` option), before the 500 head it
+   * answers with. Payload: JSON of `{ name, message, stack }`.
+   */
+  APP_ERROR: 27,
 } as const;
 
 /** WS_SEND / WS_MESSAGE flag bits. */

@@ -28,6 +28,8 @@ export interface TransportSessionConfig {
   happyEyeballs: number;
   ipv4: boolean;
   ipv6: boolean;
+  /** A module app (`file:///…/app.js#export`) that serves every request instead of the network; null: none. */
+  app: string | null;
 }
 
 /** A pool's numbers, for `inspect` and tests. */

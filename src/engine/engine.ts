@@ -620,6 +620,11 @@ export class Engine {
         ex.end(null);
         this.#finish(ex);
         break;
+      case FrameType.APP_ERROR: {
+        const thrown = JSON.parse(bytes.toString('utf8', start, start + length)) as { name: string; message: string; stack: string };
+        ex.appError = Object.assign(new Error(thrown.message), thrown);
+        break;
+      }
       case FrameType.UPLOAD_CREDIT:
         ex.uploadCredit += aux;
         ex.uploaded += aux;

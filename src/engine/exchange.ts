@@ -71,6 +71,8 @@ export class Exchange {
   receivedBytes = 0;
   ended = false;
   trailerBlock: Buffer | null = null;
+  /** What the app answering in process threw (Session's `app` option), for the appError hook. */
+  appError: unknown = null;
   /** Why the exchange failed: a transport error, or whatever a progress hook threw. */
   error: RequestException | null = null;
   /** Set when the head arrived, for `elapsed`. */

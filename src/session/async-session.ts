@@ -33,7 +33,7 @@ export interface MapItem {
 
 export class AsyncSession extends BaseSession {
   constructor(options?: SessionOptions) {
-    super(options);
+    super(options, false);
     // An unknown attribute (`s.maxRedirect = 3`) throws rather than being silently ignored.
     // Subclasses are left open: they add fields of their own after this constructor.
     if (new.target === AsyncSession) Object.seal(this);

@@ -17,6 +17,7 @@ import type { BaseResponse, ResponseState } from '../response/base-response.js';
 import type { AnyResponse } from './async-session.js';
 import { Adapter } from './adapter.js';
 import { transportConfigOf } from './transport-config.js';
+import { AppCarrier } from '../app/app-carrier.js';
 import { CallPlan, certOf, keepAuth, verifyOf } from './call-plan.js';
 import { requestFlow, withCookies, type CallSettings, type FlowHost, type HopExpectations, type InFlight } from './flow.js';
 import { normalizeHooks, type Hooks, type HooksInit } from './hooks.js';
@@ -60,9 +61,11 @@ export abstract class BaseSession {
   #closed = false;
   readonly #respond: Respond = (state, options, final) => this.respond(state, options, final);
 
-  constructor(options?: SessionOptions) {
-    this.settings = normalizeSessionOptions(options);
-    this.#adapter = new Adapter(this.settings.workers);
+  /** `sync`: the subclass blocks while it waits (it can only call a module app). */
+  constructor(options: SessionOptions | undefined, sync: boolean) {
+    this.settings = normalizeSessionOptions(options, sync);
+    const app = this.settings.app;
+    this.#adapter = app === null || app.kind === 'module' ? new Adapter(this.settings.workers) : new AppCarrier(app);
   }
 
   /** Headers sent with every request (case-insensitive, mutable; assigning replaces them). */

@@ -127,6 +127,7 @@ export function* requestFlow(call: CallSettings, prepared: PreparedRequest, host
       throw error;
     }
 
+    if (ex.appError !== null) for (const hook of hooks.appError) hook(ex.appError, request);
     const status = ex.head.status;
     // Parsed only when something here needs it: the worker flags the fields that matter,
     // and most responses are a plain 2xx without cookies.

@@ -45,16 +45,22 @@ export interface HooksInit {
    * `stream: true` (tell them apart with `instanceof`). Returning a response replaces it.
    */
   response?: OneOrMany<(response: Response | AsyncResponse) => Response | AsyncResponse | void>;
+  /**
+   * The app called in process (the session's `app` option) threw or rejected: the request
+   * gets a 500 with the error's message, and this hook the error (from a module app run in
+   * a worker, an Error rebuilt with the original's name, message and stack).
+   */
+  appError?: OneOrMany<(error: unknown, request: PreparedRequest) => void>;
 }
 
 export type HookName = keyof HooksInit;
-const NAMES: Record<HookName, true> = { preRequest: true, preSend: true, onUpload: true, earlyResponse: true, onDownload: true, response: true };
+const NAMES: Record<HookName, true> = { preRequest: true, preSend: true, onUpload: true, earlyResponse: true, onDownload: true, response: true, appError: true };
 
 /** Hooks by name, each a list; session and request hooks concatenated. */
 export type Hooks = { [K in HookName]: Array<Extract<NonNullable<HooksInit[K]>, (...a: never[]) => unknown>> };
 
 export function emptyHooks(): Hooks {
-  return { preRequest: [], preSend: [], onUpload: [], earlyResponse: [], onDownload: [], response: [] };
+  return { preRequest: [], preSend: [], onUpload: [], earlyResponse: [], onDownload: [], response: [], appError: [] };
 }
 
 export function normalizeHooks(init: HooksInit | null | undefined, option = 'hooks'): Hooks {

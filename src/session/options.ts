@@ -14,6 +14,8 @@ import { normalizeRetries, type RetryInit, type RetryPolicy } from './retry.js';
 import { normalizeTls, type CertInit, type TlsConfig, type VerifyInit } from './tls.js';
 import { normalizeProxies, proxiesFromEnv, type ProxiesInit } from './proxies.js';
 import { normalizeResolver, type ResolverSpec } from '../dns/resolver-spec.js';
+import { appOf, type AppSpec, type FetchApp, type NodeListener } from '../app/app.js';
+import type { Server } from 'node:http';
 
 /**
  * Credentials: `[user, password]` (Basic), a string (Bearer token), an `HTTPBasicAuth`,
@@ -54,6 +56,22 @@ export const DEFAULT_MAX_BODY_SIZE = 2 ** 30;
 
 /** Settings of a {@link Session} or {@link AsyncSession}. */
 export interface SessionOptions {
+  /**
+   * Send every request to this app, in process, instead of over the network (see "Testing
+   * your app" in the README): a Node request listener `(req, res)` (Express, Koa's
+   * `app.callback()`, a bare handler), an `http.Server`, an object with a `fetch(request)`
+   * method (Hono; a bare fetch handler goes as `{ fetch: handler }`), or, for a sync
+   * `Session` (whose blocked thread cannot run an app), a module specifier
+   * `'file:///…/app.js#export'` (default export when none) that the transport workers load.
+   * Any host reaches the app; relative URLs go to `http://localhost`. Pools, HTTP versions,
+   * proxies, TLS and DNS options do not apply.
+   * @example
+   * ```ts
+   * await using s = new AsyncSession({ app: expressApp });
+   * const r = await s.post('/login', { json: { user: 'ann' } });
+   * ```
+   */
+  app?: AppInit;
   /**
    * Return lazy responses at once and let requests run concurrently; resolve them on first
    * access (sync) or with `gather()`.
@@ -251,7 +269,11 @@ export interface Timeouts {
   total: number;
 }
 
+/** What the `app` option takes: see {@link SessionOptions.app}. */
+export type AppInit = NodeListener | FetchApp | Server | string;
+
 export interface NormalizedSessionOptions {
+  app: AppSpec | null;
   multiplexed: boolean;
   poolConnections: number;
   poolMaxsize: number;
@@ -307,6 +329,7 @@ export function defaultTimeouts(method: string): Timeouts {
 
 // Adding a session option without normalising it fails to compile here.
 const SESSION_KEYS: Record<keyof SessionOptions, true> = {
+  app: true,
   multiplexed: true,
   poolConnections: true,
   poolMaxsize: true,
@@ -360,15 +383,19 @@ const REQUEST_KEYS: Record<keyof RequestOptions, true> = {
   processorTimeout: true,
 };
 
-export function normalizeSessionOptions(opts: SessionOptions | undefined): NormalizedSessionOptions {
+/** `sync`: for a `Session`, which can only call a module app (loaded in the workers). */
+export function normalizeSessionOptions(opts: SessionOptions | undefined, sync = false): NormalizedSessionOptions {
   const o = checkObject(opts, 'Session options', SESSION_KEYS);
   const trustEnv = normalizeTrustEnv(o.trustEnv);
+  const app = normalizeApp(o.app, sync);
   return {
+    app,
     multiplexed: checkBoolean(o.multiplexed, 'multiplexed') ?? SESSION_DEFAULTS.multiplexed,
     poolConnections: checkCount(o.poolConnections, 'poolConnections') ?? SESSION_DEFAULTS.poolConnections,
     poolMaxsize: checkCount(o.poolMaxsize, 'poolMaxsize') ?? SESSION_DEFAULTS.poolMaxsize,
     workers: checkCount(o.workers, 'workers', MAX_WORKERS),
-    baseUrl: normalizeBaseUrl(o.baseUrl),
+    // Relative URLs reach an app without a base of the user's.
+    baseUrl: normalizeBaseUrl(o.baseUrl) ?? (app !== null ? 'http://localhost' : null),
     headers: normalizeSessionHeaders(o.headers),
     timeout: normalizeSessionTimeout(o.timeout),
     keepaliveDelay: checkDuration(o.keepaliveDelay, 'keepaliveDelay') ?? SESSION_DEFAULTS.keepaliveDelay,
@@ -394,6 +421,18 @@ export function normalizeSessionOptions(opts: SessionOptions | undefined): Norma
 
 // The session settings that are also attributes (`s.timeout = 5_000`): the constructor and
 // the setters normalise them with the same functions.
+
+function normalizeApp(v: unknown, sync: boolean): AppSpec | null {
+  if (v === undefined || v === null) return null;
+  const app = appOf(v);
+  if (typeof app === 'string') throw new InvalidOption(`Invalid option app: ${describe(v)} ${app}`);
+  if (sync && app.kind !== 'module') {
+    throw new InvalidOption(
+      `A synchronous Session cannot call an app given as ${typeof v === 'function' ? 'a function' : 'an object'}: the session blocks this thread while it waits, so an app on this thread could never answer. Give the app as a module the transport workers load, e.g. new Session({ app: pathToFileURL('./app.js').href + '#app' }) (the export's name after '#', the default export without one), or use an AsyncSession`,
+    );
+  }
+  return app;
+}
 
 export function normalizeBaseUrl(v: unknown): string | null {
   return v == null ? null : checkString(v, 'baseUrl');

@@ -21,7 +21,7 @@ import type { FlowRunner } from './runner.js';
 
 export class Session extends BaseSession {
   constructor(options?: SessionOptions) {
-    super(options);
+    super(options, true);
     // An unknown attribute (`s.maxRedirect = 3`) throws rather than being silently ignored.
     // Subclasses are left open: they add fields of their own after this constructor.
     if (new.target === Session) Object.seal(this);

@@ -15,5 +15,6 @@ export function transportConfigOf(settings: NormalizedSessionOptions): Transport
     happyEyeballs: settings.happyEyeballs,
     ipv4: settings.ipv4,
     ipv6: settings.ipv6,
+    app: settings.app?.kind === 'module' ? settings.app.specifier : null,
   };
 }

@@ -28,6 +28,13 @@ export class Connections {
     });
   }
 
+  /** An id for answers of an app the worker calls, announced once with what `r.connInfo` says. */
+  announce(info: string): number {
+    const id = this.#next++;
+    this.#outbox.send(FrameType.CONNECTION, 0, id, 0, Buffer.from(info));
+    return id;
+  }
+
   /** The socket's id, announcing the socket to the main thread the first time. */
   idOf(socket: Socket): number {
     let id = this.#ids.get(socket);

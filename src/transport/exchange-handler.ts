@@ -16,7 +16,7 @@
  */
 import { BinaryWriter } from '../channel/binary.js';
 import { CreditFlag, FrameType, HeadFlag, RequestFlag, encodeError, encodeHeaderBlock, encodeResponseHead, type RequestHead, type ResponseHead } from '../channel/frames.js';
-import { type Decoder, createDecoder } from './decoder.js';
+import { type Decoder, createDecoder } from '../decoding/decoder.js';
 import { TransportError, classify } from './error-codes.js';
 import type { Outbox } from './outbox.js';
 import { WorkerCounter } from '../channel/slots.js';
@@ -28,6 +28,9 @@ import type { Connections } from './connections.js';
 import type { Socket } from 'node:net';
 import { processorThread } from './processors.js';
 import { TransportCode } from '../channel/error-codes.js';
+
+/** What carries a request: an origin's pool, or an app the worker calls (app-host.ts). */
+export type Route = Pick<OriginPool, 'version' | 'proxy'>;
 
 /** Why a request may be sent again, and how: over HTTP/1.1, or as it was. */
 export type Replay = 'http1' | 'same';
@@ -65,8 +68,8 @@ export class ExchangeHandler {
   readonly #target: string;
   #windowed: boolean;
   readonly #onDone: (stream: number) => void;
-  /** The pool carrying the request (a replay may move it to another). */
-  #pool: OriginPool;
+  /** The pool carrying the request (a replay may move it to another), or an app's route. */
+  #pool: Route;
   readonly #connections: Connections;
   #replay: ((reason: Replay) => OriginPool) | null;
   readonly #method: string;
@@ -92,6 +95,8 @@ export class ExchangeHandler {
   #timer: NodeJS.Timeout | null = null;
   readonly #startedAt = performance.now();
   #socket: Socket | null = null;
+  /** The connection id an app's answer names (app-host.ts); sockets are named by Connections. */
+  #appConnection = 0;
   /** The socket had carried an earlier request, and how much it had read when this one went. */
   #reused = false;
   #bytesReadAtSend = 0;
@@ -115,7 +120,7 @@ export class ExchangeHandler {
     stream: number,
     head: RequestHead,
     target: string,
-    pool: OriginPool,
+    pool: Route,
     outbox: Outbox,
     connections: Connections,
     onDone: (stream: number) => void,
@@ -179,6 +184,20 @@ export class ExchangeHandler {
     this.#socket = socket;
     this.#requestSent = performance.now() - this.#startedAt;
     this.#armReadTimer();
+  }
+
+  /** The request was handed to an app in this worker, whose answers name `connection`. */
+  onAppCall(connection: number): void {
+    this.#appConnection = connection;
+    this.#requestSent = performance.now() - this.#startedAt;
+    this.#armReadTimer();
+  }
+
+  /** What the app threw: the main thread's appError hooks hear of it before the 500 head. */
+  onAppError(error: unknown): void {
+    const e = error instanceof Error ? error : new Error(String(error));
+    const json = JSON.stringify({ name: e.name, message: e.message, stack: e.stack ?? `${e.name}: ${e.message}` });
+    this.#outbox.send(FrameType.APP_ERROR, 0, this.stream, 0, Buffer.from(json));
   }
 
   /**
@@ -252,7 +271,7 @@ export class ExchangeHandler {
     }
     this.#encoding = scan.encoding;
     if (this.#encoding && !this.#awaitingMode) this.#setUpDecoder(this.#encoding);
-    const connection = this.#socket ? this.#connections.idOf(this.#socket) : 0;
+    const connection = this.#socket ? this.#connections.idOf(this.#socket) : this.#appConnection;
     scratch.reset();
     // Bytes as they will arrive, when nothing will be decoded (a windowed body decides that
     // later) and the body is allowed that big: the main thread may allocate it up front.

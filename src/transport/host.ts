@@ -6,7 +6,7 @@
 import type { Dispatcher } from 'undici';
 import { BinaryReader, BinaryWriter } from '../channel/binary.js';
 import type { Bell } from '../channel/bell.js';
-import { BODY_NONE, FrameFlag, FrameType, RequestFlag, decodeRequestHead, encodeError } from '../channel/frames.js';
+import { BODY_NONE, BODY_UNKNOWN, FrameFlag, FrameType, RequestFlag, decodeRequestHead, encodeError, type RequestHead } from '../channel/frames.js';
 import type { Slot } from '../channel/slots.js';
 import { TransportError } from './error-codes.js';
 import { Connections } from './connections.js';
@@ -19,6 +19,7 @@ import type { TransportSessionConfig } from '../channel/session-config.js';
 import { UploadSource } from './upload.js';
 import { TransportCode } from '../channel/error-codes.js';
 import { WebSocketHandler } from './websocket-handler.js';
+import { AppHost, APP_ROUTE } from './app-host.js';
 
 interface Stream {
   handler: ExchangeHandler | WebSocketHandler;
@@ -33,6 +34,8 @@ export class TransportHost {
   readonly #slot: Slot;
   readonly #bell: Bell;
   readonly #sessions = new Map<number, SessionTransport>();
+  /** The sessions whose requests go to an app instead of the network. */
+  readonly #apps = new Map<number, AppHost>();
   readonly #streams = new Map<number, Stream>();
   readonly #reader = new BinaryReader(Buffer.alloc(0));
   readonly #writer = new BinaryWriter(256);
@@ -130,6 +133,7 @@ export class TransportHost {
         const config = JSON.parse(bytes.toString('utf8', start, start + length)) as TransportSessionConfig;
         if (!this.#sessions.has(aux)) this.outbox.count(WorkerCounter.SESSIONS, 1);
         this.#sessions.set(aux, new SessionTransport(config));
+        if (config.app !== null && !this.#apps.has(aux)) this.#apps.set(aux, new AppHost(config.app, this.#connections));
         break;
       }
       case FrameType.SHUTDOWN:
@@ -143,6 +147,7 @@ export class TransportHost {
       case FrameType.SESSION_CLOSE: {
         const session = this.#sessions.get(aux);
         if (this.#sessions.delete(aux)) this.outbox.count(WorkerCounter.SESSIONS, -1);
+        this.#apps.delete(aux);
         void session?.close();
         break;
       }
@@ -169,6 +174,11 @@ export class TransportHost {
       return;
     }
     const { origin, path, socketPath, name } = target;
+    const app = this.#apps.get(sessionId);
+    if (app) {
+      this.#startAppRequest(app, stream, head, name, bytes, start, length);
+      return;
+    }
     let pool: OriginPool;
     try {
       pool = session!.poolFor(origin, head.connectTimeout, head.tls, socketPath, head.proxy, false);
@@ -218,6 +228,18 @@ export class TransportHost {
     // The legacy callback shape (onHeaders with raw header buffers) skips undici's header
     // parsing: the raw bytes go straight into the frame.
     pool.dispatch(options, handler as unknown as Dispatcher.DispatchHandler);
+  }
+
+  #startAppRequest(app: AppHost, stream: number, head: RequestHead, name: string, bytes: Buffer, start: number, length: number): void {
+    const handler = new ExchangeHandler(stream, head, name, APP_ROUTE, this.outbox, this.#connections, this.#onStreamDone, null);
+    let upload: UploadSource | null = null;
+    let body: Buffer | UploadSource | null = null;
+    if (head.flags & RequestFlag.INLINE_BODY) body = Buffer.from(bytes.subarray(this.#reader.pos, start + length));
+    else if (head.bodyLength !== BODY_NONE) body = upload = new UploadSource((n) => this.outbox.send(FrameType.UPLOAD_CREDIT, 0, stream, n));
+    this.#streams.set(stream, { handler, upload });
+    this.outbox.count(WorkerCounter.STREAMS, 1);
+    const bodyLength = head.bodyLength === BODY_NONE || head.bodyLength === BODY_UNKNOWN ? null : head.bodyLength;
+    app.serve({ method: head.method, url: head.url, headers: head.headers, body, bodyLength }, handler);
   }
 
   #failEarly(stream: number, err: unknown): void {

@@ -211,17 +211,19 @@ describe.skipIf(skip)('browser: AsyncSession on fetch', () => {
         () => new nq.AsyncSession({ verify: false }).get(base + '/echo'),
         () => nq.aget(base + '/echo', { cookies: { a: '1' } }),
         () => new nq.AsyncSession({ resolver: 'in-memory://default/?hosts=x.test:127.0.0.1' }).get(base + '/echo'),
+        () => new nq.AsyncSession({ app: { fetch: () => new Response('in process') } }).get(base + '/echo'),
       ];
       const out = [];
       for (const t of tries) { try { await t(); out.push('sent'); } catch (e) { out.push([e.code, e.message]); } }
       return out;
     `);
     const v = (out as { value: Array<[string, string]> }).value;
-    expect(v.map((e) => e[0])).toEqual(Array(4).fill('NQ_ERR_BROWSER_UNSUPPORTED'));
+    expect(v.map((e) => e[0])).toEqual(Array(5).fill('NQ_ERR_BROWSER_UNSUPPORTED'));
     expect(v[0]![1]).toMatch(/proxies are the browser's/);
     expect(v[1]![1]).toMatch(/browser verifies certificates itself/);
     expect(v[2]![1]).toMatch(/credentials option/);
     expect(v[3]![1]).toMatch(/browser resolves names itself/);
+    expect(v[4]![1]).toMatch(/app option cannot be used in the browser/);
   });
 
   it('a sync call on the main thread is a clear error saying where it can run', async () => {

@@ -1,7 +1,8 @@
 /**
- * Content-Encoding decoding, in the worker: gzip, deflate (zlib-wrapped or raw, told apart
+ * Content-Encoding decoding: gzip, deflate (zlib-wrapped or raw, told apart
  * by the first bytes), br, zstd, and stacks of them (`Content-Encoding: gzip, br` was gzip
- * first, so br is undone first).
+ * first, so br is undone first). Used by the transport workers, and on the main thread by
+ * the carrier of an app called in process (src/app/), so it depends on neither side.
  *
  * Memory stays bounded: the decoder's output can be paused (the transport does so when the
  * channel is full), which fills zlib's small buffers and makes `write` return false, which

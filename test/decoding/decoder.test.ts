@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { createDecoder, DecodeFailure, MAX_ENCODING_LAYERS, MAX_ZSTD_WINDOW } from '../../dist/src/transport/decoder.js';
+import { createDecoder, DecodeFailure, MAX_ENCODING_LAYERS, MAX_ZSTD_WINDOW } from '../../dist/src/decoding/decoder.js';
 import { supportedEncodings } from '../../dist/src/channel/encodings.js';
 
 const text = Buffer.from(Array.from({ length: 5000 }, (_, i) => `line ${i} of some text\n`).join(''));
