@@ -38,12 +38,13 @@ const builtins = {
   os: 'browser/node/misc.ts',
   path: 'browser/node/misc.ts',
   util: 'browser/node/misc.ts',
+  v8: 'browser/node/v8.ts',
 };
 
 const browserSwaps = {
   name: 'nodequests-browser',
   setup(b) {
-    b.onResolve({ filter: /^(node:)?(buffer|crypto|fs|net|url|os|path|util)$/ }, (args) => {
+    b.onResolve({ filter: /^(node:)?(buffer|crypto|fs|net|url|os|path|util|v8)$/ }, (args) => {
       return { path: src(builtins[args.path.replace(/^node:/, '')]) };
     });
     b.onResolve({ filter: /^chardet$/ }, () => ({ path: src('browser/node/chardet.ts') }));

@@ -86,6 +86,7 @@ export class Adapter implements TransportPort {
   send(request: PreparedRequest, options: SendOptions): InFlight {
     const driver = this.#driver!;
     if (/^http\+unix:/i.test(request.url)) throw new BrowserUnsupported(`Cannot reach ${request.url}: the browser has no unix sockets`);
+    if (options.processor !== '') throw new BrowserUnsupported(`Cannot run the processor ${options.processor} on ${request.url}: processors run in the transport workers of Node.js`);
     const ex = new Exchange(nextExchangeId++, 0, this.#sessionId, request, options.windowed, 0, UPLOAD_WINDOW);
     const done = (): boolean => driver.calls.delete(ex);
     const wait: Wait | null = options.sync ? (until, wakeAt) => driver.waitUntil(until, wakeAt) : null;
