@@ -136,9 +136,9 @@ async function crawlTo(seeds: string[], out: string | undefined, resume: boolean
   }
   process.stderr.write(`${formatReport(report, lines, out ?? 'stdout', options.maxPages ?? Infinity)}\n`);
   if (report.interrupted) return 130;
-  if (report.seeds > 0 && report.seedsFailed === report.seeds) {
-    const down = report.hosts.filter((h) => h.robots !== null && !/^[24]/.test(h.robots)).map((h) => `${h.host} (robots.txt: ${h.robots})`);
-    process.stderr.write(`nodequests: the crawl failed at its seed${report.seeds > 1 ? 's' : ''}${down.length ? `: no answer from ${down.join(', ')}` : ''}\n`);
+  if (report.seeds > 0 && report.failedSeeds.length === report.seeds) {
+    const why = report.failedSeeds.map((f) => `  ${f.url}: ${f.reason}`).join('\n');
+    process.stderr.write(`nodequests: the crawl failed at its seed${report.seeds > 1 ? 's' : ''}; nothing to crawl\n${why}\n`);
     return 1;
   }
   if (report.pages === 0) {

@@ -90,7 +90,8 @@ export interface CrawlReport {
   statuses: Record<string, number>;
   errors: Record<string, number>;
   seeds: number;
-  seedsFailed: number;
+  /** Seeds that failed, each with why: an error, a 4xx/5xx, or a host that gave no robots.txt. */
+  failedSeeds: Array<{ url: string; reason: string }>;
   robots: { hosts: number; disallowed: number; ignored: boolean };
   skipped: { outOfScope: number; tooDeep: number };
   hosts: Array<{ host: string; pages: number; maxInFlight: number; delayMs: number; robots: string | null }>;
@@ -147,7 +148,7 @@ export class Crawler {
       statuses: {},
       errors: {},
       seeds: this.#seeds.size,
-      seedsFailed: 0,
+      failedSeeds: [],
       robots: { hosts: 0, disallowed: 0, ignored: o.ignoreRobots === true },
       skipped: { outOfScope: 0, tooDeep: 0 },
       hosts: [],
@@ -240,7 +241,7 @@ export class Crawler {
     if (this.#allowed(entry.url)) return true;
     this.#report.robots.disallowed++;
     // A seed whose host gave no robots.txt (no answer, a 5xx) failed: its host is down.
-    if (this.#seeds.has(entry.url) && !this.#rules.get(host.host)!.answered) this.#report.seedsFailed++;
+    if (this.#seeds.has(entry.url) && !this.#rules.get(host.host)!.answered) this.#report.failedSeeds.push({ url: entry.url, reason: `no answer from ${host.host} (robots.txt: ${this.#rules.get(host.host)!.source})` });
     return false;
   };
 
@@ -304,7 +305,7 @@ export class Crawler {
       record.links = [...new Set(page.links.map((l) => normalizeUrl(l)).filter((l): l is string => l !== null))];
       if (user !== null) record.result = result;
       this.#report.statuses[r.statusCode] = (this.#report.statuses[r.statusCode] ?? 0) + 1;
-      if (r.statusCode >= 400 && this.#seeds.has(entry.url)) this.#report.seedsFailed++;
+      if (r.statusCode >= 400 && this.#seeds.has(entry.url)) this.#report.failedSeeds.push({ url: entry.url, reason: `HTTP ${r.statusCode} ${r.reason}` });
       this.#follow(record.links, entry.depth + 1);
     } catch (err) {
       const e = err as RequestException;
@@ -313,7 +314,7 @@ export class Crawler {
         record.error = { code: e.code ?? 'NQ_ERR_REQUEST', message: e.message };
         this.#report.failed++;
         this.#report.errors[record.error.code] = (this.#report.errors[record.error.code] ?? 0) + 1;
-        if (this.#seeds.has(entry.url)) this.#report.seedsFailed++;
+        if (this.#seeds.has(entry.url)) this.#report.failedSeeds.push({ url: entry.url, reason: `${e.name}: ${e.message}` });
       }
     } finally {
       this.#active--;

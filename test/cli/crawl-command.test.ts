@@ -86,10 +86,10 @@ describe('nodequests crawl', () => {
     const disallowed = nq('crawl', `${site.main.url}/private/1`);
     const usage = nq('crawl', '--resume');
     expect(await refused.code).toBe(1);
-    expect(refused.stderr()).toMatch(/failed at its seed: no answer from 127\.0\.0\.1:1 \(robots\.txt: NQ_ERR_CONNECTION\)/);
+    expect(refused.stderr()).toMatch(/failed at its seed; nothing to crawl\n  http:\/\/127\.0\.0\.1:1\/: no answer from 127\.0\.0\.1:1 \(robots\.txt: NQ_ERR_CONNECTION\)/);
     expect(await disallowed.code).toBe(1);
     expect(disallowed.stderr()).toMatch(/nothing to crawl \(robots.txt disallows the seeds\)/);
-    expect(await usage.code).toBe(2);
+    expect(await usage.code).toBe(1);
     expect(usage.stderr()).toMatch(/--resume continues the crawl in --out/);
   });
 

@@ -65,7 +65,7 @@ describe('nodequests load', () => {
 
   it('refuses a bad flag, naming it', async () => {
     const { code, stderr } = await nq('load', `${base}/`, '-c', 'many');
-    expect(code).toBe(2);
+    expect(code).toBe(1);
     expect(stderr).toMatch(/--connections takes a whole number >= 1, got "many"/);
   });
 });

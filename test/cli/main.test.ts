@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -72,24 +74,25 @@ describe('nodequests command', { timeout: 180_000 }, () => {
 });
 
 describe('crawl', { timeout: 180_000 }, () => {
-  it('crawl --demo crawls exactly --max-pages pages and summarises them', async () => {
-    const { code, stdout } = await nq('crawl', '--demo', '--max-pages', '37', '--json');
+  it('crawl --demo crawls exactly --max-pages pages, one JSONL line each', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'nq-cli-crawl-')), 'demo.jsonl');
+    const { code, stderr } = await nq('crawl', '--demo', '--max-pages', '37', '--out', out);
     expect(code).toBe(0);
-    const summary = JSON.parse(stdout);
-    expect(summary.pages).toBe(37);
-    expect(summary.statuses['200']).toBeGreaterThan(30);
-    expect(summary.errors).toEqual({});
+    const pages = readFileSync(out, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { status: number });
+    expect(pages).toHaveLength(37);
+    expect(pages.filter((p) => p.status === 200).length).toBeGreaterThan(30);
+    expect(stderr).toMatch(/^crawled\s+37 pages/m);
   });
 
   it('a start page that answers 403 or refuses the connection is reported on stderr, exit 1', async () => {
     const forbidden = await nq('crawl', `${base}/forbidden`);
     expect(forbidden.code).toBe(1);
-    expect(forbidden.stderr).toContain(`crawl: the start page ${base}/forbidden failed: HTTP 403 Forbidden; nothing to crawl`);
-    const refused = await nq('crawl', 'http://127.0.0.1:1/', '--json');
+    expect(forbidden.stderr).toContain(`nodequests: the crawl failed at its seed; nothing to crawl\n  ${base}/forbidden: HTTP 403 Forbidden`);
+    const refused = await nq('crawl', 'http://127.0.0.1:1/');
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/the start page http:\/\/127\.0\.0\.1:1\/ failed: ConnectionError: .*ECONNREFUSED/);
-    const followed = await nq('crawl', `${base}/`, '--json');
+    expect(refused.stderr).toMatch(/http:\/\/127\.0\.0\.1:1\/: no answer from 127\.0\.0\.1:1/);
+    const followed = await nq('crawl', `${base}/`);
     expect(followed.code).toBe(0);
-    expect(JSON.parse(followed.stdout).statuses).toEqual({ 200: 1, 403: 1 });
+    expect(followed.stderr).toMatch(/^statuses\s+200×1 +403×1/m);
   });
 });

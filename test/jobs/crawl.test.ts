@@ -120,12 +120,15 @@ describe('Crawler', () => {
 
   it('counts a seed that failed, and one robots.txt keeps out', async () => {
     const refused = await crawl({ seeds: ['http://127.0.0.1:1/'], ignoreRobots: true });
-    expect(refused.report).toMatchObject({ pages: 1, seeds: 1, seedsFailed: 1, errors: { NQ_ERR_CONNECTION: 1 } });
+    expect(refused.report).toMatchObject({ pages: 1, seeds: 1, errors: { NQ_ERR_CONNECTION: 1 } });
+    expect(refused.report.failedSeeds).toEqual([{ url: 'http://127.0.0.1:1/', reason: expect.stringMatching(/^ConnectionError: /) }]);
     expect(refused.pages[0]!.error).toMatchObject({ code: 'NQ_ERR_CONNECTION', message: expect.stringMatching(/ECONNREFUSED/) });
     const down = await crawl({ seeds: ['http://127.0.0.1:1/'] });
-    expect(down.report).toMatchObject({ pages: 0, seedsFailed: 1, hosts: [{ host: '127.0.0.1:1', robots: 'NQ_ERR_CONNECTION' }] });
+    expect(down.report.failedSeeds).toHaveLength(1);
+    expect(down.report).toMatchObject({ pages: 0, hosts: [{ host: '127.0.0.1:1', robots: 'NQ_ERR_CONNECTION' }] });
     const disallowed = await crawl({ seeds: [`${site.main.url}/private/1`] });
-    expect(disallowed.report).toMatchObject({ pages: 0, seedsFailed: 0, robots: { hosts: 1, disallowed: 1 } });
+    expect(disallowed.report.failedSeeds).toEqual([]);
+    expect(disallowed.report).toMatchObject({ pages: 0, robots: { hosts: 1, disallowed: 1 } });
   });
 
   it('runs a processor on each page in the workers; its result goes in the record beside the links', async () => {
