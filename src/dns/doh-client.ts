@@ -11,20 +11,11 @@ import type { TlsConfig } from '../channel/tls-profile.js';
 import { OriginPool } from '../transport/origin-pool.js';
 import type { LegacyHandler } from '../transport/native-h2.js';
 import { DnsFailure, encodeQuery, readAnswer, readJsonAnswer, type DnsAnswer, type QueryType } from './message.js';
+import type { ResolverSpec } from './resolver-spec.js';
 import { systemLookup } from './system.js';
 
-export interface DohServer {
-  host: string;
-  port: number;
-  path: string;
-  json: boolean;
-  method: 'GET' | 'POST';
-  credentials: string | null;
-  tls: TlsConfig;
-  sourceAddress: string | null;
-  timeout: number;
-  name: string;
-}
+/** A doh resolver's spec, its TLS profile settled. */
+export type DohServer = Pick<ResolverSpec, 'host' | 'port' | 'path' | 'json' | 'method' | 'credentials' | 'sourceAddress' | 'timeout' | 'name'> & { tls: TlsConfig };
 
 /** Connections to one DoH server: queries are small, and HTTP/2 carries them all on one. */
 const CONNECTIONS = 4;
