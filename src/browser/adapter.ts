@@ -21,7 +21,7 @@ import type { TlsConfig } from '../session/tls.js';
 import type { ExchangeDriver, TransportPort } from '../session/transport-port.js';
 import { exchangeSink } from './exchange-sink.js';
 import { StreamExtension, type Wait } from './stream-extension.js';
-import { eventStream, socketEvents, socketStream, type Carried } from './streams.js';
+import { socketEvents, socketStream, type Carried } from './streams.js';
 import { openSocket, type WebSocketLink } from './websocket.js';
 import { FetchCall, type WireRequest } from './fetch-call.js';
 import { syncCarrier } from './sync-carrier.js';
@@ -88,6 +88,8 @@ export class Adapter implements TransportPort {
     if (/^http\+unix:/i.test(request.url)) throw new BrowserUnsupported(`Cannot reach ${request.url}: the browser has no unix sockets`);
     if (options.processor !== '') throw new BrowserUnsupported(`Cannot run the processor ${options.processor} on ${request.url}: processors run in the transport workers of Node.js`);
     const ex = new Exchange(nextExchangeId++, 0, this.#sessionId, request, options.windowed, 0, UPLOAD_WINDOW);
+    ex.extension = options.extension;
+    ex.readTimeout = options.readTimeout;
     const done = (): boolean => driver.calls.delete(ex);
     const wait: Wait | null = options.sync ? (until, wakeAt) => driver.waitUntil(until, wakeAt) : null;
     const scheme = request.url.slice(0, request.url.indexOf(':')).toLowerCase();
@@ -99,7 +101,9 @@ export class Adapter implements TransportPort {
       driver.calls.set(ex, { cancel: () => link.close(1000, ''), credit() {} });
       return { exchange: ex, request, source: new BodySource(driver, ex) };
     }
-    // prepare has turned sse:// and psse:// into https:// and http://, asking for text/event-stream.
+    // prepare has turned sse:// and psse:// into https:// and http://, asking for
+    // text/event-stream: an event stream is a streamed body, which r.extension reads as events
+    // with the same classes as in Node.
     const sse = options.extension === 'sse';
     const wire: WireRequest = {
       method: request.method,
@@ -114,9 +118,7 @@ export class Adapter implements TransportPort {
       windowed: options.windowed || sse,
       maxBodySize: sse ? Infinity : options.maxBodySize,
     };
-    let carried: Carried;
-    const stream = sse ? eventStream(options.readTimeout, wait, () => carried) : null;
-    carried = options.sync ? syncCarrier().start(ex, wire, done, stream) : new FetchCall(wire, exchangeSink(ex, done, stream));
+    const carried: Carried = options.sync ? syncCarrier().start(ex, wire, done, null) : new FetchCall(wire, exchangeSink(ex, done, null));
     driver.calls.set(ex, carried);
     return { exchange: ex, request, source: new BodySource(driver, ex) };
   }

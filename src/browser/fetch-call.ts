@@ -108,6 +108,8 @@ export class FetchCall {
       return this.#fail(TransportCode.CONNECTION, `${req.method} ${req.url} was answered with a redirect, and the browser does not show a redirect's response to scripts: allowRedirects: false cannot be honoured here`);
     }
     this.#sink.head({ status: response.status, statusText: response.statusText, headers: [...response.headers], url: response.url || req.url });
+    // An event stream's reader times each event itself (the stream stays open): the timer stops at the head.
+    if (req.eventStream) clearTimeout(this.#timer);
     if (response.body === null || req.method === 'HEAD') return this.#end();
     await this.#pump(response.body.getReader());
   }

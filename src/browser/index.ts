@@ -19,9 +19,7 @@ import { isFetchHelper, runFetchHelper } from './fetch-helper.js';
 import { prepareSyncCarrier } from './sync-carrier.js';
 
 export * from '../index.js';
-export { ServerSentEvent } from './sse.js';
 export { WebSocketExtension } from './websocket.js';
-export { EventStreamExtension } from './sse.js';
 export default nq;
 
 // A minified bundle renames classes, and an error's `name` is its class's: the error classes

@@ -1,15 +1,13 @@
 /**
  * The inbound side of `r.extension` for each kind, the same whichever thread holds the
- * socket or the fetch: {@link socketStream} gathers a WebSocket's messages, {@link eventStream}
- * an event stream's bytes (see exchange-sink.ts for where they come from).
+ * socket: {@link socketStream} gathers a WebSocket's messages (see exchange-sink.ts for where
+ * they come from). An event stream needs none: it is a streamed body, read as events by the
+ * shared classes of src/extensions/.
  */
-import { CreditFlag } from '../channel/frames.js';
-import { RESPONSE_WINDOW } from '../channel/windows.js';
 import type { Exchange } from '../engine/exchange.js';
 import type { InboundStream } from './exchange-sink.js';
 import { MessageFlag } from './fetch-call.js';
 import { TransportCode } from '../channel/error-codes.js';
-import { EventStreamExtension } from './sse.js';
 import type { Wait } from './stream-extension.js';
 import { WebSocketExtension, type SocketEvents, type WebSocketLink } from './websocket.js';
 import type { CallSink } from './fetch-call.js';
@@ -36,29 +34,6 @@ export function socketStream(readTimeout: number, wait: Wait | null, link: () =>
       const whole = parts.length === 1 ? parts[0]! : concat(parts);
       parts = [];
       ext.deliver(flags & MessageFlag.TEXT ? new TextDecoder().decode(whole) : whole);
-    },
-    end(error) {
-      ext.end(error);
-    },
-  };
-}
-
-export function eventStream(readTimeout: number, wait: Wait | null, carried: () => Carried): InboundStream {
-  let ext: EventStreamExtension;
-  return {
-    attach(ex: Exchange) {
-      // Anything but an event stream is an ordinary response: let its body come.
-      if (ex.head!.status !== 200) {
-        carried().credit(RESPONSE_WINDOW, CreditFlag.UNBOUNDED);
-        return false;
-      }
-      ext = new EventStreamExtension(ex.request, readTimeout, wait, () => carried().cancel(), (bytes) => carried().credit(bytes, 0));
-      ex.attached = ext;
-      carried().credit(RESPONSE_WINDOW, 0);
-      return true;
-    },
-    chunk(bytes) {
-      ext.push(new Uint8Array(bytes)); // copied: TextDecoder refuses a view of the shared ring
     },
     end(error) {
       ext.end(error);

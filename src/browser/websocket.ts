@@ -25,6 +25,13 @@ export interface WebSocketLink {
 export type Payload = string | Uint8Array;
 
 export class WebSocketExtension extends StreamExtension<Payload> {
+  readonly kind = 'websocket';
+  /**
+   * The close code and reason the peer sent: not reported by the browser build yet (the
+   * native socket's close event is not carried to the extension), so always null and ''.
+   */
+  readonly closeCode: number | null = null;
+  readonly closeReason: string = '';
   readonly #link: WebSocketLink;
   #closing = false;
 
