@@ -8,7 +8,7 @@ import { encodeHeaderBlock } from '../channel/frames.js';
 import type { TransportCode } from '../channel/error-codes.js';
 import type { Exchange } from '../engine/exchange.js';
 import { errorFromCode, type RequestException } from '../errors.js';
-import type { CallSink, WireHead } from './fetch-call.js';
+import type { CallSink, SocketClose, WireHead } from './fetch-call.js';
 
 /** Arrival order of heads and ends across every exchange, for `gather`'s completion order. */
 let arrivals = 0;
@@ -25,7 +25,7 @@ export interface InboundStream {
   /** The head is in: attach the extension to `ex`; false when this response is not a stream (its body follows as usual). */
   attach(ex: Exchange): boolean;
   chunk(bytes: Uint8Array, flags: number): void;
-  end(error: RequestException | null): void;
+  end(error: RequestException | null, close?: SocketClose): void;
 }
 
 /** `done` is called once no more will come (the end or an error). */
@@ -47,9 +47,9 @@ export function exchangeSink(ex: Exchange, done: () => void, stream: InboundStre
       fillBody(ex, bytes);
       ex.notify();
     },
-    end() {
+    end(close) {
       done();
-      if (streaming) return stream!.end(null);
+      if (streaming) return stream!.end(null, close);
       fillEnd(ex);
       ex.notify();
     },

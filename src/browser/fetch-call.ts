@@ -40,11 +40,18 @@ export interface WireHead {
 /** Flags of a body chunk that carries (part of) a WebSocket message. */
 export const MessageFlag = { TEXT: 1, MORE: 2 } as const;
 
+/** A WebSocket's close code and reason. */
+export interface SocketClose {
+  code: number;
+  reason: string;
+}
+
 export interface CallSink {
   head(head: WireHead): void;
   /** `flags`: {@link MessageFlag} bits for a WebSocket message; 0 for body bytes. */
   body(bytes: Uint8Array, flags?: number): void;
-  end(): void;
+  /** `close`: what the peer's close frame said, when a WebSocket closed. */
+  end(close?: SocketClose): void;
   fail(code: TransportCode, message: string): void;
 }
 

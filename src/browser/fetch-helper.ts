@@ -74,10 +74,10 @@ export function runFetchHelper(): void {
         send(FrameType.RESPONSE_BODY, id, bytes.subarray(at, at + ring.maxPayload), flags | more);
       }
     },
-    end: () => {
+    end: (close) => {
       calls.delete(id);
       sockets.delete(id);
-      send(FrameType.RESPONSE_END, id);
+      send(FrameType.RESPONSE_END, id, close ? encoder.encode(JSON.stringify(close)) : undefined);
     },
     fail: (code, message) => {
       calls.delete(id);

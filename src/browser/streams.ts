@@ -35,7 +35,8 @@ export function socketStream(readTimeout: number, wait: Wait | null, link: () =>
       parts = [];
       ext.deliver(flags & MessageFlag.TEXT ? new TextDecoder().decode(whole) : whole);
     },
-    end(error) {
+    end(error, close) {
+      if (close) ext.closedWith(close);
       ext.end(error);
     },
   };
@@ -47,7 +48,7 @@ export function socketEvents(sink: CallSink): SocketEvents {
   return {
     opened: (head) => sink.head(head),
     message: (data) => (typeof data === 'string' ? sink.body(encoder.encode(data), MessageFlag.TEXT) : sink.body(data, 0)),
-    closed: () => sink.end(),
+    closed: (code, reason) => sink.end({ code, reason }),
     failed: (message) => sink.fail(TransportCode.CONNECTION, message),
   };
 }

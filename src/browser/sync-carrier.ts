@@ -15,7 +15,7 @@ import type { Exchange } from '../engine/exchange.js';
 import { BrowserUnsupported } from '../errors.js';
 import type { TransportCode } from '../channel/error-codes.js';
 import { exchangeSink, type InboundStream } from './exchange-sink.js';
-import type { CallSink, WireHead, WireRequest } from './fetch-call.js';
+import type { CallSink, SocketClose, WireHead, WireRequest } from './fetch-call.js';
 import type { Carried } from './streams.js';
 import type { WebSocketLink } from './websocket.js';
 import { FETCH_HELPER_NAME, SYNC_RING_BYTES, type HelperMessage } from './fetch-helper.js';
@@ -110,7 +110,7 @@ class SyncCarrier {
           return sink.body(bytes.subarray(start, start + length), flags);
         case FrameType.RESPONSE_END:
           this.#sinks.delete(id);
-          return sink.end();
+          return sink.end(length > 0 ? (JSON.parse(bytes.toString('utf8', start, start + length)) as SocketClose) : undefined);
         case FrameType.RESPONSE_ERROR: {
           this.#sinks.delete(id);
           const { code, message } = JSON.parse(bytes.toString('utf8', start, start + length)) as { code: TransportCode; message: string };

@@ -26,18 +26,29 @@ export type Payload = string | Uint8Array;
 
 export class WebSocketExtension extends StreamExtension<Payload> {
   readonly kind = 'websocket';
-  /**
-   * The close code and reason the peer sent: not reported by the browser build yet (the
-   * native socket's close event is not carried to the extension), so always null and ''.
-   */
-  readonly closeCode: number | null = null;
-  readonly closeReason: string = '';
+  #closeCode: number | null = null;
+  #closeReason = '';
   readonly #link: WebSocketLink;
   #closing = false;
 
   constructor(request: PreparedRequest, readTimeout: number, wait: Wait | null, link: WebSocketLink) {
     super(request, readTimeout, wait);
     this.#link = link;
+  }
+
+  /** The close code the peer sent (null while open; 1005 when it sent none, 1006 when the connection dropped). */
+  get closeCode(): number | null {
+    return this.#closeCode;
+  }
+
+  get closeReason(): string {
+    return this.#closeReason;
+  }
+
+  /** @internal The socket closed with this code and reason. */
+  closedWith(close: { code: number; reason: string }): void {
+    this.#closeCode = close.code;
+    this.#closeReason = close.reason;
   }
 
   /** The next message: a string (text) or bytes (binary); null once the socket closed. */

@@ -19,7 +19,10 @@ describe.skipIf(skip)('browser: WebSocket on the native WebSocket', () => {
     ws = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
     wss.on('connection', (socket, req) => {
       socket.send(`hello ${req.url}`);
-      socket.on('message', (data, isBinary) => socket.send(isBinary ? data : `echo ${String(data)}`, { binary: isBinary }));
+      socket.on('message', (data, isBinary) => {
+        if (!isBinary && String(data) === 'close me') socket.close(4100, 'bye');
+        else socket.send(isBinary ? data : `echo ${String(data)}`, { binary: isBinary });
+      });
       socket.on('close', (code) => closes.push(code));
     });
     b = await openBrowser(() => false);
@@ -43,11 +46,13 @@ describe.skipIf(skip)('browser: WebSocket on the native WebSocket', () => {
       got.push(bin instanceof Uint8Array, [...bin]);
       await x.sendPayload('last');
       for await (const m of x) { got.push(m); break; }
+      got.push(x.closeCode);
       await x.close(4000, 'done');
-      got.push(await x.nextPayload(), x.closed);
+      got.push(await x.nextPayload(), x.closed, x.closeCode, x.closeReason);
       return got;
     `);
-    expect(out).toEqual({ value: [101, 'hello /chat', 'echo ping me', true, [1, 2, 3], 'echo last', null, true] });
+    // The peer's answering close frame carries the code back.
+    expect(out).toEqual({ value: [101, 'hello /chat', 'echo ping me', true, [1, 2, 3], 'echo last', null, null, true, 4000, 'done'] });
     await expect.poll(() => closes).toEqual([4000]);
   });
 
@@ -63,11 +68,12 @@ describe.skipIf(skip)('browser: WebSocket on the native WebSocket', () => {
       x.sendPayload(new Uint8Array(300000).fill(5));
       const big = x.nextPayload();
       got.push(big.length, big[299999]);
-      x.close();
-      got.push(x.nextPayload());
+      x.sendPayload('close me');
+      got.push(x.nextPayload(), x.closed, x.closeCode, x.closeReason);
       return got;
     `);
-    expect(out).toEqual({ value: [101, 'hello /sync', 'NQ_ERR_READ_TIMEOUT', 'echo from a worker', 300000, 5, null] });
+    // The server closed it: its code and reason reach the worker through the helper.
+    expect(out).toEqual({ value: [101, 'hello /sync', 'NQ_ERR_READ_TIMEOUT', 'echo from a worker', 300000, 5, null, true, 4100, 'bye'] });
   });
 
   it('a socket that cannot open is a ConnectionError', async () => {
