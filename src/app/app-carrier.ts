@@ -51,6 +51,8 @@ export class AppCarrier implements TransportPort, ExchangeDriver {
     const ex = new Exchange(nextId++, -1, 0, request, options.windowed, 0, Infinity);
     const body = request.body;
     ex.bodyLength = body === null ? 0 : body.length;
+    ex.extension = options.extension;
+    ex.readTimeout = options.readTimeout;
     const filler = new ExchangeFiller(ex, options, this.#connection, this.#inFlight);
     this.#inFlight.set(ex, filler);
     serveApp(this.#app, appRequestOf(request), filler);
@@ -165,6 +167,12 @@ class ExchangeFiller implements AppHandler {
     if (ex.bodyLength !== null) ex.uploaded = ex.bodyLength;
     this.#emit('upload', ex.uploaded);
     this.#armReadTimer();
+    if (ex.extension !== null) {
+      // An event stream may stay quiet for as long as it likes once it has answered; the
+      // reader's wait for each event has the read timeout instead.
+      this.#stopReadTimer();
+      if (this.#totalTimer) clearTimeout(this.#totalTimer);
+    }
     ex.notify(now);
     return !this.#shouldPause();
   }
@@ -302,7 +310,7 @@ class ExchangeFiller implements AppHandler {
   /** The read timeout: the app says nothing for this long (before its head, or between body chunks). */
   #armReadTimer(): void {
     const ms = this.#options.readTimeout;
-    if (ms <= 0 || this.#ex.done) return;
+    if (ms <= 0 || this.#ex.done || (this.#ex.head !== null && this.#ex.extension !== null)) return;
     if (this.#readTimer) this.#readTimer.refresh();
     else {
       this.#readTimer = setTimeout(() => {
