@@ -13,6 +13,9 @@ import type { Server } from 'node:http';
 import { duplexPair, type Duplex } from 'node:stream';
 import type { LoadedApp } from './app.js';
 
+/** Why a WebSocket URL with another scheme is refused for an app (to follow with the URL). */
+export const APP_WEBSOCKET_SCHEMES = 'An app takes WebSockets over HTTP/1.1 in process: use ws:// (or wss://) for it, not ws+unix:// or wss+rfc8441://';
+
 /** The http.Server that takes `app`'s WebSockets, or why there is none (to follow "the app …"). */
 export function upgradeServerOf(app: LoadedApp): Server | string {
   if (app.kind === 'fetch') return 'is a fetch handler, which cannot take a WebSocket in process; pass an http.Server whose \'upgrade\' event your WebSocket server handles';

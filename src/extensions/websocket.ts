@@ -1,8 +1,9 @@
 /**
  * `r.extension` of a response upgraded to a WebSocket, for the sync and the async API: the
  * main thread's end of a socket that lives in a transport worker (transport/
- * websocket-handler.ts). Messages wait in the request's exchange; taking one acknowledges
- * it, which is what lets the worker read more (a reader that stops stops the socket).
+ * websocket-handler.ts), or, for an app called in process, in the app carrier
+ * (app/app-websocket.ts). Messages wait in the request's exchange; taking one acknowledges
+ * it, which is what lets the socket's holder read more (a reader that stops stops the socket).
  *
  * @example
  * ```ts
@@ -13,20 +14,32 @@
  * ```
  */
 import { FrameType } from '../channel/frames.js';
-import type { Engine } from '../engine/engine.js';
 import type { Exchange } from '../engine/exchange.js';
 import { ConnectionError, InvalidOption, describe } from '../errors.js';
+import type { ExchangeDriver } from '../session/transport-port.js';
 import type { AsyncWebSocket, SyncWebSocket, WebSocketPayload } from './extension.js';
 import { waitAsync, waitSync } from './reader-wait.js';
 
+/**
+ * What a WebSocket asks of the carrier that holds its socket: the engine (a worker's socket,
+ * through frames) or the app carrier (an app's, in memory).
+ */
+export interface WebSocketDriver extends ExchangeDriver {
+  /** Sends a WS_PING or WS_CLOSE (`aux`: the close code). */
+  control(ex: Exchange, type: number, aux: number, payload: Uint8Array | undefined): void;
+  /** Sends a message; false when the socket was closed meanwhile. `sync`: blocks until it went. */
+  sendMessage(ex: Exchange, data: Uint8Array, binary: boolean, sync: true): boolean;
+  sendMessage(ex: Exchange, data: Uint8Array, binary: boolean, sync: false): Promise<boolean>;
+}
+
 abstract class WebSocketBase {
   readonly kind = 'websocket' as const;
-  protected readonly engine: Engine;
+  protected readonly engine: WebSocketDriver;
   protected readonly ex: Exchange;
   /** The user started the closing handshake. */
   protected closing = false;
 
-  constructor(engine: Engine, ex: Exchange) {
+  constructor(engine: WebSocketDriver, ex: Exchange) {
     this.engine = engine;
     this.ex = ex;
   }

@@ -12,7 +12,7 @@ import type { AppRequest } from '../app/app-request.js';
 import { serveApp } from '../app/app-call.js';
 import { TransportCode } from '../channel/error-codes.js';
 import { HttpVersionCode } from '../channel/frames.js';
-import { connectToApp, upgradeServerOf } from '../app/app-socket.js';
+import { APP_WEBSOCKET_SCHEMES, connectToApp, upgradeServerOf } from '../app/app-socket.js';
 import type { Socket } from 'node:net';
 import type { buildConnector } from 'undici';
 import type { Connections } from './connections.js';
@@ -58,10 +58,10 @@ export class AppHost {
    * connector, with the same signature): an in-memory connection to its http.Server, or
    * the reason the app takes none. TLS, proxies and the socket path have nothing to act on.
    */
-  connector(_tls: string, _connectTimeout: number, _socketPath: string | null, _proxy: string, protocols: ProtocolChoice): buildConnector.connector {
+  connector(_tls: string, _connectTimeout: number, socketPath: string | null, _proxy: string, protocols: ProtocolChoice): buildConnector.connector {
     return (_options, done) => {
-      if (protocols.http2) {
-        done(new TransportError(TransportCode.INVALID_URL, `An app speaks HTTP/1.1 in process: use ws:// (or wss://) for a WebSocket to it, not wss+rfc8441://`), null);
+      if (protocols.http2 || socketPath !== null) {
+        done(new TransportError(TransportCode.INVALID_URL, APP_WEBSOCKET_SCHEMES), null);
         return;
       }
       this.#loading.then(
