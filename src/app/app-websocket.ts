@@ -8,17 +8,15 @@
  * therefore the same AsyncWebSocketExtension as over the network, the app carrier its driver.
  */
 import type { IncomingMessage, Server } from 'node:http';
+import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { FrameType, MessageFlag } from '../channel/frames.js';
 import { RESPONSE_WINDOW } from '../channel/windows.js';
 import type { Exchange } from '../engine/exchange.js';
 import { BodyTooLarge, ConnectionError, type RequestException } from '../errors.js';
-import { handshakeHeaders } from '../extensions/websocket-handshake.js';
+import { DEFAULT_MAX_PAYLOAD, handshakeHeaders } from '../extensions/websocket-handshake.js';
 import type { AppHandler } from './app-request.js';
 import { connectToApp } from './app-socket.js';
-
-/** The largest message taken when the request sets no maxBodySize (ws's own default). */
-const DEFAULT_MAX_PAYLOAD = 100 << 20;
 
 export class AppWebSocket {
   readonly #ex: Exchange;
@@ -44,7 +42,7 @@ export class AppWebSocket {
       perMessageDeflate: true,
       maxPayload: this.#maxPayload,
       followRedirects: false,
-      createConnection: () => connectToApp(server) as never,
+      createConnection: () => connectToApp(server) as unknown as Socket,
     });
     this.#ws = ws;
     handler.onConnect(() => ws.terminate());

@@ -11,16 +11,16 @@ import { AsyncWebSocketExtension, SyncWebSocketExtension, type WebSocketDriver }
 
 export function syncExtensionOf(source: BodySource): SyncExtension | null {
   const kind = kindOf(source);
-  return kind === 'websocket' ? new SyncWebSocketExtension(engineOf(source), source.exchange) : kind === 'sse' ? new SyncServerSentEventsExtension(source) : null;
+  return kind === 'websocket' ? new SyncWebSocketExtension(driverOf(source), source.exchange) : kind === 'sse' ? new SyncServerSentEventsExtension(source) : null;
 }
 
 export function asyncExtensionOf(source: BodySource): AsyncExtension | null {
   const kind = kindOf(source);
-  return kind === 'websocket' ? new AsyncWebSocketExtension(engineOf(source), source.exchange) : kind === 'sse' ? new AsyncServerSentEventsExtension(source) : null;
+  return kind === 'websocket' ? new AsyncWebSocketExtension(driverOf(source), source.exchange) : kind === 'sse' ? new AsyncServerSentEventsExtension(source) : null;
 }
 
 /** The carrier holding the socket: the engine, or the app carrier (the browser's attaches its own, see Exchange.attached). */
-function engineOf(source: BodySource): WebSocketDriver {
+function driverOf(source: BodySource): WebSocketDriver {
   return source.driver as WebSocketDriver;
 }
 

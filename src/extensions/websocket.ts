@@ -34,13 +34,13 @@ export interface WebSocketDriver extends ExchangeDriver {
 
 abstract class WebSocketBase {
   readonly kind = 'websocket' as const;
-  protected readonly engine: WebSocketDriver;
+  protected readonly driver: WebSocketDriver;
   protected readonly ex: Exchange;
   /** The user started the closing handshake. */
   protected closing = false;
 
-  constructor(engine: WebSocketDriver, ex: Exchange) {
-    this.engine = engine;
+  constructor(driver: WebSocketDriver, ex: Exchange) {
+    this.driver = driver;
     this.ex = ex;
   }
 
@@ -62,7 +62,7 @@ abstract class WebSocketBase {
   protected take(): WebSocketPayload | null {
     const m = this.ex.messages.shift();
     if (m !== undefined) {
-      this.engine.credit(this.ex, m.data.length);
+      this.driver.credit(this.ex, m.data.length);
       return m.binary ? m.data : m.data.toString('utf8');
     }
     // A close the user asked for ends the stream quietly, even if it was cut short.
@@ -95,7 +95,7 @@ abstract class WebSocketBase {
     if (bytes.length > 123) throw new InvalidOption(`Invalid close reason: ${bytes.length} bytes; a WebSocket close reason is at most 123`);
     if (this.closed) return false;
     this.closing = true;
-    this.engine.control(this.ex, FrameType.WS_CLOSE, code, bytes);
+    this.driver.control(this.ex, FrameType.WS_CLOSE, code, bytes);
     return true;
   }
 }
@@ -103,29 +103,29 @@ abstract class WebSocketBase {
 /** A WebSocket of the synchronous API; see {@link SyncWebSocket}. */
 export class SyncWebSocketExtension extends WebSocketBase implements SyncWebSocket {
   nextPayload(): WebSocketPayload | null {
-    waitSync(this.engine, this.ex, this.hasMessage, 'WebSocket message');
+    waitSync(this.driver, this.ex, this.hasMessage, 'WebSocket message');
     return this.take();
   }
 
   sendPayload(payload: string | Uint8Array): void {
     const { data, binary } = this.payloadOf(payload);
     this.assertOpen('send');
-    if (!this.engine.sendMessage(this.ex, data, binary, true)) this.assertOpen('send');
+    if (!this.driver.sendMessage(this.ex, data, binary, true)) this.assertOpen('send');
   }
 
   ping(data?: string | Uint8Array): void {
     const bytes = this.pingData(data);
     this.assertOpen('ping');
-    this.engine.control(this.ex, FrameType.WS_PING, 0, bytes);
+    this.driver.control(this.ex, FrameType.WS_PING, 0, bytes);
   }
 
   /** Blocks until the peer answers the close (up to the read timeout, then the socket is dropped). */
   close(code = 1000, reason = ''): void {
     if (!this.startClose(code, reason)) return;
     try {
-      waitSync(this.engine, this.ex, () => false, 'answer to the close');
+      waitSync(this.driver, this.ex, () => false, 'answer to the close');
     } catch {
-      this.engine.cancel(this.ex);
+      this.driver.cancel(this.ex);
     }
   }
 
@@ -144,13 +144,13 @@ export class AsyncWebSocketExtension extends WebSocketBase implements AsyncWebSo
   async sendPayload(payload: string | Uint8Array): Promise<void> {
     const { data, binary } = this.payloadOf(payload);
     this.assertOpen('send');
-    if (!(await this.engine.sendMessage(this.ex, data, binary, false))) this.assertOpen('send');
+    if (!(await this.driver.sendMessage(this.ex, data, binary, false))) this.assertOpen('send');
   }
 
   async ping(data?: string | Uint8Array): Promise<void> {
     const bytes = this.pingData(data);
     this.assertOpen('ping');
-    this.engine.control(this.ex, FrameType.WS_PING, 0, bytes);
+    this.driver.control(this.ex, FrameType.WS_PING, 0, bytes);
   }
 
   /** Resolves once the peer answered the close (up to the read timeout, then the socket is dropped). */
@@ -159,7 +159,7 @@ export class AsyncWebSocketExtension extends WebSocketBase implements AsyncWebSo
     try {
       await waitAsync(this.ex, () => false, 'answer to the close');
     } catch {
-      this.engine.cancel(this.ex);
+      this.driver.cancel(this.ex);
     }
   }
 

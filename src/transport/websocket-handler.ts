@@ -20,13 +20,10 @@ import { BinaryWriter } from '../channel/binary.js';
 import { TransportCode } from '../channel/error-codes.js';
 import { FrameType, HeadFlag, HttpVersionCode, MessageFlag, encodeError, encodeResponseHead, type RequestHead } from '../channel/frames.js';
 import { RESPONSE_WINDOW } from '../channel/windows.js';
-import { handshakeHeaders } from '../extensions/websocket-handshake.js';
+import { DEFAULT_MAX_PAYLOAD, handshakeHeaders } from '../extensions/websocket-handshake.js';
 import { classify, TransportError } from './error-codes.js';
 import type { Outbox } from './outbox.js';
 import type { SessionTransport } from './session-transport.js';
-
-/** The largest message taken when the request sets no maxBodySize (ws's own default). */
-const DEFAULT_MAX_PAYLOAD = 100 << 20;
 
 const writer = new BinaryWriter(4096);
 

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { AsyncSession, InvalidOption, InvalidURL, ReadTimeout, type AsyncWebSocket } from '../../dist/src/index.js';
+import { AsyncSession, BodyTooLarge, InvalidOption, InvalidURL, ReadTimeout, type AsyncWebSocket } from '../../dist/src/index.js';
 import { until } from '../helpers/until.js';
 
 // The fixture is shared with the workers' module-app tests (module-app-streams.test.ts).
@@ -66,6 +66,12 @@ describe.each(apps)('a WebSocket to $name (AsyncSession)', ({ app }) => {
     await ws.sendPayload('go');
     expect(await ws.nextPayload()).toBe('at last');
     await ws.close();
+  });
+
+  it('fails a message past maxBodySize with BodyTooLarge', async () => {
+    await using s = session(app);
+    const ws = await socketOf(s, 'ws://x/big', { maxBodySize: 8 });
+    await expect(ws.nextPayload()).rejects.toThrow(BodyTooLarge);
   });
 
   it('makes a refused upgrade a plain response with its body and no extension', async () => {
