@@ -5,6 +5,8 @@
  * where the engine's Adapter stands (see TransportPort), so everything above it (cookies,
  * redirects, auth, retries, hooks, streaming, gather) is the session's usual policy.
  * Pools, HTTP versions, proxies, TLS and name resolution have nothing to act on here.
+ * A WebSocket to the app is held here too (app-websocket.ts), so this carrier is also the
+ * driver of its `r.extension`.
  */
 import { BinaryWriter } from '../channel/binary.js';
 import { CreditFlag, HeadFlag, HttpVersionCode, encodeHeaderBlock } from '../channel/frames.js';
@@ -12,27 +14,31 @@ import type { PoolStats } from '../channel/session-config.js';
 import { RESPONSE_WINDOW } from '../channel/windows.js';
 import { Exchange } from '../engine/exchange.js';
 import type { SendOptions } from '../engine/engine.js';
-import { BodyTooLarge, ConnectionError, ContentDecodingError, InvalidOption, ReadTimeout, RequestException, SessionClosedError, Timeout } from '../errors.js';
+import { BodyTooLarge, ConnectionError, ContentDecodingError, InvalidOption, InvalidURL, ReadTimeout, RequestException, SessionClosedError, Timeout } from '../errors.js';
 import { createDecoder, type Decoder } from '../decoding/decoder.js';
 import { TransportCode } from '../channel/error-codes.js';
 import type { PreparedRequest } from '../request/prepared-request.js';
 import { BodySource } from '../response/body-source.js';
 import type { InFlight } from '../session/flow.js';
 import type { ExchangeDriver, TransportPort } from '../session/transport-port.js';
+import type { WebSocketDriver } from '../extensions/websocket.js';
 import type { AppHandler, AppRequest } from './app-request.js';
 import { serveApp } from './app-call.js';
 import { appConnection, type LoadedApp } from './app.js';
+import { upgradeServerOf, APP_WEBSOCKET_SCHEMES } from './app-socket.js';
+import { AppWebSocket } from './app-websocket.js';
 
 let nextId = 1;
 /** Arrival order of heads and ends, for `gather` (as the engine keeps for its exchanges). */
 let seq = 0;
 
-export class AppCarrier implements TransportPort, ExchangeDriver {
+export class AppCarrier implements TransportPort, WebSocketDriver {
   readonly live = true;
   readonly sessionId = 0;
   readonly openedTls = null;
   readonly #app: LoadedApp;
   readonly #inFlight = new Map<Exchange, ExchangeFiller>();
+  readonly #sockets = new WeakMap<Exchange, AppWebSocket>();
   /** JSON of what `r.connInfo` says: the app, and no connection. */
   readonly #connection: string;
 
@@ -51,13 +57,28 @@ export class AppCarrier implements TransportPort, ExchangeDriver {
     const ex = new Exchange(nextId++, -1, 0, request, options.windowed, 0, Infinity);
     const body = request.body;
     ex.bodyLength = body === null ? 0 : body.length;
+    ex.extension = options.extension;
+    ex.readTimeout = options.readTimeout;
     const filler = new ExchangeFiller(ex, options, this.#connection, this.#inFlight);
     this.#inFlight.set(ex, filler);
-    serveApp(this.#app, appRequestOf(request), filler);
+    if (options.extension === 'websocket') this.#openWebSocket(ex, options, filler);
+    else serveApp(this.#app, appRequestOf(request), filler);
     return { exchange: ex, request, source: new BodySource(this, ex) };
   }
 
-  waitUntil(): void {
+  #openWebSocket(ex: Exchange, options: SendOptions, filler: ExchangeFiller): void {
+    const request = ex.request;
+    const refuse = (reason: RequestException): void => {
+      filler.onConnect(() => {});
+      filler.onError(reason);
+    };
+    if (!request.url.startsWith('ws:') && !request.url.startsWith('wss:')) return refuse(new InvalidURL(`${APP_WEBSOCKET_SCHEMES}: ${request.url}`, { request }));
+    const server = upgradeServerOf(this.#app);
+    if (typeof server === 'string') return refuse(new InvalidOption(`Invalid option app: the app ${server}`, { request }));
+    this.#sockets.set(ex, new AppWebSocket(ex, server, options.maxBodySize, filler));
+  }
+
+  waitUntil(): never {
     // A Session refuses a function or object app when it is made; this is never reached.
     throw new InvalidOption('An app on the main thread cannot answer a call that blocks the main thread');
   }
@@ -67,7 +88,21 @@ export class AppCarrier implements TransportPort, ExchangeDriver {
   }
 
   credit(ex: Exchange, bytes: number, flags = 0): void {
-    this.#inFlight.get(ex)?.credit(bytes, flags);
+    const socket = this.#sockets.get(ex);
+    if (socket?.opened) socket.credit(bytes);
+    else this.#inFlight.get(ex)?.credit(bytes, flags);
+  }
+
+  control(ex: Exchange, type: number, aux: number, payload: Uint8Array | undefined): void {
+    this.#sockets.get(ex)?.control(type, aux, payload);
+  }
+
+  sendMessage(ex: Exchange, data: Uint8Array, binary: boolean, sync: true): boolean;
+  sendMessage(ex: Exchange, data: Uint8Array, binary: boolean, sync: false): Promise<boolean>;
+  sendMessage(ex: Exchange, data: Uint8Array, binary: boolean, sync: boolean): boolean | Promise<boolean> {
+    // Only an AsyncSession has a function or object app: nothing here blocks.
+    if (sync) return this.waitUntil();
+    return this.#sockets.get(ex)?.send(data, binary) ?? Promise.resolve(false);
   }
 
   pools(): PoolStats[] {
@@ -165,6 +200,12 @@ class ExchangeFiller implements AppHandler {
     if (ex.bodyLength !== null) ex.uploaded = ex.bodyLength;
     this.#emit('upload', ex.uploaded);
     this.#armReadTimer();
+    if (ex.extension !== null) {
+      // An event stream may stay quiet for as long as it likes once it has answered; the
+      // reader's wait for each event has the read timeout instead.
+      this.#stopReadTimer();
+      if (this.#totalTimer) clearTimeout(this.#totalTimer);
+    }
     ex.notify(now);
     return !this.#shouldPause();
   }
@@ -302,7 +343,7 @@ class ExchangeFiller implements AppHandler {
   /** The read timeout: the app says nothing for this long (before its head, or between body chunks). */
   #armReadTimer(): void {
     const ms = this.#options.readTimeout;
-    if (ms <= 0 || this.#ex.done) return;
+    if (ms <= 0 || this.#ex.done || (this.#ex.head !== null && this.#ex.extension !== null)) return;
     if (this.#readTimer) this.#readTimer.refresh();
     else {
       this.#readTimer = setTimeout(() => {

@@ -22,8 +22,12 @@ export interface FetchApp {
   fetch(request: Request): Response | Promise<Response>;
 }
 
-/** An app called in process: see the module comment. */
-export type LoadedApp = { kind: 'listener'; listener: NodeListener } | { kind: 'fetch'; app: FetchApp };
+/**
+ * An app called in process: see the module comment. `server`: the http.Server a listener
+ * came from, whose 'upgrade' listeners take WebSockets (see app-socket.ts); null for a bare
+ * listener.
+ */
+export type LoadedApp = { kind: 'listener'; listener: NodeListener; server: Server | null } | { kind: 'fetch'; app: FetchApp };
 
 /** What the `app` option names: an app to call where the session is, or a module the workers load. */
 export type AppSpec = LoadedApp | { kind: 'module'; specifier: string };
@@ -46,9 +50,9 @@ export function loadedAppOf(value: unknown): LoadedApp | string {
   if (value instanceof Server) {
     const listeners = value.listeners('request') as NodeListener[];
     if (listeners.length === 0) return 'is an http.Server with no request listener';
-    return { kind: 'listener', listener: listeners.length === 1 ? listeners[0]! : (req, res) => listeners.forEach((l) => l.call(value, req, res)) };
+    return { kind: 'listener', listener: listeners.length === 1 ? listeners[0]! : (req, res) => listeners.forEach((l) => l.call(value, req, res)), server: value };
   }
-  if (typeof value === 'function') return { kind: 'listener', listener: value as NodeListener };
+  if (typeof value === 'function') return { kind: 'listener', listener: value as NodeListener, server: null };
   if (typeof value === 'object' && value !== null && typeof (value as FetchApp).fetch === 'function') {
     const app = value as FetchApp;
     return { kind: 'fetch', app };

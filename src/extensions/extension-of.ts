@@ -3,26 +3,25 @@
  * or 2xx to an RFC 8441 extended CONNECT), an event stream when an `sse` scheme's answer is a
  * 2xx `text/event-stream`, and null otherwise (a refused upgrade is a plain response).
  */
-import type { Engine } from '../engine/engine.js';
 import type { BodySource } from '../response/body-source.js';
 import { fieldFromBlock } from '../response/base-response.js';
 import type { AsyncExtension, SyncExtension } from './extension.js';
 import { AsyncServerSentEventsExtension, SyncServerSentEventsExtension } from './sse.js';
-import { AsyncWebSocketExtension, SyncWebSocketExtension } from './websocket.js';
+import { AsyncWebSocketExtension, SyncWebSocketExtension, type WebSocketDriver } from './websocket.js';
 
 export function syncExtensionOf(source: BodySource): SyncExtension | null {
   const kind = kindOf(source);
-  return kind === 'websocket' ? new SyncWebSocketExtension(engineOf(source), source.exchange) : kind === 'sse' ? new SyncServerSentEventsExtension(source) : null;
+  return kind === 'websocket' ? new SyncWebSocketExtension(driverOf(source), source.exchange) : kind === 'sse' ? new SyncServerSentEventsExtension(source) : null;
 }
 
 export function asyncExtensionOf(source: BodySource): AsyncExtension | null {
   const kind = kindOf(source);
-  return kind === 'websocket' ? new AsyncWebSocketExtension(engineOf(source), source.exchange) : kind === 'sse' ? new AsyncServerSentEventsExtension(source) : null;
+  return kind === 'websocket' ? new AsyncWebSocketExtension(driverOf(source), source.exchange) : kind === 'sse' ? new AsyncServerSentEventsExtension(source) : null;
 }
 
-/** A WebSocket the engine's workers hold (other carriers attach their own, see Exchange.attached). */
-function engineOf(source: BodySource): Engine {
-  return source.driver as Engine;
+/** The carrier holding the socket: the engine, or the app carrier (the browser's attaches its own, see Exchange.attached). */
+function driverOf(source: BodySource): WebSocketDriver {
+  return source.driver as WebSocketDriver;
 }
 
 function kindOf(source: BodySource): 'websocket' | 'sse' | null {

@@ -1,8 +1,9 @@
 /**
  * `r.extension` of a response upgraded to a WebSocket, for the sync and the async API: the
  * main thread's end of a socket that lives in a transport worker (transport/
- * websocket-handler.ts). Messages wait in the request's exchange; taking one acknowledges
- * it, which is what lets the worker read more (a reader that stops stops the socket).
+ * websocket-handler.ts), or, for an app called in process, in the app carrier
+ * (app/app-websocket.ts). Messages wait in the request's exchange; taking one acknowledges
+ * it, which is what lets the socket's holder read more (a reader that stops stops the socket).
  *
  * @example
  * ```ts
@@ -13,21 +14,33 @@
  * ```
  */
 import { FrameType } from '../channel/frames.js';
-import type { Engine } from '../engine/engine.js';
 import type { Exchange } from '../engine/exchange.js';
 import { ConnectionError, InvalidOption, describe } from '../errors.js';
+import type { ExchangeDriver } from '../session/transport-port.js';
 import type { AsyncWebSocket, SyncWebSocket, WebSocketPayload } from './extension.js';
 import { waitAsync, waitSync } from './reader-wait.js';
 
+/**
+ * What a WebSocket asks of the carrier that holds its socket: the engine (a worker's socket,
+ * through frames) or the app carrier (an app's, in memory).
+ */
+export interface WebSocketDriver extends ExchangeDriver {
+  /** Sends a WS_PING or WS_CLOSE (`aux`: the close code). */
+  control(ex: Exchange, type: number, aux: number, payload: Uint8Array | undefined): void;
+  /** Sends a message; false when the socket was closed meanwhile. `sync`: blocks until it went. */
+  sendMessage(ex: Exchange, data: Uint8Array, binary: boolean, sync: true): boolean;
+  sendMessage(ex: Exchange, data: Uint8Array, binary: boolean, sync: false): Promise<boolean>;
+}
+
 abstract class WebSocketBase {
   readonly kind = 'websocket' as const;
-  protected readonly engine: Engine;
+  protected readonly driver: WebSocketDriver;
   protected readonly ex: Exchange;
   /** The user started the closing handshake. */
   protected closing = false;
 
-  constructor(engine: Engine, ex: Exchange) {
-    this.engine = engine;
+  constructor(driver: WebSocketDriver, ex: Exchange) {
+    this.driver = driver;
     this.ex = ex;
   }
 
@@ -49,7 +62,7 @@ abstract class WebSocketBase {
   protected take(): WebSocketPayload | null {
     const m = this.ex.messages.shift();
     if (m !== undefined) {
-      this.engine.credit(this.ex, m.data.length);
+      this.driver.credit(this.ex, m.data.length);
       return m.binary ? m.data : m.data.toString('utf8');
     }
     // A close the user asked for ends the stream quietly, even if it was cut short.
@@ -82,7 +95,7 @@ abstract class WebSocketBase {
     if (bytes.length > 123) throw new InvalidOption(`Invalid close reason: ${bytes.length} bytes; a WebSocket close reason is at most 123`);
     if (this.closed) return false;
     this.closing = true;
-    this.engine.control(this.ex, FrameType.WS_CLOSE, code, bytes);
+    this.driver.control(this.ex, FrameType.WS_CLOSE, code, bytes);
     return true;
   }
 }
@@ -90,29 +103,29 @@ abstract class WebSocketBase {
 /** A WebSocket of the synchronous API; see {@link SyncWebSocket}. */
 export class SyncWebSocketExtension extends WebSocketBase implements SyncWebSocket {
   nextPayload(): WebSocketPayload | null {
-    waitSync(this.engine, this.ex, this.hasMessage, 'WebSocket message');
+    waitSync(this.driver, this.ex, this.hasMessage, 'WebSocket message');
     return this.take();
   }
 
   sendPayload(payload: string | Uint8Array): void {
     const { data, binary } = this.payloadOf(payload);
     this.assertOpen('send');
-    if (!this.engine.sendMessage(this.ex, data, binary, true)) this.assertOpen('send');
+    if (!this.driver.sendMessage(this.ex, data, binary, true)) this.assertOpen('send');
   }
 
   ping(data?: string | Uint8Array): void {
     const bytes = this.pingData(data);
     this.assertOpen('ping');
-    this.engine.control(this.ex, FrameType.WS_PING, 0, bytes);
+    this.driver.control(this.ex, FrameType.WS_PING, 0, bytes);
   }
 
   /** Blocks until the peer answers the close (up to the read timeout, then the socket is dropped). */
   close(code = 1000, reason = ''): void {
     if (!this.startClose(code, reason)) return;
     try {
-      waitSync(this.engine, this.ex, () => false, 'answer to the close');
+      waitSync(this.driver, this.ex, () => false, 'answer to the close');
     } catch {
-      this.engine.cancel(this.ex);
+      this.driver.cancel(this.ex);
     }
   }
 
@@ -131,13 +144,13 @@ export class AsyncWebSocketExtension extends WebSocketBase implements AsyncWebSo
   async sendPayload(payload: string | Uint8Array): Promise<void> {
     const { data, binary } = this.payloadOf(payload);
     this.assertOpen('send');
-    if (!(await this.engine.sendMessage(this.ex, data, binary, false))) this.assertOpen('send');
+    if (!(await this.driver.sendMessage(this.ex, data, binary, false))) this.assertOpen('send');
   }
 
   async ping(data?: string | Uint8Array): Promise<void> {
     const bytes = this.pingData(data);
     this.assertOpen('ping');
-    this.engine.control(this.ex, FrameType.WS_PING, 0, bytes);
+    this.driver.control(this.ex, FrameType.WS_PING, 0, bytes);
   }
 
   /** Resolves once the peer answered the close (up to the read timeout, then the socket is dropped). */
@@ -146,7 +159,7 @@ export class AsyncWebSocketExtension extends WebSocketBase implements AsyncWebSo
     try {
       await waitAsync(this.ex, () => false, 'answer to the close');
     } catch {
-      this.engine.cancel(this.ex);
+      this.driver.cancel(this.ex);
     }
   }
 

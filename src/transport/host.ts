@@ -165,16 +165,16 @@ export class TransportHost {
       this.#failEarly(stream, err);
       return;
     }
+    const app = this.#apps.get(sessionId);
     if (head.url.startsWith('ws')) {
-      // A WebSocket is no request of a pool: it has a connection of its own.
+      // A WebSocket is no request of a pool: it has a connection of its own (to an app, in memory).
       const handler = new WebSocketHandler(stream, head, this.outbox, this.#onStreamDone);
       this.#streams.set(stream, { handler, upload: null });
       this.outbox.count(WorkerCounter.STREAMS, 1);
-      handler.start(session!);
+      handler.start(app ?? session!);
       return;
     }
     const { origin, path, socketPath, name } = target;
-    const app = this.#apps.get(sessionId);
     if (app) {
       this.#startAppRequest(app, stream, head, name, bytes, start, length);
       return;

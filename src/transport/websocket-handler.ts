@@ -20,15 +20,10 @@ import { BinaryWriter } from '../channel/binary.js';
 import { TransportCode } from '../channel/error-codes.js';
 import { FrameType, HeadFlag, HttpVersionCode, MessageFlag, encodeError, encodeResponseHead, type RequestHead } from '../channel/frames.js';
 import { RESPONSE_WINDOW } from '../channel/windows.js';
+import { DEFAULT_MAX_PAYLOAD, handshakeHeaders } from '../extensions/websocket-handshake.js';
 import { classify, TransportError } from './error-codes.js';
 import type { Outbox } from './outbox.js';
 import type { SessionTransport } from './session-transport.js';
-
-/** The largest message taken when the request sets no maxBodySize (ws's own default). */
-const DEFAULT_MAX_PAYLOAD = 100 << 20;
-
-/** Request headers the WebSocket handshake makes itself (or that would break it). */
-const HANDSHAKE_HEADERS = new Set(['connection', 'upgrade', 'host', 'keep-alive', 'content-length', 'transfer-encoding', 'te', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions', 'sec-websocket-protocol']);
 
 const writer = new BinaryWriter(4096);
 
@@ -70,8 +65,11 @@ export class WebSocketHandler {
     this.#target = unix ? `ws+unix://${this.#socketPath}` : `${this.#url.protocol}//${this.#url.host}`;
   }
 
-  /** Opens the connection with the session's connector; whatever fails is reported on the stream. */
-  start(session: SessionTransport): void {
+  /**
+   * Opens the connection with the dialer's connector (the session's, or an app's in-memory
+   * one, see AppHost); whatever fails is reported on the stream.
+   */
+  start(dialer: Pick<SessionTransport, 'connector'>): void {
     const head = this.#head;
     // The handshake (connection, TLS, the server's answer) gets the connect and read
     // timeouts, and at most what is left of the total; a WebSocket then lives as it likes.
@@ -82,7 +80,7 @@ export class WebSocketHandler {
     }
     try {
       const rfc8441 = this.#url.protocol === 'wss+rfc8441:';
-      const connect = session.connector(head.tls, head.connectTimeout, this.#socketPath, head.proxy, { http1: !rfc8441, http2: rfc8441, h2c: false });
+      const connect = dialer.connector(head.tls, head.connectTimeout, this.#socketPath, head.proxy, { http1: !rfc8441, http2: rfc8441, h2c: false });
       if (rfc8441) this.#overHttp2(this.#url, connect);
       else this.#overHttp1(this.#url, this.#socketPath !== null, connect);
     } catch (err) {
@@ -374,19 +372,6 @@ export class WebSocketHandler {
     this.#paused = false;
     this.#ws?.resume();
   }
-}
-
-/** The request's headers for ws, without those the handshake makes; the subprotocols apart. */
-function handshakeHeaders(flat: string[]): { headers: Record<string, string>; protocols: string[] } {
-  const headers: Record<string, string> = {};
-  let protocols: string[] = [];
-  for (let i = 0; i < flat.length; i += 2) {
-    const name = flat[i]!.toLowerCase();
-    const value = flat[i + 1]!;
-    if (name === 'sec-websocket-protocol') protocols = value.split(',').map((p) => p.trim()).filter(Boolean);
-    else if (!HANDSHAKE_HEADERS.has(name)) headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
-  }
-  return { headers, protocols };
 }
 
 function rawFromH2(h: http2.IncomingHttpHeaders): string[] {

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { AsyncSession, BodyTooLarge, ContentDecodingError, SessionClosedError } from '../../dist/src/index.js';
+import { AsyncSession, BodyTooLarge, ContentDecodingError, ReadTimeout, SessionClosedError, type AsyncServerSentEvents } from '../../dist/src/index.js';
 import { until } from '../helpers/until.js';
 
 // What the in-process carrier does with an app's answer beyond passing it on: decoding,
@@ -53,5 +53,40 @@ describe('the in-process carrier', () => {
     await s.close();
     await expect(pending).rejects.toThrow(SessionClosedError);
     expect(aborted).toBe(true);
+  });
+});
+
+// Event streams from an app in process: sse:// and psse:// give r.extension, events as the
+// app writes them (it waits for /release before its second event).
+const streams = (await import('../fixtures/apps/streams-app.mjs')) as Record<'server' | 'bare' | 'fetchApp', unknown>;
+describe.each([
+  { name: 'an Express app', app: streams.server },
+  { name: 'a bare listener', app: streams.bare },
+  { name: 'a fetch handler with a ReadableStream body', app: streams.fetchApp },
+])('an event stream from $name', ({ app }) => {
+  it('gives events as they come, over sse:// and psse://', async () => {
+    await using s = new AsyncSession({ app, timeout: 5_000 });
+    for (const scheme of ['sse', 'psse']) {
+      const r = await s.get(`${scheme}://api.example/events`);
+      const events = r.extension as AsyncServerSentEvents;
+      expect(events.kind).toBe('sse');
+      const first = await events.nextPayload();
+      expect([first?.id, first?.data]).toEqual(['1', 'first']);
+      expect((await s.get('/release')).statusCode).toBe(200);
+      const second = await events.nextPayload();
+      expect([second?.event, second?.json()]).toEqual(['update', { n: 2 }]);
+      expect(await events.nextPayload()).toBeNull();
+      expect(events.lastEventId).toBe('1');
+    }
+  });
+
+  it('raises ReadTimeout when the app is quiet, and the stream stays usable', async () => {
+    await using s = new AsyncSession({ app, timeout: 300 });
+    const events = (await s.get('psse://x/events')).extension as AsyncServerSentEvents;
+    expect((await events.nextPayload())?.data).toBe('first');
+    await expect(events.nextPayload()).rejects.toThrow(ReadTimeout);
+    expect(events.closed).toBe(false);
+    await s.get('/release');
+    expect((await events.nextPayload())?.event).toBe('update');
   });
 });
