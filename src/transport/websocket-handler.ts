@@ -11,10 +11,10 @@
  * socket. A message is at most `maxPayload` (the request's maxBodySize, 100 MiB unless
  * set); a bigger one closes the socket with 1009 and fails the stream with BodyTooLarge.
  */
-import http2 from 'node:http2';
+import type * as Http2 from 'node:http2';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import type { buildConnector } from 'undici';
 import { BinaryWriter } from '../channel/binary.js';
 import { TransportCode } from '../channel/error-codes.js';
@@ -22,6 +22,7 @@ import { FrameType, HeadFlag, HttpVersionCode, MessageFlag, encodeError, encodeR
 import { RESPONSE_WINDOW } from '../channel/windows.js';
 import { classify, TransportError } from './error-codes.js';
 import type { Outbox } from './outbox.js';
+import { onFirstUse } from './on-first-use.js';
 import type { SessionTransport } from './session-transport.js';
 
 /** The largest message taken when the request sets no maxBodySize (ws's own default). */
@@ -31,6 +32,8 @@ const DEFAULT_MAX_PAYLOAD = 100 << 20;
 const HANDSHAKE_HEADERS = new Set(['connection', 'upgrade', 'host', 'keep-alive', 'content-length', 'transfer-encoding', 'te', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions', 'sec-websocket-protocol']);
 
 const writer = new BinaryWriter(4096);
+const loadWs = onFirstUse<typeof WebSocket>('ws');
+const loadHttp2 = onFirstUse<typeof Http2>('node:http2');
 
 /** ws's instances are client-side unless built without an address; see {@link overStream}. */
 type ClientSocketSetter = { _isServer: boolean; setSocket(socket: unknown, head: Buffer, options: object): void };
@@ -47,7 +50,7 @@ export class WebSocketHandler {
   readonly #socketPath: string | null;
   #ws: WebSocket | null = null;
   /** The HTTP/2 session of an RFC 8441 WebSocket (it carries this stream only). */
-  #h2: http2.ClientHttp2Session | null = null;
+  #h2: Http2.ClientHttp2Session | null = null;
   #done = false;
   #opened = false;
   /** Bytes sent to the main thread and not yet acknowledged. */
@@ -95,7 +98,7 @@ export class WebSocketHandler {
   /** WS_SEND: a piece of a message, credited back once it is on the socket. */
   send(flags: number, bytes: Buffer): void {
     const ws = this.#ws;
-    if (ws === null || ws.readyState !== WebSocket.OPEN) return;
+    if (ws === null || ws.readyState !== ws.OPEN) return;
     const n = bytes.length;
     this.#cork(ws);
     ws.send(bytes, { binary: (flags & MessageFlag.BINARY) !== 0, fin: (flags & MessageFlag.FIN) !== 0 }, () => {
@@ -119,12 +122,13 @@ export class WebSocketHandler {
   }
 
   ping(bytes: Buffer): void {
-    if (this.#ws?.readyState === WebSocket.OPEN) this.#ws.ping(bytes);
+    const ws = this.#ws;
+    if (ws !== null && ws.readyState === ws.OPEN) ws.ping(bytes);
   }
 
   close(code: number, reason: string): void {
     const ws = this.#ws;
-    if (ws === null || ws.readyState === WebSocket.CLOSED || ws.readyState === WebSocket.CLOSING) return;
+    if (ws === null || ws.readyState === ws.CLOSED || ws.readyState === ws.CLOSING) return;
     // A message still being received is not waited for: the peer's close frame ends it.
     this.#resume();
     ws.close(code, reason);
@@ -150,7 +154,7 @@ export class WebSocketHandler {
     const secure = url.protocol === 'wss:';
     const address = unix ? `ws://localhost${url.pathname}${url.search}` : url.href;
     const { headers, protocols } = handshakeHeaders(this.#head.headers);
-    const ws = new WebSocket(address, protocols, {
+    const ws = new (loadWs())(address, protocols, {
       headers,
       perMessageDeflate: true,
       maxPayload: this.#maxPayload,
@@ -193,7 +197,7 @@ export class WebSocketHandler {
         this.#fail(err ?? new Error('no connection'));
         return;
       }
-      const session = http2.connect(`https://${authority}`, { createConnection: () => socket as unknown as Socket });
+      const session = loadHttp2().connect(`https://${authority}`, { createConnection: () => socket as unknown as Socket });
       this.#h2 = session;
       session.on('error', (e) => this.#fail(e));
       session.on('close', () => {
@@ -224,7 +228,7 @@ export class WebSocketHandler {
             this.#refused(status, '', raw, HttpVersionCode['HTTP/2'], stream, () => session.destroy());
             return;
           }
-          const ws = new WebSocket(null as unknown as string, undefined, { autoPong: true } as WebSocket.ClientOptions);
+          const ws = new (loadWs())(null as unknown as string, undefined, { autoPong: true } as WebSocket.ClientOptions);
           // Built without an address, ws acts as a server (unmasked frames); a client it is.
           (ws as unknown as ClientSocketSetter)._isServer = false;
           (ws as unknown as ClientSocketSetter).setSocket(stream, Buffer.alloc(0), { maxPayload: this.#maxPayload, allowSynchronousEvents: true, skipUTF8Validation: false });
@@ -389,7 +393,7 @@ function handshakeHeaders(flat: string[]): { headers: Record<string, string>; pr
   return { headers, protocols };
 }
 
-function rawFromH2(h: http2.IncomingHttpHeaders): string[] {
+function rawFromH2(h: Http2.IncomingHttpHeaders): string[] {
   const raw: string[] = [];
   for (const [name, value] of Object.entries(h)) {
     if (name.startsWith(':') || value === undefined) continue;
