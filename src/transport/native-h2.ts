@@ -7,11 +7,8 @@
  * One session per connection; new sessions open when the open ones are at their peer's
  * stream limit (up to `maxSessions`), or after a GOAWAY.
  */
-import type * as Http2 from 'node:http2';
+import http2 from 'node:http2';
 import type { Socket } from 'node:net';
-import { onFirstUse } from './on-first-use.js';
-
-const loadHttp2 = onFirstUse<typeof Http2>('node:http2');
 
 /** The undici legacy handler shape our ExchangeHandler implements. */
 export interface LegacyHandler {
@@ -32,7 +29,7 @@ export interface NativeRequest {
 }
 
 interface Session {
-  session: Http2.ClientHttp2Session;
+  session: http2.ClientHttp2Session;
   socket: Socket;
   active: number;
   closed: boolean;
@@ -120,7 +117,7 @@ export class NativeH2Pool {
   }
 
   #wrap(socket: Socket): Session {
-    const session = loadHttp2().connect(this.#authority, { createConnection: () => socket });
+    const session = http2.connect(this.#authority, { createConnection: () => socket });
     const s: Session = { session, socket, active: 0, closed: false, settled: false, deferred: [] };
     const flush = (): void => {
       for (const go of s.deferred.splice(0)) go();
@@ -167,14 +164,14 @@ export class NativeH2Pool {
       handler.onSocket?.(s.socket);
       return;
     }
-    const headers: Http2.OutgoingHttpHeaders = { ':method': r.method, ':path': r.path };
+    const headers: http2.OutgoingHttpHeaders = { ':method': r.method, ':path': r.path };
     let declared: number | null = null;
     for (let i = 0; i < r.headers.length; i += 2) {
       const name = r.headers[i]!.toLowerCase();
       if (!CONNECTION_SPECIFIC.has(name)) headers[name] = r.headers[i + 1]!;
       if (name === 'content-length') declared = Number(r.headers[i + 1]);
     }
-    let stream: Http2.ClientHttp2Stream;
+    let stream: http2.ClientHttp2Stream;
     try {
       stream = s.session.request(headers, { endStream: r.body === null });
     } catch (err) {
@@ -191,17 +188,17 @@ export class NativeH2Pool {
       else handler.onComplete(trailers);
     };
     handler.onConnect((err) => {
-      stream.close(loadHttp2().constants.NGHTTP2_CANCEL);
+      stream.close(http2.constants.NGHTTP2_CANCEL);
       finish(err ?? new Error('Request aborted'), null);
     });
     handler.onSocket?.(s.socket);
     // Node passes the fields as a flat [name, value, …] list too: in order, repeats kept,
     // and with no Buffers to make (the frame encoder takes strings).
-    stream.on('response', (h: Http2.IncomingHttpHeaders, _flags: number, raw: string[]) => {
+    stream.on('response', (h: http2.IncomingHttpHeaders, _flags: number, raw: string[]) => {
       if (!handler.onHeaders(Number(h[':status']), withoutPseudo(raw), resume, '')) stream.pause();
     });
     // 1xx heads before the final one (103 Early Hints).
-    stream.on('headers', (h: Http2.IncomingHttpHeaders, _flags: number, raw: string[]) => {
+    stream.on('headers', (h: http2.IncomingHttpHeaders, _flags: number, raw: string[]) => {
       const status = Number(h[':status']);
       if (status >= 100 && status < 200) handler.onHeaders(status, withoutPseudo(raw), noop, '');
     });
@@ -218,7 +215,7 @@ export class NativeH2Pool {
     stream.on('close', () => {
       if (finished) return;
       const code = stream.rstCode ?? 0;
-      const name = Object.entries(loadHttp2().constants).find(([k, v]) => k.startsWith('NGHTTP2_') && v === code)?.[0] ?? String(code);
+      const name = Object.entries(http2.constants).find(([k, v]) => k.startsWith('NGHTTP2_') && v === code)?.[0] ?? String(code);
       // Named like Node's stream errors, so the replay rules can read it (HTTP_1_1_REQUIRED, REFUSED_STREAM).
       finish(Object.assign(new Error(`Stream closed with error code ${name}${s.closed ? ' after GOAWAY' : ''}`), { code: 'ERR_HTTP2_STREAM_ERROR' }), null);
     });
@@ -240,7 +237,7 @@ function withoutPseudo(raw: string[]): string[] {
  * an HTTP/1.1 body: one that runs over or ends short resets the stream rather than hand the
  * server a request whose framing lies, and fails with undici's error.
  */
-async function writeBody(stream: Http2.ClientHttp2Stream, body: Buffer | AsyncIterable<Buffer>, declared: number | null): Promise<void> {
+async function writeBody(stream: http2.ClientHttp2Stream, body: Buffer | AsyncIterable<Buffer>, declared: number | null): Promise<void> {
   try {
     if (Buffer.isBuffer(body)) {
       if (declared !== null && body.length !== declared) throw lengthMismatch();

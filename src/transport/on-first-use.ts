@@ -1,7 +1,7 @@
 /**
  * A CommonJS package or a builtin loaded the first time it is asked for, not when the worker
  * starts: a worker loads only what its requests need, and a first plain HTTP/1.1 request
- * needs no HTTP/2, WebSocket or DNS-message code (tens of milliseconds of a worker's start,
+ * needs no WebSocket or DNS-message code (tens of milliseconds of a worker's start,
  * measured with `--cpu-prof`). `require` keeps the first use synchronous, as the frame
  * handlers that reach it are.
  */

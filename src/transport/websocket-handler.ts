@@ -11,7 +11,7 @@
  * socket. A message is at most `maxPayload` (the request's maxBodySize, 100 MiB unless
  * set); a bigger one closes the socket with 1009 and fails the stream with BodyTooLarge.
  */
-import type * as Http2 from 'node:http2';
+import http2 from 'node:http2';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type WebSocket from 'ws';
@@ -33,7 +33,6 @@ const HANDSHAKE_HEADERS = new Set(['connection', 'upgrade', 'host', 'keep-alive'
 
 const writer = new BinaryWriter(4096);
 const loadWs = onFirstUse<typeof WebSocket>('ws');
-const loadHttp2 = onFirstUse<typeof Http2>('node:http2');
 
 /** ws's instances are client-side unless built without an address; see {@link overStream}. */
 type ClientSocketSetter = { _isServer: boolean; setSocket(socket: unknown, head: Buffer, options: object): void };
@@ -50,7 +49,7 @@ export class WebSocketHandler {
   readonly #socketPath: string | null;
   #ws: WebSocket | null = null;
   /** The HTTP/2 session of an RFC 8441 WebSocket (it carries this stream only). */
-  #h2: Http2.ClientHttp2Session | null = null;
+  #h2: http2.ClientHttp2Session | null = null;
   #done = false;
   #opened = false;
   /** Bytes sent to the main thread and not yet acknowledged. */
@@ -197,7 +196,7 @@ export class WebSocketHandler {
         this.#fail(err ?? new Error('no connection'));
         return;
       }
-      const session = loadHttp2().connect(`https://${authority}`, { createConnection: () => socket as unknown as Socket });
+      const session = http2.connect(`https://${authority}`, { createConnection: () => socket as unknown as Socket });
       this.#h2 = session;
       session.on('error', (e) => this.#fail(e));
       session.on('close', () => {
@@ -393,7 +392,7 @@ function handshakeHeaders(flat: string[]): { headers: Record<string, string>; pr
   return { headers, protocols };
 }
 
-function rawFromH2(h: Http2.IncomingHttpHeaders): string[] {
+function rawFromH2(h: http2.IncomingHttpHeaders): string[] {
   const raw: string[] = [];
   for (const [name, value] of Object.entries(h)) {
     if (name.startsWith(':') || value === undefined) continue;

@@ -91,6 +91,13 @@ describe('worker death under a blocked sync call', () => {
     await engine.whenLive();
     for (let i = 0; i < 50 && engine.diagnostics().workers.filter((w) => w.state === 'alive').length < 2; i++) await new Promise((r) => setTimeout(r, 20));
     expect(engine.diagnostics().workers.filter((w) => w.state === 'alive')).toHaveLength(2);
+    // Piscina hands the `exit` tasks only to workers it has heard are ready, which a worker
+    // started after the pool tells it a moment after claiming its slot: both answer first.
+    const answered = new Set<number>();
+    const ask = async () => {
+      for (const r of await Promise.all([0, 1].map(() => engine.pool.run({ op: 'stats' })))) answered.add((r as { threadId: number }).threadId);
+    };
+    await until(() => answered.size === 2, () => `both workers answering piscina's tasks: ${[...answered].join(', ')}`, 10_000, ask);
     for (let i = 0; i < 2; i++) expect(s.get(`${server.url}/status/200`).statusCode).toBe(200);
     return { s, engine };
   }
