@@ -274,6 +274,9 @@ export class Engine {
     this.#grown = true;
     if (this.#destroyed || this.pool.threads.length >= this.size) return;
     for (let i = 0; i < this.size; i++) void this.pool.run({ op: 'stats' }).catch(() => {});
+    // Their threads exist now; piscina announces them only once they have loaded, which a
+    // blocked caller would not hear: watched from here, as at the start.
+    this.#watchWorkers();
   }
 
   /** Whether some worker of the pool has neither attached to a slot nor stopped. */
