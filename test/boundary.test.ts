@@ -10,13 +10,14 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const MAIN_ONLY = ['src/session/', 'src/request/', 'src/response/', 'src/engine/', 'src/cli/', 'src/demo/', 'src/jobs/'];
 const WORKER_ONLY = ['src/transport/'];
 
-/** Relative imports of a source file: `[specifier, typeOnly]`. */
-function importsOf(file: string): Array<[string, boolean]> {
+/** Relative imports of a source file: `[specifier, typeOnly]`; `packages`: the other ones, static only. */
+function importsOf(file: string, packages?: Set<string>): Array<[string, boolean]> {
   const text = readFileSync(file, 'utf8');
   const found: Array<[string, boolean]> = [];
   for (const m of text.matchAll(/^\s*(import|export)\s+(type\s+)?[^;'"]*?from\s+'(\.[^']+)'/gm)) found.push([m[3]!, m[2] !== undefined]);
   for (const m of text.matchAll(/^\s*import\s+'(\.[^']+)'/gm)) found.push([m[1]!, false]);
-  for (const m of text.matchAll(/\bimport\(\s*'(\.[^']+)'\s*\)/g)) found.push([m[1]!, false]);
+  if (!packages) for (const m of text.matchAll(/\bimport\(\s*'(\.[^']+)'\s*\)/g)) found.push([m[1]!, false]);
+  for (const m of text.matchAll(/^\s*import\s+(?!type\s)[^;'"]*?from\s+'([^.'][^']*)'/gm)) packages?.add(m[1]!);
   return found;
 }
 
@@ -24,13 +25,16 @@ function toSource(from: string, specifier: string): string {
   return resolve(dirname(from), specifier).replace(/\.js$/, '.ts');
 }
 
-/** Every file reachable from `entry`; `withTypes` follows type-only imports too. */
-function reachable(entry: string, withTypes: boolean): Map<string, string> {
+/**
+ * Every file reachable from `entry`; `withTypes` follows type-only imports too. With
+ * `packages`, only static imports are followed, and the packages they name are added to it.
+ */
+function reachable(entry: string, withTypes: boolean, packages?: Set<string>): Map<string, string> {
   const seen = new Map<string, string>([[entry, '(entry)']]);
   const queue = [entry];
   while (queue.length) {
     const file = queue.shift()!;
-    for (const [spec, typeOnly] of importsOf(file)) {
+    for (const [spec, typeOnly] of importsOf(file, packages)) {
       if (typeOnly && !withTypes) continue;
       const target = toSource(file, spec);
       if (!seen.has(target)) {
@@ -83,5 +87,14 @@ describe('the thread boundary', () => {
       }
     }
     expect(crossings).toEqual([]);
+  });
+
+  it('a transport worker starts without the code a first plain HTTP/1.1 request does not need', () => {
+    // Loaded on first use instead (transport/on-first-use.ts, a dynamic import for load runs):
+    // each of these cost a worker's start milliseconds to tens of milliseconds.
+    const packages = new Set<string>();
+    reachable(join(root, 'workers/transport.ts'), false, packages);
+    expect(packages).toContain('undici');
+    expect([...packages].filter((p) => ['ws', 'dns-packet', 'hdr-histogram-js'].includes(p))).toEqual([]);
   });
 });

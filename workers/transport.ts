@@ -12,7 +12,6 @@ import { FrameType } from '../src/channel/frames.js';
 import { SlotTable, type SlotTableInit } from '../src/channel/slots.js';
 import { TransportHost } from '../src/transport/host.js';
 import { installLeanBind } from '../src/transport/lean-bind.js';
-import { runLoad } from '../src/transport/load-runner.js';
 import type { LoadTask } from '../src/channel/load-plan.js';
 
 installLeanBind();
@@ -53,7 +52,8 @@ export default async function task(t: WorkerTask): Promise<unknown> {
       setTimeout(() => process.exit(t.code), t.delayMs ?? 0);
       return { threadId, exiting: true };
     case 'load':
-      // Runs beside the host on this thread's event loop; the last interval's report is the result.
-      return runLoad(t.plan, t.port);
+      // Runs beside the host on this thread's event loop; the last interval's report is the
+      // result. Loaded here: its histograms cost a worker's start tens of milliseconds.
+      return (await import('../src/transport/load-runner.js')).runLoad(t.plan, t.port);
   }
 }

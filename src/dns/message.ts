@@ -3,8 +3,11 @@
  * type (the wire format is `dns-packet`'s), and what an answer says, checked against the
  * question it answers. The JSON API of DoH (`/resolve`) reads into the same shape.
  */
-import packet from 'dns-packet';
+import type * as Packet from 'dns-packet';
 import { randomInt } from 'node:crypto';
+import { onFirstUse } from '../transport/on-first-use.js';
+
+const loadPacket = onFirstUse<typeof Packet>('dns-packet');
 
 export type QueryType = 'A' | 'AAAA';
 
@@ -28,7 +31,7 @@ export function newId(): number {
 }
 
 export function encodeQuery(id: number, name: string, type: QueryType): Buffer {
-  return packet.encode({ type: 'query', id, flags: packet.RECURSION_DESIRED, questions: [{ type, name, class: 'IN' }] });
+  return loadPacket().encode({ type: 'query', id, flags: loadPacket().RECURSION_DESIRED, questions: [{ type, name, class: 'IN' }] });
 }
 
 /**
@@ -36,9 +39,9 @@ export function encodeQuery(id: number, name: string, type: QueryType): Buffer {
  * question (over UDP, possibly spoofed: ignored); a DnsFailure when it cannot be decoded.
  */
 export function readAnswer(bytes: Buffer, name: string, type: QueryType, server: string): DnsAnswer | null {
-  let m: packet.DecodedPacket & { rcode?: string };
+  let m: Packet.DecodedPacket & { rcode?: string };
   try {
-    m = packet.decode(bytes);
+    m = loadPacket().decode(bytes);
   } catch (err) {
     throw new DnsFailure(`malformed answer from ${server} (${(err as Error).message})`);
   }

@@ -37,7 +37,7 @@ import { mayNegotiateHttp2 } from '../channel/protocols.js';
 import type { PoolStats, TransportSessionConfig } from '../channel/session-config.js';
 import { UPLOAD_WINDOW } from '../channel/windows.js';
 import { Exchange, type ReceivedHead } from './exchange.js';
-import { Homes } from './homes.js';
+import { AFFINITY, Homes } from './homes.js';
 
 const TO_WORKER_BYTES = 1 << 20;
 const TO_MAIN_BYTES = 4 << 20;
@@ -59,6 +59,11 @@ const SYNC_SPIN_US = 1000;
 const ASYNC_SPIN_US = 250;
 /** The longest the async pump reads frames without letting the event loop take a turn. */
 const PUMP_SLICE_MS = 2;
+/**
+ * In flight past this, one worker has more than its share and the others are started:
+ * an HTTP/1.1 origin spills off its home worker past {@link AFFINITY} (homes.ts).
+ */
+const GROW_IN_FLIGHT = AFFINITY;
 /** How long a sync caller waits for a live worker before giving up. */
 const WORKER_START_LIMIT_MS = 10_000;
 
@@ -161,6 +166,8 @@ export class Engine {
   #pumpRunning = false;
   #bellScheduled = false;
   #destroyed = false;
+  /** Load has asked for every worker (see {@link startWorkers}); a dead one is replaced. */
+  #grown = false;
   /** Moving average of how long a wait for frames lasted, in us: replies due soon are spun for. */
   #replyUs = 0;
 
@@ -182,10 +189,16 @@ export class Engine {
     this.#homes = new Homes(size * 2);
     this.#opened = this.table.slots.map(() => new Set());
     this.#deathReasons = this.table.slots.map(() => null);
+    // One worker starts now, the others when load asks for them (startWorkers): a script
+    // making one request at a time never pays for loading the transport into more threads,
+    // and its first request does not share the cores with their start-up. Piscina grows
+    // a pool only for queued tasks, and tears down a worker above minThreads once idle
+    // unless idleTimeout is Infinity: our workers are idle by piscina's count all their life.
     this.pool = new Piscina({
       filename: WORKER_FILE,
-      minThreads: size,
+      minThreads: 1,
       maxThreads: size,
+      idleTimeout: Infinity,
       // The hosts wait with Atomics.waitAsync; piscina's own Atomics.wait would freeze them.
       atomics: 'disabled',
       workerData: this.table.init,
@@ -249,6 +262,21 @@ export class Engine {
     };
     const first = setTimeout(destroy, 50);
     if (!this.#workersLoading()) first.unref();
+  }
+
+  /**
+   * Starts the workers not yet running, up to {@link size}; returns at once (each claims a
+   * slot as it comes up, which a blocked caller sees in shared memory). Piscina spawns a
+   * thread only for a task that finds every thread busy: as many one-shot `stats` tasks as
+   * the pool may have threads make it start the missing ones.
+   */
+  startWorkers(): void {
+    this.#grown = true;
+    if (this.#destroyed || this.pool.threads.length >= this.size) return;
+    for (let i = 0; i < this.size; i++) void this.pool.run({ op: 'stats' }).catch(() => {});
+    // Their threads exist now; piscina announces them only once they have loaded, which a
+    // blocked caller would not hear: watched from here, as at the start.
+    this.#watchWorkers();
   }
 
   /** Whether some worker of the pool has neither attached to a slot nor stopped. */
@@ -379,6 +407,7 @@ export class Engine {
     this.#exchanges.set(id, ex);
     home.took(slot);
     if (this.#exchanges.size === 1) this.#keepAlive.ref();
+    if (this.#exchanges.size > GROW_IN_FLIGHT && !this.#grown) this.startWorkers();
     this.#sendFrame(slot, FrameType.REQUEST, 0, id, opts.sessionId, w.buf, 0, w.pos);
 
     if (body !== null && !inline) {
@@ -690,6 +719,8 @@ export class Engine {
       worker.once('exit', (code) => {
         this.#workers.delete(tid);
         if (this.#destroyed) return;
+        // Piscina replaces only up to minThreads (one); once load has asked for more, so do we.
+        if (this.#grown) this.startWorkers();
         for (const slot of this.table.slots) {
           const state = this.table.state(slot.index);
           if (this.table.threadId(slot.index) === tid && (state === SlotState.ALIVE || state === SlotState.CLAIMED)) {

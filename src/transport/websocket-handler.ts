@@ -14,7 +14,7 @@
 import http2 from 'node:http2';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import type { buildConnector } from 'undici';
 import { BinaryWriter } from '../channel/binary.js';
 import { TransportCode } from '../channel/error-codes.js';
@@ -23,9 +23,11 @@ import { RESPONSE_WINDOW } from '../channel/windows.js';
 import { DEFAULT_MAX_PAYLOAD, handshakeHeaders } from '../extensions/websocket-handshake.js';
 import { classify, TransportError } from './error-codes.js';
 import type { Outbox } from './outbox.js';
+import { onFirstUse } from './on-first-use.js';
 import type { SessionTransport } from './session-transport.js';
 
 const writer = new BinaryWriter(4096);
+const loadWs = onFirstUse<typeof WebSocket>('ws');
 
 /** ws's instances are client-side unless built without an address; see {@link overStream}. */
 type ClientSocketSetter = { _isServer: boolean; setSocket(socket: unknown, head: Buffer, options: object): void };
@@ -93,7 +95,7 @@ export class WebSocketHandler {
   /** WS_SEND: a piece of a message, credited back once it is on the socket. */
   send(flags: number, bytes: Buffer): void {
     const ws = this.#ws;
-    if (ws === null || ws.readyState !== WebSocket.OPEN) return;
+    if (ws === null || ws.readyState !== ws.OPEN) return;
     const n = bytes.length;
     this.#cork(ws);
     ws.send(bytes, { binary: (flags & MessageFlag.BINARY) !== 0, fin: (flags & MessageFlag.FIN) !== 0 }, () => {
@@ -117,12 +119,13 @@ export class WebSocketHandler {
   }
 
   ping(bytes: Buffer): void {
-    if (this.#ws?.readyState === WebSocket.OPEN) this.#ws.ping(bytes);
+    const ws = this.#ws;
+    if (ws !== null && ws.readyState === ws.OPEN) ws.ping(bytes);
   }
 
   close(code: number, reason: string): void {
     const ws = this.#ws;
-    if (ws === null || ws.readyState === WebSocket.CLOSED || ws.readyState === WebSocket.CLOSING) return;
+    if (ws === null || ws.readyState === ws.CLOSED || ws.readyState === ws.CLOSING) return;
     // A message still being received is not waited for: the peer's close frame ends it.
     this.#resume();
     ws.close(code, reason);
@@ -148,7 +151,7 @@ export class WebSocketHandler {
     const secure = url.protocol === 'wss:';
     const address = unix ? `ws://localhost${url.pathname}${url.search}` : url.href;
     const { headers, protocols } = handshakeHeaders(this.#head.headers);
-    const ws = new WebSocket(address, protocols, {
+    const ws = new (loadWs())(address, protocols, {
       headers,
       perMessageDeflate: true,
       maxPayload: this.#maxPayload,
@@ -222,7 +225,7 @@ export class WebSocketHandler {
             this.#refused(status, '', raw, HttpVersionCode['HTTP/2'], stream, () => session.destroy());
             return;
           }
-          const ws = new WebSocket(null as unknown as string, undefined, { autoPong: true } as WebSocket.ClientOptions);
+          const ws = new (loadWs())(null as unknown as string, undefined, { autoPong: true } as WebSocket.ClientOptions);
           // Built without an address, ws acts as a server (unmasked frames); a client it is.
           (ws as unknown as ClientSocketSetter)._isServer = false;
           (ws as unknown as ClientSocketSetter).setSocket(stream, Buffer.alloc(0), { maxPayload: this.#maxPayload, allowSynchronousEvents: true, skipUTF8Validation: false });

@@ -6,6 +6,7 @@ import { AsyncSession, ConnectionError, InvalidOption, Session } from '../../dis
 import { Engine } from '../../dist/src/engine/engine.js';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { withSyncWatchdog } from '../helpers/sync-watchdog.js';
+import { until } from '../helpers/until.js';
 
 let server: ServerProcess;
 beforeAll(async () => {
@@ -85,9 +86,18 @@ describe('worker death under a blocked sync call', () => {
   async function twoWorkers(): Promise<{ s: Session; engine: Engine }> {
     const s = new Session({ workers: 2 });
     const engine = Engine.acquire(2);
+    // The second worker starts only when load asks for it: started here.
+    engine.startWorkers();
     await engine.whenLive();
     for (let i = 0; i < 50 && engine.diagnostics().workers.filter((w) => w.state === 'alive').length < 2; i++) await new Promise((r) => setTimeout(r, 20));
     expect(engine.diagnostics().workers.filter((w) => w.state === 'alive')).toHaveLength(2);
+    // Piscina hands the `exit` tasks only to workers it has heard are ready, which a worker
+    // started after the pool tells it a moment after claiming its slot: both answer first.
+    const answered = new Set<number>();
+    const ask = async () => {
+      for (const r of await Promise.all([0, 1].map(() => engine.pool.run({ op: 'stats' })))) answered.add((r as { threadId: number }).threadId);
+    };
+    await until(() => answered.size === 2, () => `both workers answering piscina's tasks: ${[...answered].join(', ')}`, 10_000, ask);
     for (let i = 0; i < 2; i++) expect(s.get(`${server.url}/status/200`).statusCode).toBe(200);
     return { s, engine };
   }
@@ -357,5 +367,75 @@ describe('sessions share workers but not pools', () => {
     for (let i = 0; i < 10; i++) ports.add((await s.get(url)).text!);
     expect(ports.size).toBe(1);
     await new Promise((r) => http1.close(r));
+  });
+});
+
+describe('workers start as load asks for them', () => {
+  // Three workers: an engine of a size no other test here uses, so it starts fresh.
+  const SIZE = 3;
+  const alive = (engine: Engine) => engine.diagnostics().workers.filter((w) => w.state === 'alive');
+
+  it('a sequential sync script runs on one worker and never starts the others', async () => {
+    const s = new Session({ workers: SIZE });
+    const engine = Engine.acquire(SIZE);
+    try {
+      for (let i = 0; i < 20; i++) expect(s.get(`${server.url}/status/200`).statusCode).toBe(200);
+      // Nothing started later in the background either.
+      await new Promise((r) => setTimeout(r, 300));
+      expect(engine.pool.threads.length, 'threads of the pool').toBe(1);
+      expect(alive(engine)).toHaveLength(1);
+    } finally {
+      s.close();
+      engine.release();
+    }
+  });
+
+  it('a burst starts the other workers; once up, a burst of 64 reaches every worker; a dead one is replaced', async () => {
+    // The server holds every request until told, so what the workers carry at once is seen.
+    const held: Array<() => void> = [];
+    const srv = http.createServer((req, res) => held.push(() => res.end('ok')));
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}/`;
+    const s = new AsyncSession({ workers: SIZE, poolMaxsize: 64 });
+    const engine = Engine.acquire(SIZE);
+    const notes = () => JSON.stringify({ held: held.length, threads: engine.pool.threads.length, workers: engine.diagnostics().workers });
+    const releaseAll = () => held.splice(0).forEach((answer) => answer());
+    try {
+      const first = s.get(url);
+      await until(() => held.length === 1, () => `the first request: ${notes()}`);
+      releaseAll();
+      expect((await first).text).toBe('ok');
+      expect(engine.pool.threads.length, 'threads after one request').toBe(1);
+
+      // The first burst goes to the live worker and asks for the rest.
+      const warm = Array.from({ length: 64 }, () => s.get(url));
+      await until(() => alive(engine).length === SIZE, () => `every worker up: ${notes()}`);
+      await until(() => held.length === 64, () => `the warm-up burst at the server: ${notes()}`);
+      releaseAll();
+      for (const r of await Promise.all(warm)) expect(r.statusCode).toBe(200);
+
+      const burst = Array.from({ length: 64 }, () => s.get(url));
+      await until(() => held.length === 64, () => `the burst at the server: ${notes()}`);
+      const perSlot = new Map<number, number>();
+      for (const x of engine.diagnostics().inFlight) perSlot.set(x.slot, (perSlot.get(x.slot) ?? 0) + 1);
+      releaseAll();
+      for (const r of await Promise.all(burst)) expect(r.statusCode).toBe(200);
+      expect([...perSlot.keys()].sort(), 'slots carrying the burst').toEqual(alive(engine).map((w) => w.slot).sort());
+      for (const n of perSlot.values()) expect(n).toBeGreaterThanOrEqual(16);
+
+      // Once load has asked for every worker, a dead one is replaced (piscina alone keeps one).
+      const victim = engine.pool.threads[0]!;
+      const victimId = victim.threadId;
+      await victim.terminate();
+      await until(
+        () => alive(engine).length === SIZE && !alive(engine).some((w) => w.threadId === victimId),
+        () => `a replacement for worker ${victimId}: ${notes()}`,
+      );
+    } finally {
+      releaseAll();
+      await s.close();
+      engine.release();
+      await new Promise((r) => srv.close(r));
+    }
   });
 });

@@ -108,6 +108,8 @@ describe('the engine under stress', () => {
       const notes = () => ({ held: held.length, engine: engine.diagnostics() });
       try {
         const alive = () => engine.diagnostics().workers.filter((w) => w.state === 'alive');
+        // The second worker starts only when load asks for it: started here.
+        engine.startWorkers();
         await until(10_000, 'both workers up', () => alive().length === 2, notes);
         const outcomes = Array.from({ length: n }, (_, i) =>
           s.get(`${base}/hold/${i}`).then(
