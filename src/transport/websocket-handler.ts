@@ -27,6 +27,14 @@ import type { SessionTransport } from './session-transport.js';
 /** The largest message taken when the request sets no maxBodySize (ws's own default). */
 const DEFAULT_MAX_PAYLOAD = 100 << 20;
 
+/**
+ * ws's defaults for a client it builds itself, for the one built over an HTTP/2 stream: built
+ * without an address, ws takes none of them, and without a closeTimeout its close timer fires
+ * at once and destroys the stream before the peer's answering close frame arrives.
+ */
+const CLIENT_DEFAULTS = { autoPong: true, closeTimeout: 30_000, maxPendingAutoPongs: 60 };
+const RECEIVER_DEFAULTS = { allowSynchronousEvents: true, skipUTF8Validation: false, maxBufferedChunks: 256 * 1024, maxFragments: 16 * 1024 };
+
 /** Request headers the WebSocket handshake makes itself (or that would break it). */
 const HANDSHAKE_HEADERS = new Set(['connection', 'upgrade', 'host', 'keep-alive', 'content-length', 'transfer-encoding', 'te', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions', 'sec-websocket-protocol']);
 
@@ -224,10 +232,10 @@ export class WebSocketHandler {
             this.#refused(status, '', raw, HttpVersionCode['HTTP/2'], stream, () => session.destroy());
             return;
           }
-          const ws = new WebSocket(null as unknown as string, undefined, { autoPong: true } as WebSocket.ClientOptions);
+          const ws = new WebSocket(null as unknown as string, undefined, CLIENT_DEFAULTS as WebSocket.ClientOptions);
           // Built without an address, ws acts as a server (unmasked frames); a client it is.
           (ws as unknown as ClientSocketSetter)._isServer = false;
-          (ws as unknown as ClientSocketSetter).setSocket(stream, Buffer.alloc(0), { maxPayload: this.#maxPayload, allowSynchronousEvents: true, skipUTF8Validation: false });
+          (ws as unknown as ClientSocketSetter).setSocket(stream, Buffer.alloc(0), { ...RECEIVER_DEFAULTS, maxPayload: this.#maxPayload });
           this.#ws = ws;
           this.#listen(ws);
           this.#open(status, '', raw, HttpVersionCode['HTTP/2']);
