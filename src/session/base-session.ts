@@ -23,6 +23,7 @@ import { requestFlow, withCookies, type CallSettings, type FlowHost, type HopExp
 import { normalizeHooks, type Hooks, type HooksInit } from './hooks.js';
 import {
   effectiveMaxBodySize,
+  effectiveMaxPayload,
   envProxiesOf,
   normalizeBaseUrl,
   normalizeMaxRedirects,
@@ -251,6 +252,7 @@ export abstract class BaseSession {
       extension: call.extension,
       processor: options.processor?.spec ?? '',
       processorTimeout: options.processor?.timeoutMs ?? 0,
+      maxPayload: effectiveMaxPayload(options, settings),
     };
     const host = new CallHost(this.#respond, this.#adapter, plan, options, sendOptions);
     const runner = new FlowRunner(requestFlow(callSettings, withCookies(request, jar), host), options.stream);

@@ -8,8 +8,8 @@
  * Memory stays bounded both ways: received messages may run RESPONSE_WINDOW ahead of the
  * consumer (past that, or while the channel is full, the socket is paused: `ws.pause()`),
  * and what the main thread sends is credited back (UPLOAD_CREDIT) only once written to the
- * socket. A message is at most `maxPayload` (the request's maxBodySize, 100 MiB unless
- * set); a bigger one closes the socket with 1009 and fails the stream with BodyTooLarge.
+ * socket. A message is at most the request's `maxPayload`; a bigger one closes the socket
+ * with 1009 and fails the stream with BodyTooLarge.
  */
 import http2 from 'node:http2';
 import type { IncomingMessage } from 'node:http';
@@ -23,9 +23,6 @@ import { RESPONSE_WINDOW } from '../channel/windows.js';
 import { classify, TransportError } from './error-codes.js';
 import type { Outbox } from './outbox.js';
 import type { SessionTransport } from './session-transport.js';
-
-/** The largest message taken when the request sets no maxBodySize (ws's own default). */
-const DEFAULT_MAX_PAYLOAD = 100 << 20;
 
 /**
  * ws's defaults for a client it builds itself, for the one built over an HTTP/2 stream: built
@@ -71,7 +68,8 @@ export class WebSocketHandler {
     this.#outbox = outbox;
     this.#onDone = onDone;
     this.#proxy = head.proxy || null;
-    this.#maxPayload = Number.isFinite(head.maxBodySize) ? head.maxBodySize : DEFAULT_MAX_PAYLOAD;
+    // ws reads 0 as no limit.
+    this.#maxPayload = Number.isFinite(head.maxPayload) ? head.maxPayload : 0;
     this.#url = new URL(head.url);
     const unix = this.#url.protocol === 'ws+unix:';
     this.#socketPath = unix ? decodeURIComponent(this.#url.hostname) : null;
@@ -409,7 +407,7 @@ function rawFromH2(h: http2.IncomingHttpHeaders): string[] {
 function failureOf(err: unknown, target: string, opened: boolean, proxy: string | null, maxPayload: number): { code: TransportCode; message: string } {
   const code = (err as { code?: string }).code;
   if (code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' || code === 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH') {
-    return { code: TransportCode.BODY_TOO_LARGE, message: `A WebSocket message from ${target} is more than ${maxPayload} bytes (maxBodySize); the connection was closed with 1009` };
+    return { code: TransportCode.BODY_TOO_LARGE, message: `A WebSocket message from ${target} is more than ${maxPayload} bytes (maxPayload); the connection was closed with 1009` };
   }
   if (typeof code === 'string' && code.startsWith('WS_ERR_')) {
     return { code: TransportCode.CONNECTION, message: `The WebSocket peer ${target} broke the protocol: ${(err as Error).message}` };

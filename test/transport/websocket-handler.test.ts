@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import { AsyncResponse, AsyncSession, BodyTooLarge, ConnectionError, ReadTimeout, type AsyncWebSocket } from '../../dist/src/index.js';
+import { AsyncResponse, AsyncSession, BodyTooLarge, ConnectionError, InvalidOption, ReadTimeout, type AsyncWebSocket } from '../../dist/src/index.js';
 import { makePki, type TestPki } from '../helpers/certs.js';
 import { startHttpProxy, startSocks5Proxy } from '../helpers/proxy-server.js';
 import { until } from '../helpers/until.js';
@@ -163,14 +163,37 @@ describe('WebSocket (AsyncSession)', () => {
     await expect(ws.nextPayload()).rejects.toBeInstanceOf(ConnectionError);
   });
 
-  it('refuses a message over maxBodySize with BodyTooLarge (the connection is closed, nothing is buffered)', async () => {
-    await using s = new AsyncSession({ timeout: 5000 });
-    const ws = wsOf(await s.get(`${base}/echo`, { maxBodySize: 1024 }));
+  it('refuses a 16 MiB message over a 1 MiB maxPayload with BodyTooLarge; the server hears 1009', async () => {
+    await using s = new AsyncSession({ timeout: 5000, maxPayload: 1 << 20 });
+    const ws = wsOf(await s.get(`${base}/plain`));
     const serverSide = await serverSocketFor(ws);
     const closed = new Promise<number>((resolve) => serverSide.once('close', (code) => resolve(code)));
-    await ws.sendPayload('send-bytes 4096');
-    await expect(ws.nextPayload()).rejects.toBeInstanceOf(BodyTooLarge);
+    await ws.sendPayload(`send-bytes ${16 << 20}`);
+    const err = await ws.nextPayload().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BodyTooLarge);
+    expect((err as Error).message).toMatch(/more than 1048576 bytes \(maxPayload\)/);
     expect(await closed).toBe(1009);
+  });
+
+  it('a request\'s maxPayload wins over the session\'s (null: no limit); maxBodySize does not limit messages', async () => {
+    await using s = new AsyncSession({ timeout: 5000, maxPayload: 1024, maxBodySize: 1024 });
+    const ws = wsOf(await s.get(`${base}/plain`, { maxPayload: null }));
+    await ws.sendPayload('send-bytes 4096');
+    expect(((await ws.nextPayload()) as Buffer).length).toBe(4096);
+    await ws.close();
+    const small = wsOf(await s.get(`${base}/plain`, { maxPayload: 100 }));
+    await small.sendPayload('send-bytes 101');
+    await expect(small.nextPayload()).rejects.toBeInstanceOf(BodyTooLarge);
+  });
+
+  it('refuses a maxPayload that is not a whole number of bytes >= 1 before connecting', async () => {
+    for (const bad of [0, -1, 1.5, '1024', {}]) {
+      expect(() => new AsyncSession({ maxPayload: bad as number })).toThrow(/Invalid option maxPayload: .*expected a whole number of bytes >= 1, or null/);
+    }
+    await using s = new AsyncSession({ timeout: 5000 });
+    const before = peer.handshakes.length;
+    await expect(s.get(`${base}/echo`, { maxPayload: 0 })).rejects.toBeInstanceOf(InvalidOption);
+    expect(peer.handshakes.length).toBe(before);
   });
 
   it('a ReadTimeout leaves the WebSocket open and usable', async () => {
