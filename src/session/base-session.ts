@@ -235,6 +235,7 @@ export abstract class BaseSession {
       userCookie: request.headers.has('cookie'),
       rebuildAuth: options.auth !== undefined ? keepAuth : plan.rebuildAuth,
       totalTimeout: timeout.total,
+      websocket: call.extension === 'websocket',
     };
     const sendOptions: SendOptions = {
       sessionId: this.#adapter.sessionId,

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import { AsyncResponse, AsyncSession, BodyTooLarge, ConnectionError, InvalidOption, ReadTimeout, type AsyncWebSocket } from '../../dist/src/index.js';
+import { AsyncResponse, AsyncSession, BodyTooLarge, ConnectionError, InvalidOption, InvalidSchema, ReadTimeout, type AsyncWebSocket } from '../../dist/src/index.js';
 import { makePki, type TestPki } from '../helpers/certs.js';
 import { startHttpProxy, startSocks5Proxy } from '../helpers/proxy-server.js';
 import { until } from '../helpers/until.js';
@@ -46,6 +46,12 @@ function attach(server: http.Server | https.Server, peer: Peer, wss = new WebSoc
     peer.handshakes.push(req);
     if (req.url === '/deny') {
       socket.end('HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\ncontent-length: 9\r\n\r\nforbidden');
+      return;
+    }
+    // Redirects: relative (stays ws://), to an http:// URL (a WebSocket asked for: ws://), to ftp://.
+    const location = { '/moved': '/echo', '/moved-http': `http://${req.headers.host}/echo`, '/moved-ftp': 'ftp://127.0.0.1/echo' }[req.url ?? ''];
+    if (location !== undefined) {
+      socket.end(`HTTP/1.1 302 Found\r\nlocation: ${location}\r\ncontent-length: 5\r\n\r\nmoved`);
       return;
     }
     (req.url === '/plain' ? plain : wss).handleUpgrade(req, socket, head, (ws) => {
@@ -236,6 +242,29 @@ describe('WebSocket (AsyncSession)', () => {
     expect(r.statusCode).toBe(403);
     expect(r.extension).toBeNull();
     expect(await r.text()).toBe('forbidden');
+  });
+
+  it('follows a redirect of the handshake to the new WebSocket (a relative or http:// Location); allowRedirects: false gives the 302', async () => {
+    await using s = new AsyncSession({ timeout: 5000 });
+    for (const path of ['/moved', '/moved-http']) {
+      const before = peer.handshakes.length;
+      const r = await s.get(`${base}${path}`);
+      expect(r.statusCode).toBe(101);
+      expect(r.url).toBe(`${base}/echo`);
+      expect(r.history.map((h) => [h.statusCode, h.url])).toEqual([[302, `${base}${path}`]]);
+      expect(peer.handshakes.slice(before).map((h) => h.url)).toEqual([path, '/echo']);
+      await wsOf(r).sendPayload('moved along');
+      expect(await wsOf(r).nextPayload()).toBe('moved along');
+      await wsOf(r).close();
+    }
+    const r = await s.get(`${base}/moved`, { allowRedirects: false });
+    expect(r.statusCode).toBe(302);
+    expect(r.extension).toBeNull();
+    expect(r.headers.get('location')).toBe('/echo');
+    expect(await r.text()).toBe('moved');
+    const err = await s.get(`${base}/moved-ftp`).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidSchema);
+    expect((err as Error).message).toMatch(/ftp:\/\/127\.0\.0\.1\/echo/);
   });
 
   it('sends the session\'s cookies, auth and headers with the handshake; keeps the 101\'s cookies; runs hooks on the 101', async () => {
