@@ -55,9 +55,9 @@ export type MaxBodySizeInit = number | null;
 export const DEFAULT_MAX_BODY_SIZE = 2 ** 30;
 
 /**
- * The largest WebSocket message taken, in bytes (text or binary, all its fragments together,
- * as received, before permessage-deflate is undone). A bigger one is refused as it arrives:
- * the connection is closed with 1009 (Message Too Big) and the read fails with
+ * The largest WebSocket message taken, in bytes (text or binary, all its fragments together;
+ * counted as received and again as permessage-deflate inflates it). A bigger one is refused as
+ * it arrives: the connection is closed with 1009 (Message Too Big) and the read fails with
  * {@link BodyTooLarge}; nothing past the limit is buffered. `null` means no limit.
  *
  * It is not `maxBodySize`: that caps a whole body (a WebSocket carries any number of
