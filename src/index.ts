@@ -30,7 +30,7 @@ export {
 export type { MapItem } from './session/async-session.js';
 export { Session, AsyncSession, CookieJar, HTTPBasicAuth, HTTPDigestAuth, BearerTokenAuth, codes, reasonPhrase };
 export { Response, AsyncResponse, BaseResponse, Headers, VERSION };
-export type { SessionOptions, RequestOptions, TimeoutInit, AuthInit, MaxBodySizeInit, CredentialsInit, MapOptions } from './session/options.js';
+export type { SessionOptions, RequestOptions, TimeoutInit, AuthInit, MaxBodySizeInit, MaxPayloadInit, CredentialsInit, MapOptions } from './session/options.js';
 export type { HooksInit, Progress, EarlyResponse } from './session/hooks.js';
 export type { RetryInit } from './session/retry.js';
 export type { CookieInfo, CookieOptions, CookiesInit } from './cookies.js';

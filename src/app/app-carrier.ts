@@ -75,7 +75,7 @@ export class AppCarrier implements TransportPort, WebSocketDriver {
     if (!request.url.startsWith('ws:') && !request.url.startsWith('wss:')) return refuse(new InvalidURL(`${APP_WEBSOCKET_SCHEMES}: ${request.url}`, { request }));
     const server = upgradeServerOf(this.#app);
     if (typeof server === 'string') return refuse(new InvalidOption(`Invalid option app: the app ${server}`, { request }));
-    this.#sockets.set(ex, new AppWebSocket(ex, server, options.maxBodySize, filler));
+    this.#sockets.set(ex, new AppWebSocket(ex, server, options.maxPayload, filler));
   }
 
   waitUntil(): never {

@@ -14,7 +14,7 @@ import { FrameType, MessageFlag } from '../channel/frames.js';
 import { RESPONSE_WINDOW } from '../channel/windows.js';
 import type { Exchange } from '../engine/exchange.js';
 import { BodyTooLarge, ConnectionError, type RequestException } from '../errors.js';
-import { DEFAULT_MAX_PAYLOAD, handshakeHeaders } from '../extensions/websocket-handshake.js';
+import { handshakeHeaders } from '../extensions/websocket-handshake.js';
 import type { AppHandler } from './app-request.js';
 import { connectToApp } from './app-socket.js';
 
@@ -30,17 +30,18 @@ export class AppWebSocket {
   #unacked = 0;
   #paused = false;
 
-  constructor(ex: Exchange, server: Server, maxBodySize: number, handler: AppHandler) {
+  /** `maxPayload`: the largest message taken (Infinity: no limit). */
+  constructor(ex: Exchange, server: Server, maxPayload: number, handler: AppHandler) {
     this.#ex = ex;
     this.#handler = handler;
-    this.#maxPayload = Number.isFinite(maxBodySize) ? maxBodySize : DEFAULT_MAX_PAYLOAD;
+    this.#maxPayload = maxPayload;
     const flat: string[] = [];
     for (const [name, value] of ex.request.headers.rawEntries()) flat.push(name, value);
     const { headers, protocols } = handshakeHeaders(flat);
     const ws = new WebSocket(ex.request.url, protocols, {
       headers,
       perMessageDeflate: true,
-      maxPayload: this.#maxPayload,
+      maxPayload: Number.isFinite(maxPayload) ? maxPayload : 0, // 0: ws's "no limit"
       followRedirects: false,
       createConnection: () => connectToApp(server) as unknown as Socket,
     });
@@ -134,7 +135,7 @@ export class AppWebSocket {
     const code = (err as { code?: string }).code ?? '';
     const url = this.#ex.request.url;
     if (code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
-      this.#handler.onError(new BodyTooLarge(`A WebSocket message from the app at ${url} is more than ${this.#maxPayload} bytes (maxBodySize); the connection was closed with 1009`, { request: this.#ex.request }));
+      this.#handler.onError(new BodyTooLarge(`A WebSocket message from the app at ${url} is more than ${this.#maxPayload} bytes (maxPayload); the connection was closed with 1009`, { request: this.#ex.request }));
     } else if (code.startsWith('WS_ERR_')) this.#handler.onError(this.#error(`The app at ${url} broke the WebSocket protocol: ${err.message}`));
     else this.#handler.onError(this.#error(`The WebSocket to the app at ${url} failed: ${err.message}`, err));
   }

@@ -157,6 +157,7 @@ export function httpVersionName(code: number): HttpVersion {
  * str32 proxy (the proxy URL to go through; empty: direct)
  * str32 processor (module specifier#export run on the decoded body in the worker; empty: none)
  * f64 processorTimeout (ms a processor call may run)
+ * f64 maxPayload      (the largest WebSocket message taken; Infinity = none)
  * [inline body: the rest of the payload]
  * ```
  */
@@ -183,13 +184,15 @@ export interface RequestHead {
   processor: string;
   /** How long one processor call may run, ms. */
   processorTimeout: number;
+  /** The largest WebSocket message taken, bytes (Infinity: no limit). */
+  maxPayload: number;
 }
 
 export function encodeRequestHead(w: BinaryWriter, h: RequestHead): void {
   w.f64(h.connectTimeout).f64(h.readTimeout).f64(h.totalTimeout).f64(h.bodyLength).f64(h.maxBodySize).u32(h.flags);
   w.str16(h.method, 'latin1').str32(h.url, 'utf8');
   encodeHeaderBlock(w, h.headers);
-  w.str32(h.tls, 'utf8').str32(h.proxy, 'utf8').str32(h.processor, 'utf8').f64(h.processorTimeout);
+  w.str32(h.tls, 'utf8').str32(h.proxy, 'utf8').str32(h.processor, 'utf8').f64(h.processorTimeout).f64(h.maxPayload);
 }
 
 export function decodeRequestHead(r: BinaryReader): RequestHead {
@@ -207,6 +210,7 @@ export function decodeRequestHead(r: BinaryReader): RequestHead {
     proxy: r.str32('utf8'),
     processor: r.str32('utf8'),
     processorTimeout: r.f64(),
+    maxPayload: r.f64(),
   };
 }
 

@@ -17,6 +17,17 @@ import type { AsyncServerSentEvents, AsyncWebSocket } from '../extensions/extens
 
 const SCHEMES = /^(wss?|ws\+unix|wss\+rfc8441|sse|psse|psse\+unix):/i;
 
+/** The part of `nodequests --help` on WebSockets and event streams. */
+export const EXTENSION_HELP = `WebSockets and event streams (a URL of one of these schemes):
+  ws://  wss://  ws+unix://  wss+rfc8441:// (over HTTP/2)
+              a WebSocket: nodequests get wss://... converses, sending each line of stdin
+              as a text message (the end of stdin closes it) and printing each message on
+              stdout as it comes, one a line (binary ones as base64)
+  sse:// (over https)  psse:// (over http)  psse+unix://
+              an event stream: prints each event's data, one a line, until the stream ends
+  A refused upgrade prints its status and body and exits 1.
+  example: echo hello | nodequests get wss://echo.example/`;
+
 /** Whether the URL opens a WebSocket or an event stream (and so is printed as one). */
 export function opensExtension(url: string): boolean {
   return SCHEMES.test(url.trim());

@@ -95,6 +95,8 @@ export interface SendOptions {
   /** The processor to run on the final body in the worker (`specifier#export`), or ''. */
   processor: string;
   processorTimeout: number;
+  /** The largest WebSocket message taken (Infinity: no limit). */
+  maxPayload: number;
 }
 
 /** A snapshot of the engine's state: see {@link Engine.diagnostics}. */
@@ -401,6 +403,7 @@ export class Engine {
       proxy: opts.proxy,
       processor: opts.processor,
       processorTimeout: opts.processorTimeout,
+      maxPayload: opts.maxPayload,
     });
     if (inline) w.raw(body);
     this.#assertFits(slot, w.pos, `The request's head (URL, headers and TLS options)`, request);

@@ -1,11 +1,8 @@
 /**
  * What a WebSocket client of ours asks for in its handshake, shared by the workers'
  * WebSockets and those to an app on the main thread: the request's headers as `ws` takes
- * them, and the largest message taken.
+ * them.
  */
-
-/** The largest message taken when the request sets no maxBodySize (ws's own default). */
-export const DEFAULT_MAX_PAYLOAD = 100 << 20;
 
 /** Request headers the WebSocket handshake makes itself (or that would break it). */
 const HANDSHAKE_HEADERS = new Set(['connection', 'upgrade', 'host', 'keep-alive', 'content-length', 'transfer-encoding', 'te', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions', 'sec-websocket-protocol']);

@@ -23,6 +23,7 @@ import { requestFlow, withCookies, type CallSettings, type FlowHost, type HopExp
 import { normalizeHooks, type Hooks, type HooksInit } from './hooks.js';
 import {
   effectiveMaxBodySize,
+  effectiveMaxPayload,
   envProxiesOf,
   normalizeBaseUrl,
   normalizeMaxRedirects,
@@ -234,6 +235,7 @@ export abstract class BaseSession {
       userCookie: request.headers.has('cookie'),
       rebuildAuth: options.auth !== undefined ? keepAuth : plan.rebuildAuth,
       totalTimeout: timeout.total,
+      websocket: call.extension === 'websocket',
     };
     const sendOptions: SendOptions = {
       sessionId: this.#adapter.sessionId,
@@ -251,6 +253,7 @@ export abstract class BaseSession {
       extension: call.extension,
       processor: options.processor?.spec ?? '',
       processorTimeout: options.processor?.timeoutMs ?? 0,
+      maxPayload: effectiveMaxPayload(options, settings),
     };
     const host = new CallHost(this.#respond, this.#adapter, plan, options, sendOptions);
     const runner = new FlowRunner(requestFlow(callSettings, withCookies(request, jar), host), options.stream);

@@ -63,6 +63,8 @@ export interface CallSettings {
   rebuildAuth: (url: URL, request: PreparedRequest) => PreparedRequest;
   /** `timeout.total`, ms, for the whole call: every hop, retry and pause (0: none). */
   totalTimeout: number;
+  /** The call opens a WebSocket: a redirect leads to another WebSocket. */
+  websocket: boolean;
 }
 
 /**
@@ -190,7 +192,7 @@ export function* requestFlow(call: CallSettings, prepared: PreparedRequest, host
       if (history.length > call.maxRedirects) {
         throw new TooManyRedirects(`Exceeded ${call.maxRedirects} redirects; the last was ${status} from ${request.url}`, { request, response: hop });
       }
-      const next = redirectTarget(url, headers().get('location')!);
+      const next = redirectTarget(url, headers().get('location')!, call.websocket);
       request = withCookies(redirectRequest(request, status, url, next, wireUrl(next), call.sensitiveHeaders), call.jar);
       // Credentials dropped for a new host may be replaced by that host's own (.netrc), as in
       // Requests' rebuild_auth.

@@ -54,6 +54,28 @@ export type MaxBodySizeInit = number | null;
 /** The default {@link MaxBodySizeInit} of a body read whole: 1 GiB. */
 export const DEFAULT_MAX_BODY_SIZE = 2 ** 30;
 
+/**
+ * The largest WebSocket message taken, in bytes (text or binary, all its fragments together;
+ * counted as received and again as permessage-deflate inflates it). A bigger one is refused as
+ * it arrives: the connection is closed with 1009 (Message Too Big) and the read fails with
+ * {@link BodyTooLarge}; nothing past the limit is buffered. `null` means no limit.
+ *
+ * It is not `maxBodySize`: that caps a whole body (a WebSocket carries any number of
+ * messages), and still caps the body of a refused upgrade.
+ *
+ * Default: 100 MiB.
+ *
+ * @example
+ * ```ts
+ * const s = new AsyncSession({ maxPayload: 2 ** 20 });    // 1 MiB a message
+ * const r = await s.get('wss://feed.example/', { maxPayload: 64 * 2 ** 20 });  // this one: 64 MiB
+ * ```
+ */
+export type MaxPayloadInit = number | null;
+
+/** The default {@link MaxPayloadInit}: 100 MiB, as the `ws` package's own clients. */
+export const DEFAULT_MAX_PAYLOAD = 100 * 2 ** 20;
+
 /** Settings of a {@link Session} or {@link AsyncSession}. */
 export interface SessionOptions {
   /**
@@ -163,6 +185,8 @@ export interface SessionOptions {
   disableIpv6?: boolean;
   /** The most a response body may be; see {@link MaxBodySizeInit}. */
   maxBodySize?: MaxBodySizeInit;
+  /** The largest WebSocket message taken; see {@link MaxPayloadInit}. */
+  maxPayload?: MaxPayloadInit;
   /** Browser build: whether requests carry the browser's cookies; see {@link CredentialsInit}. */
   credentials?: CredentialsInit;
 }
@@ -237,6 +261,8 @@ export interface RequestOptions {
   stream?: boolean;
   /** The most this response's body may be, over the session's; see {@link MaxBodySizeInit}. */
   maxBodySize?: MaxBodySizeInit;
+  /** The largest message of this WebSocket, over the session's; see {@link MaxPayloadInit}. */
+  maxPayload?: MaxPayloadInit;
   /** Browser build: this request's {@link CredentialsInit}, over the session's. */
   credentials?: CredentialsInit;
   /**
@@ -304,6 +330,8 @@ export interface NormalizedSessionOptions {
   ipv6: boolean;
   /** Bytes, Infinity for none; undefined: not set (the default applies). */
   maxBodySize: number | undefined;
+  /** Bytes, Infinity for none; undefined: not set (the default applies). */
+  maxPayload: number | undefined;
   credentials: CredentialsInit;
 }
 
@@ -358,6 +386,7 @@ const SESSION_KEYS: Record<keyof SessionOptions, true> = {
   disableIpv4: true,
   disableIpv6: true,
   maxBodySize: true,
+  maxPayload: true,
   credentials: true,
 };
 const REQUEST_KEYS: Record<keyof RequestOptions, true> = {
@@ -377,6 +406,7 @@ const REQUEST_KEYS: Record<keyof RequestOptions, true> = {
   cert: true,
   proxies: true,
   maxBodySize: true,
+  maxPayload: true,
   sensitiveHeaders: true,
   credentials: true,
   processor: true,
@@ -414,7 +444,8 @@ export function normalizeSessionOptions(opts: SessionOptions | undefined, sync =
     envProxies: envProxiesOf(trustEnv),
     resolver: normalizeResolver(o.resolver, process.env, trustEnv),
     ...normalizeAddressing(o),
-    maxBodySize: checkBodySize(o.maxBodySize),
+    maxBodySize: checkByteLimit(o.maxBodySize, 'maxBodySize', 0),
+    maxPayload: checkByteLimit(o.maxPayload, 'maxPayload', 1),
     credentials: checkCredentials(o.credentials) ?? 'same-origin',
   };
 }
@@ -514,6 +545,8 @@ export interface NormalizedRequestOptions {
   proxies: Record<string, string | null>;
   /** Bytes, Infinity for none; undefined: the session's. */
   maxBodySize: number | undefined;
+  /** Bytes, Infinity for none; undefined: the session's. */
+  maxPayload: number | undefined;
   /** Lower case. */
   sensitiveHeaders: readonly string[];
   /** undefined: the session's. */
@@ -541,6 +574,7 @@ const NO_OPTIONS: NormalizedRequestOptions = Object.freeze({
   cert: undefined,
   proxies: {},
   maxBodySize: undefined,
+  maxPayload: undefined,
   sensitiveHeaders: [],
   credentials: undefined,
   processor: null,
@@ -568,7 +602,8 @@ export function normalizeRequestOptions(opts: RequestOptions | undefined): Norma
     verify: o.verify,
     cert: o.cert,
     proxies: normalizeProxies(o.proxies),
-    maxBodySize: checkBodySize(o.maxBodySize),
+    maxBodySize: checkByteLimit(o.maxBodySize, 'maxBodySize', 0),
+    maxPayload: checkByteLimit(o.maxPayload, 'maxPayload', 1),
     sensitiveHeaders: normalizeHeaderNames(o.sensitiveHeaders, 'sensitiveHeaders'),
     credentials: checkCredentials(o.credentials),
     processor: normalizeProcessor(o.processor, o.processorTimeout, o.stream === true),
@@ -602,6 +637,11 @@ function normalizeProcessor(spec: unknown, timeout: unknown, stream: boolean): N
 /** The body limit of a call: the request's, the session's, or the default for how it is read. */
 export function effectiveMaxBodySize(request: NormalizedRequestOptions, session: NormalizedSessionOptions): number {
   return request.maxBodySize ?? session.maxBodySize ?? (request.stream ? Infinity : DEFAULT_MAX_BODY_SIZE);
+}
+
+/** The WebSocket message limit of a call: the request's, the session's, or the default. */
+export function effectiveMaxPayload(request: NormalizedRequestOptions, session: NormalizedSessionOptions): number {
+  return request.maxPayload ?? session.maxPayload ?? DEFAULT_MAX_PAYLOAD;
 }
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -680,11 +720,12 @@ function checkWhole(v: unknown, name: string): number | undefined {
   return v;
 }
 
-function checkBodySize(v: unknown): number | undefined {
+/** A limit in bytes: a whole number >= `min`; null (or Infinity) for none. */
+function checkByteLimit(v: unknown, name: string, min: number): number | undefined {
   if (v === undefined) return undefined;
   if (v === null || v === Infinity) return Infinity;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
-    throw new InvalidOption(`Invalid option maxBodySize: ${describe(v)}; expected a whole number of bytes >= 0, or null for no limit`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
+    throw new InvalidOption(`Invalid option ${name}: ${describe(v)}; expected a whole number of bytes >= ${min}, or null for no limit`);
   }
   return v;
 }

@@ -7,13 +7,14 @@ import type { PreparedRequest } from '../request/prepared-request.js';
 import { isRedirect } from '../channel/redirect-statuses.js';
 
 export { isRedirect };
-const DEFAULT_PORTS: Record<string, string> = { 'http:': '80', 'https:': '443' };
+const DEFAULT_PORTS: Record<string, string> = { 'http:': '80', 'https:': '443', 'ws:': '80', 'wss:': '443' };
 
 /**
  * The next URL: Location resolved against the current URL, with the current fragment kept
- * unless Location brings its own (RFC 9110 §10.2.2).
+ * unless Location brings its own (RFC 9110 §10.2.2). A WebSocket's handshake redirected
+ * stays a WebSocket, as `ws` and Python's `websockets` do: `http(s)://` becomes `ws(s)://`.
  */
-export function redirectTarget(current: URL, location: string): URL {
+export function redirectTarget(current: URL, location: string, websocket = false): URL {
   // Servers send raw UTF-8 in Location; reading it as latin1 (as headers are) would mangle it.
   const decoded = Buffer.from(location, 'latin1').toString('utf8');
   const text = decoded.includes('\ufffd') ? location : decoded;
@@ -23,7 +24,10 @@ export function redirectTarget(current: URL, location: string): URL {
   } catch {
     throw new InvalidURL(`The redirect from ${current.href} points to ${JSON.stringify(text)}, which is not a URL`);
   }
-  if (!FOLLOWABLE.has(next.protocol)) {
+  const ws = websocket ? WEBSOCKET_OF.get(next.protocol) : undefined;
+  // http(s) and ws(s) are all special schemes: the URL switches in place.
+  if (ws !== undefined) next.protocol = ws;
+  if (websocket ? ws === undefined : !FOLLOWABLE.has(next.protocol)) {
     throw new InvalidSchema(`The redirect from ${current.href} points to ${JSON.stringify(next.href)}: scheme ${JSON.stringify(next.protocol.slice(0, -1))} is not one nodequests follows`);
   }
   if (!next.hash && current.hash) next.hash = current.hash;
@@ -32,6 +36,8 @@ export function redirectTarget(current: URL, location: string): URL {
 
 /** Where a redirect may lead (a redirect never switches to a unix socket). */
 const FOLLOWABLE = new Set(['http:', 'https:']);
+/** Where a WebSocket's redirect may lead, and as which scheme. */
+const WEBSOCKET_OF = new Map([['http:', 'ws:'], ['https:', 'wss:'], ['ws:', 'ws:'], ['wss:', 'wss:'], ['wss+rfc8441:', 'wss+rfc8441:']]);
 
 /**
  * The method of the next hop, as browsers and Requests do: 303 and 302 turn anything but

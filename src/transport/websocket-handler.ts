@@ -8,8 +8,8 @@
  * Memory stays bounded both ways: received messages may run RESPONSE_WINDOW ahead of the
  * consumer (past that, or while the channel is full, the socket is paused: `ws.pause()`),
  * and what the main thread sends is credited back (UPLOAD_CREDIT) only once written to the
- * socket. A message is at most `maxPayload` (the request's maxBodySize, 100 MiB unless
- * set); a bigger one closes the socket with 1009 and fails the stream with BodyTooLarge.
+ * socket. A message is at most the request's `maxPayload`; a bigger one closes the socket
+ * with 1009 and fails the stream with BodyTooLarge.
  */
 import http2 from 'node:http2';
 import type { IncomingMessage } from 'node:http';
@@ -20,11 +20,20 @@ import { BinaryWriter } from '../channel/binary.js';
 import { TransportCode } from '../channel/error-codes.js';
 import { FrameType, HeadFlag, HttpVersionCode, MessageFlag, encodeError, encodeResponseHead, type RequestHead } from '../channel/frames.js';
 import { RESPONSE_WINDOW } from '../channel/windows.js';
-import { DEFAULT_MAX_PAYLOAD, handshakeHeaders } from '../extensions/websocket-handshake.js';
+import { handshakeHeaders } from '../extensions/websocket-handshake.js';
 import { classify, TransportError } from './error-codes.js';
 import type { Outbox } from './outbox.js';
 import { onFirstUse } from './on-first-use.js';
 import type { SessionTransport } from './session-transport.js';
+
+/**
+ * ws's defaults for a client it builds itself, for the one built over an HTTP/2 stream: built
+ * without an address, ws takes none of them, and without a closeTimeout its close timer fires
+ * at once and destroys the stream before the peer's answering close frame arrives.
+ */
+const CLIENT_DEFAULTS = { autoPong: true, closeTimeout: 30_000, maxPendingAutoPongs: 60 };
+const RECEIVER_DEFAULTS = { allowSynchronousEvents: true, skipUTF8Validation: false, maxBufferedChunks: 256 * 1024, maxFragments: 16 * 1024 };
+
 
 const writer = new BinaryWriter(4096);
 const loadWs = onFirstUse<typeof WebSocket>('ws');
@@ -60,7 +69,8 @@ export class WebSocketHandler {
     this.#outbox = outbox;
     this.#onDone = onDone;
     this.#proxy = head.proxy || null;
-    this.#maxPayload = Number.isFinite(head.maxBodySize) ? head.maxBodySize : DEFAULT_MAX_PAYLOAD;
+    // ws reads 0 as no limit.
+    this.#maxPayload = Number.isFinite(head.maxPayload) ? head.maxPayload : 0;
     this.#url = new URL(head.url);
     const unix = this.#url.protocol === 'ws+unix:';
     this.#socketPath = unix ? decodeURIComponent(this.#url.hostname) : null;
@@ -225,10 +235,10 @@ export class WebSocketHandler {
             this.#refused(status, '', raw, HttpVersionCode['HTTP/2'], stream, () => session.destroy());
             return;
           }
-          const ws = new (loadWs())(null as unknown as string, undefined, { autoPong: true } as WebSocket.ClientOptions);
+          const ws = new (loadWs())(null as unknown as string, undefined, CLIENT_DEFAULTS as WebSocket.ClientOptions);
           // Built without an address, ws acts as a server (unmasked frames); a client it is.
           (ws as unknown as ClientSocketSetter)._isServer = false;
-          (ws as unknown as ClientSocketSetter).setSocket(stream, Buffer.alloc(0), { maxPayload: this.#maxPayload, allowSynchronousEvents: true, skipUTF8Validation: false });
+          (ws as unknown as ClientSocketSetter).setSocket(stream, Buffer.alloc(0), { ...RECEIVER_DEFAULTS, maxPayload: this.#maxPayload });
           this.#ws = ws;
           this.#listen(ws);
           this.#open(status, '', raw, HttpVersionCode['HTTP/2']);
@@ -389,7 +399,7 @@ function rawFromH2(h: http2.IncomingHttpHeaders): string[] {
 function failureOf(err: unknown, target: string, opened: boolean, proxy: string | null, maxPayload: number): { code: TransportCode; message: string } {
   const code = (err as { code?: string }).code;
   if (code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' || code === 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH') {
-    return { code: TransportCode.BODY_TOO_LARGE, message: `A WebSocket message from ${target} is more than ${maxPayload} bytes (maxBodySize); the connection was closed with 1009` };
+    return { code: TransportCode.BODY_TOO_LARGE, message: `A WebSocket message from ${target} is more than ${maxPayload} bytes (maxPayload); the connection was closed with 1009` };
   }
   if (typeof code === 'string' && code.startsWith('WS_ERR_')) {
     return { code: TransportCode.CONNECTION, message: `The WebSocket peer ${target} broke the protocol: ${(err as Error).message}` };

@@ -68,9 +68,9 @@ describe.each(apps)('a WebSocket to $name (AsyncSession)', ({ app }) => {
     await ws.close();
   });
 
-  it('fails a message past maxBodySize with BodyTooLarge', async () => {
+  it('fails a message past maxPayload with BodyTooLarge', async () => {
     await using s = session(app);
-    const ws = await socketOf(s, 'ws://x/big', { maxBodySize: 8 });
+    const ws = await socketOf(s, 'ws://x/big', { maxPayload: 8 });
     await expect(ws.nextPayload()).rejects.toThrow(BodyTooLarge);
   });
 

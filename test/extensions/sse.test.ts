@@ -9,6 +9,7 @@ import { AsyncSession, ReadTimeout, ServerSentEvent, Session, type AsyncServerSe
 import { makePki, type TestPki } from '../helpers/certs.js';
 import { until } from '../helpers/until.js';
 import { startExtensionPeers } from '../helpers/extension-peers.js';
+import { startHttpProxy } from '../helpers/proxy-server.js';
 import { withSyncWatchdog } from '../helpers/sync-watchdog.js';
 
 /**
@@ -165,6 +166,33 @@ describe('Server-Sent Events (AsyncSession)', () => {
     const r = await s.get(`psse+unix://${encodeURIComponent(unixPath)}/feed`);
     expect((await sse(r).nextPayload())!.json()).toEqual({ n: 1 });
     await sse(r).close();
+  });
+
+  it('through an HTTP proxy (psse://, an absolute-form request): events pass as they are written; close() reaches the server', async () => {
+    const proxy = await startHttpProxy();
+    try {
+      await using s = new AsyncSession({ timeout: 5000, proxies: { http: proxy.url } });
+      const feed = sse(await s.get(`${base}/feed`));
+      const ids: Array<string | null> = [];
+      for await (const e of feed) ids.push(e.id);
+      expect(ids).toEqual(['1', '2', '3']);
+      const origin = base.replace('psse:', 'http:');
+      expect(proxy.seen.map((x) => x.line)).toEqual([`GET ${origin}/feed`]);
+      expect(seen.at(-1)!.accept).toBe('text/event-stream');
+
+      const before = open.size;
+      const live = sse(await s.get(`${base}/quiet`));
+      await until(() => open.size > before, () => 'the server to open the stream');
+      const res = [...open].at(-1)!;
+      res.write('data: live\n\n');
+      // The stream is still open at the server: the proxy relayed the event, not the end.
+      expect((await live.nextPayload())!.data).toBe('live');
+      const closedBefore = closedStreams;
+      await live.close();
+      await until(() => closedStreams > closedBefore, () => 'the server to see the stream closed through the proxy', 5000);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('resumes with Last-Event-ID when the user sends it back', async () => {

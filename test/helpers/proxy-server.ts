@@ -23,8 +23,12 @@ export async function startHttpProxy(): Promise<TestProxy> {
       up.pipe(res);
     });
     upstream.on('error', () => {
-      res.writeHead(502);
+      if (!res.headersSent) res.writeHead(502);
       res.end('bad gateway');
+    });
+    // A client that goes away mid-answer takes the upstream request with it, as real proxies do.
+    res.on('close', () => {
+      if (!res.writableFinished) upstream.destroy();
     });
     req.pipe(upstream);
   });

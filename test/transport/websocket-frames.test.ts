@@ -29,7 +29,7 @@ interface Case {
   ends: null | typeof ConnectionError | typeof BodyTooLarge;
   /** The close code the client sends back. */
   clientClose: number;
-  maxBodySize?: number;
+  maxPayload?: number;
   /** Frames the client must have sent before its close (pongs), as [opcode, payload]. */
   sends?: Array<[number, string]>;
 }
@@ -126,10 +126,10 @@ const CASES: Case[] = [
   { name: 'a close frame with a payload of 1 B', frames: [Buffer.from([0x88, 0x01, 0x00])], ends: ConnectionError, clientClose: 1002 },
   { name: 'a close frame with an invalid close code', frames: [close(1005)], ends: ConnectionError, clientClose: 1002 },
   { name: 'a close frame with an invalid UTF-8 reason', frames: [frame(8, Buffer.from([0x03, 0xe8, 0xf8, 0x88, 0x80, 0x80, 0x80]))], ends: ConnectionError, clientClose: 1007 },
-  { name: 'a frame longer than maxBodySize', maxBodySize: 20, frames: [frame(2, Buffer.alloc(21))], ends: BodyTooLarge, clientClose: 1009 },
+  { name: 'a frame longer than maxPayload', maxPayload: 20, frames: [frame(2, Buffer.alloc(21))], ends: BodyTooLarge, clientClose: 1009 },
   {
-    name: 'fragments adding up to more than maxBodySize',
-    maxBodySize: 20,
+    name: 'fragments adding up to more than maxPayload',
+    maxPayload: 20,
     frames: [frame(2, Buffer.alloc(15), { fin: false }), frame(0, Buffer.alloc(6))],
     ends: BodyTooLarge,
     clientClose: 1009,
@@ -209,7 +209,7 @@ describe('WebSocket framing, UTF-8 and close handshake (cases from ws\'s receive
   it.each(CASES.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     current = c;
     const before = connections.length;
-    const ws = (await s.get(base, c.maxBodySize === undefined ? {} : { maxBodySize: c.maxBodySize })).extension as AsyncWebSocket;
+    const ws = (await s.get(base, c.maxPayload === undefined ? {} : { maxPayload: c.maxPayload })).extension as AsyncWebSocket;
     const messages: unknown[] = [];
     let error: unknown = null;
     try {
