@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AsyncResponse, AsyncSession, RequestException, Session, type BaseResponse, type RequestOptions, type SessionOptions } from '../../dist/src/index.js';
-import { engineDiagnostics } from '../../dist/src/engine/engine.js';
+import { Engine, engineDiagnostics } from '../../dist/src/engine/engine.js';
 import { prepareUrl, unixSocketOf } from '../../dist/src/request/url.js';
 import { watchdog } from './watchdog.js';
 
@@ -49,7 +49,13 @@ beforeAll(async () => {
   await new Promise((r) => probe.close(r));
   keepers = [new AsyncSession(), new AsyncSession({ workers: 1 })];
   for (const k of keepers) expect((await k.get(`${base}/warm-up`)).statusCode).toBe(200);
-  // Every worker up before the first snapshot of thread ids: one that starts late is no replacement.
+  // Every worker up before the first snapshot of thread ids: one that starts late is no
+  // replacement. A session starts its other workers only when load asks: started here.
+  for (const size of [availableParallelism(), 1]) {
+    const engine = Engine.acquire(size);
+    engine.startWorkers();
+    engine.release(); // the keepers hold it open
+  }
   const all = availableParallelism() + 1;
   await watchdog(30_000, `all ${all} workers up`, async () => {
     while (workerThreads().filter((t) => t.endsWith(':alive')).length < all) await new Promise((r) => setTimeout(r, 20));
