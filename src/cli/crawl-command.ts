@@ -14,7 +14,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Crawler, type CrawlReport, type PageRecord } from '../jobs/crawl.js';
 import { normalizeUrl } from '../jobs/normalize-url.js';
-import { UsageError } from './args.js';
+import { UsageError } from './usage-error.js';
 import { httpUrl, wholeFlag } from './job-flags.js';
 
 export const CRAWL_USAGE = `nodequests crawl SEED... [--max-pages N] [--concurrency N] [--per-host N] [--delay MS] [--depth N]

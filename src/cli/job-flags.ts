@@ -1,5 +1,5 @@
 /** Value checks for the flags of `load` and `crawl` (parsed by node:util's parseArgs). */
-import { UsageError } from './args.js';
+import { UsageError } from './usage-error.js';
 
 /** A whole number >= `min`, or `fallback` when the flag is absent. */
 export function wholeFlag(value: string | undefined, name: string, fallback: number, min = 1): number {

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { generateLoad, type LoadInterval, type LoadResult } from '../jobs/load.js';
-import { UsageError } from './args.js';
+import { UsageError } from './usage-error.js';
 import { headerFlags, httpUrl, numberFlag, wholeFlag } from './job-flags.js';
 import { formatBytes } from './format-bytes.js';
 

@@ -15,7 +15,7 @@ import { doctorCommand } from './doctor-command.js';
 import { helpText } from './help-command.js';
 import { loadCommand, LOAD_USAGE } from './load-command.js';
 import { requestCommand } from './request-command.js';
-import { UsageError } from './args.js';
+import { UsageError } from './usage-error.js';
 import { exitCodeOf } from './exit-codes.js';
 import { VERSION } from '../version.js';
 

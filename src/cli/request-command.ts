@@ -11,7 +11,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { AsyncResponse } from '../response/async-response.js';
 import { AsyncSession } from '../session/async-session.js';
 import type { RequestOptions, SessionOptions } from '../session/options.js';
-import { UsageError } from './args.js';
+import { UsageError } from './usage-error.js';
 import {
   BINARY_NOTE, formatHead, formatRequestHead, isJsonType, looksBinary, prettyJson, type Style,
 } from './output.js';

@@ -10,7 +10,7 @@
  * // { query: [['q', 'a b']], headers: [['X-Trace', '1']], fields: [['n', 2], ['name', 'ann']], files: [] }
  * ```
  */
-import { UsageError } from './args.js';
+import { UsageError } from './usage-error.js';
 
 export interface RequestItems {
   query: Array<[string, string]>;
