@@ -188,17 +188,7 @@ export class TransportHost {
       this.#failEarly(stream, new TransportError(TransportCode.INVALID_URL, `Cannot send to ${name}: ${(err as Error).message}`));
       return;
     }
-    let body: Buffer | UploadSource | null = null;
-    let upload: UploadSource | null = null;
-    if (head.flags & RequestFlag.INLINE_BODY) {
-      body = Buffer.from(bytes.subarray(this.#reader.pos, start + length));
-    } else if (head.bodyLength !== BODY_NONE) {
-      upload = new UploadSource((n) => {
-        this.outbox.send(FrameType.UPLOAD_CREDIT, 0, stream, n);
-        handler.onUploadProgress();
-      });
-      body = upload;
-    }
+    const { body, upload } = this.#bodyOf(stream, head, bytes, start, length, () => handler.onUploadProgress());
     const options: Dispatcher.DispatchOptions = {
       origin,
       path,
@@ -232,14 +222,26 @@ export class TransportHost {
 
   #startAppRequest(app: AppHost, stream: number, head: RequestHead, name: string, bytes: Buffer, start: number, length: number): void {
     const handler = new ExchangeHandler(stream, head, name, APP_ROUTE, this.outbox, this.#connections, this.#onStreamDone, null);
-    let upload: UploadSource | null = null;
-    let body: Buffer | UploadSource | null = null;
-    if (head.flags & RequestFlag.INLINE_BODY) body = Buffer.from(bytes.subarray(this.#reader.pos, start + length));
-    else if (head.bodyLength !== BODY_NONE) body = upload = new UploadSource((n) => this.outbox.send(FrameType.UPLOAD_CREDIT, 0, stream, n));
+    const { body, upload } = this.#bodyOf(stream, head, bytes, start, length, null);
     this.#streams.set(stream, { handler, upload });
     this.outbox.count(WorkerCounter.STREAMS, 1);
     const bodyLength = head.bodyLength === BODY_NONE || head.bodyLength === BODY_UNKNOWN ? null : head.bodyLength;
     app.serve({ method: head.method, url: head.url, headers: head.headers, body, bodyLength }, handler);
+  }
+
+  /**
+   * A request's body: the bytes its frame carried (read right after its head), an
+   * UploadSource that REQUEST_BODY frames feed (each chunk handed on is acknowledged with
+   * UPLOAD_CREDIT, then `onSent`), or none.
+   */
+  #bodyOf(stream: number, head: RequestHead, bytes: Buffer, start: number, length: number, onSent: (() => void) | null): { body: Buffer | UploadSource | null; upload: UploadSource | null } {
+    if (head.flags & RequestFlag.INLINE_BODY) return { body: Buffer.from(bytes.subarray(this.#reader.pos, start + length)), upload: null };
+    if (head.bodyLength === BODY_NONE) return { body: null, upload: null };
+    const upload = new UploadSource((n) => {
+      this.outbox.send(FrameType.UPLOAD_CREDIT, 0, stream, n);
+      onSent?.();
+    });
+    return { body: upload, upload };
   }
 
   #failEarly(stream: number, err: unknown): void {
