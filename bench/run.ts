@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: runs the HTTP and channel suites, prints their markdown tables with the
- * machine line, and writes them to bench/results/latest.md.
+ * machine line, and writes them to bench/results/latest.md (a partial or quick run to partial.md).
  *
  *   node dist/bench/run.js [--http] [--sequential] [--h2] [--channel] [--dns] [--cold-start] [--extensions] [--load] [--processor] [--apps] [--quick] [--node-server]
  *
@@ -84,8 +84,10 @@ async function main(): Promise<void> {
   console.log(text);
   const dir = fileURLToPath(new URL('../../bench/results/', import.meta.url));
   mkdirSync(dir, { recursive: true });
-  writeFileSync(`${dir}latest.md`, text);
-  log(`written to ${dir}latest.md`);
+  // Only a full run replaces the committed tables; a partial or quick one goes beside them.
+  const file = `${dir}${only || quick ? 'partial.md' : 'latest.md'}`;
+  writeFileSync(file, text);
+  log(`written to ${file}`);
 }
 
 main().then(
