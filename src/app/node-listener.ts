@@ -148,8 +148,13 @@ class AppResponse extends ServerResponse {
     if (bytes !== null) this.write(bytes);
     else this.#sendHead();
     (this as unknown as { finished: boolean }).finished = true;
-    this.#call.complete(parseTrailers(this.#internals()._trailer));
+    // The answer completes on the next tick, not here: a caller looping over requests that
+    // all complete in microtasks would otherwise never let the tick queue run, so every
+    // request's ticks ('finish', stream ends) would pile up (memory grew without bound and
+    // an app's 'finish' handlers ran only once the loop ended). Ticks run in order, so the
+    // app's own ticks before this one have run when the caller sees its response.
     process.nextTick(() => {
+      this.#call.complete(parseTrailers(this.#internals()._trailer));
       this.emit('prefinish');
       this.emit('finish');
       done?.();

@@ -61,6 +61,26 @@ describe('a Node listener in process', () => {
     expect(plain.headers.has('connection')).toBe(false);
   });
 
+  it("has run the app's 'finish' handlers when the caller gets the response, in a loop of requests", async () => {
+    // Each request here completes without a turn of the event loop; a loop of them must
+    // still let the app's ticks run (they once piled up until the loop ended, with every
+    // request kept in memory).
+    const finished: number[] = [];
+    const unfinishedAtReturn: number[] = [];
+    let n = 0;
+    await using s = session((_req, res) => {
+      const id = ++n;
+      res.on('finish', () => finished.push(id));
+      res.end(String(id));
+    });
+    for (let i = 1; i <= 50; i++) {
+      const r = await s.get('/');
+      if (!finished.includes(Number(r.text))) unfinishedAtReturn.push(i);
+    }
+    expect(unfinishedAtReturn).toEqual([]);
+    expect(finished).toHaveLength(50);
+  });
+
   it('sends no body for HEAD, as a server does', async () => {
     await using s = session((req, res) => {
       res.setHeader('Content-Length', '5');
