@@ -78,13 +78,14 @@ export async function crawlCommand(argv: string[]): Promise<number> {
     ignoreRobots: v['ignore-robots'] === true,
   };
   const seeds = positionals.map((s) => httpUrl(s, 'crawl'));
-  let site: { url: string; stop(): Promise<void> } | null = null;
+  let site: Awaited<ReturnType<typeof startDemoSite>> | null = null;
   let out = v.out;
   if (v.demo) {
     site = await startDemoSite(wholeFlag(v.pages, 'pages', 300));
     seeds.push(`${site.url}/`);
     out ??= join(tmpdir(), `nodequests-demo-${process.pid}.jsonl`);
     process.stderr.write(`demo site on ${site.url}, pages to ${out}\n`);
+    process.stderr.write(`(it links ${site.broken} missing pages and ${site.redirects} redirects on purpose: expect that many 404s and 302s; its robots.txt keeps crawlers out of /private/)\n`);
   }
   try {
     return await crawlTo(seeds, out, v.resume === true, options);
@@ -197,13 +198,15 @@ function formatReport(r: CrawlReport, lines: number, out: string, maxPages: numb
 }
 
 /** Starts the demo site server in a child process. */
-export async function startDemoSite(pages: number): Promise<{ url: string; stop(): Promise<void> }> {
+export async function startDemoSite(pages: number): Promise<{ url: string; broken: number; redirects: number; stop(): Promise<void> }> {
   const script = fileURLToPath(new URL('../demo/site-server.js', import.meta.url));
   const child = spawn(process.execPath, [script, '--pages', String(pages)], { stdio: ['pipe', 'pipe', 'inherit'] });
   const [line] = (await once(child.stdout!, 'data')) as [Buffer];
-  const { port } = JSON.parse(line.toString()) as { port: number };
+  const { port, broken, redirects } = JSON.parse(line.toString()) as { port: number; broken: number; redirects: number };
   return {
     url: `http://127.0.0.1:${port}`,
+    broken,
+    redirects,
     async stop() {
       child.stdin!.end();
       if (child.exitCode === null) await once(child, 'exit');

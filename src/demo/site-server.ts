@@ -1,6 +1,7 @@
 /**
  * Serves the demo site on 127.0.0.1 in its own process (so a synchronous client can crawl it
- * too). Prints `{"port":N}` on stdout, and exits when stdin closes or on SIGTERM.
+ * too). Prints `{"port":N,"broken":B,"redirects":R}` on stdout (the broken links and redirects
+ * it has on purpose), and exits when stdin closes or on SIGTERM.
  *
  * @example
  * ```sh
@@ -47,7 +48,10 @@ const server = createServer((req, res) => {
 server.keepAliveTimeout = 30_000;
 server.listen(0, '127.0.0.1', () => {
   const address = server.address();
-  process.stdout.write(`${JSON.stringify({ port: typeof address === 'object' && address ? address.port : 0 })}\n`);
+  const linked = new Set([...site.values()].flatMap((p) => p.links));
+  const broken = [...linked].filter((l) => !site.has(l) && !l.startsWith('/private/')).length;
+  const redirects = [...site.values()].filter((p) => p.status === 302).length;
+  process.stdout.write(`${JSON.stringify({ port: typeof address === 'object' && address ? address.port : 0, broken, redirects })}\n`);
 });
 process.stdin.on('end', () => process.exit(0));
 process.stdin.resume();

@@ -103,4 +103,18 @@ describe('nodequests crawl', () => {
     expect(summary).toMatch(new RegExp(`output\\s+40 JSONL lines to ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
     expect(lines(out)).toHaveLength(40);
   });
+
+  it('--demo says how many 404s and 302s the site has on purpose, and the whole crawl meets exactly those', async () => {
+    const out = join(dir, 'demo-all.jsonl');
+    const run = nq('crawl', '--demo', '--pages', '40', '--out', out);
+    expect(await run.code).toBe(0);
+    const summary = run.stderr();
+    const announced = /links (\d+) missing pages and (\d+) redirects on purpose/.exec(summary);
+    expect(announced, summary).not.toBeNull();
+    const [, broken, redirects] = announced!.map(Number);
+    expect(broken).toBeGreaterThan(0);
+    const statuses = lines(out).map((l) => (JSON.parse(l) as { status: number }).status);
+    expect(statuses.filter((s) => s === 404)).toHaveLength(broken!);
+    expect(statuses.filter((s) => s === 302)).toHaveLength(redirects!);
+  });
 });
