@@ -48,8 +48,11 @@ TLS and connection:
   -x, --proxy URL              proxy: http://, https://, socks5://, socks5h://
       --http1.1                speak HTTP/1.1 only
       --http2                  speak HTTP/2 only (h2c with prior knowledge over http://)
-      --resolver URL           name resolution: system://, in-memory://?hosts=..., and others
-                               (repeatable: tried in order)
+      --resolver URL           name resolution (repeatable: tried in order): system://,
+                               dou://HOST (DNS over UDP), dot://HOST (over TLS), doh://HOST
+                               (over HTTPS), doh+cloudflare:// (also google, quad9, adguard,
+                               opendns, nextdns, with dou/dot/doh),
+                               in-memory://default/?hosts=name:ip,name:[v6], null://
 
 redirects and time limits (seconds):
   -L, --location, --follow     follow redirects
