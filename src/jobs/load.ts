@@ -13,6 +13,9 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import * as hdr from 'hdr-histogram-js';
 import { Engine } from '../engine/engine.js';
 import { LOAD_HISTOGRAM, type LoadPlan, type LoadReport, type LoadTask } from '../channel/load-plan.js';
+import { Headers } from '../headers.js';
+import { InvalidHeader } from '../errors.js';
+import { prepareMethod } from '../request/prepare.js';
 import { normalizeSessionOptions } from '../session/options.js';
 import { transportConfigOf } from '../session/transport-config.js';
 
@@ -72,6 +75,8 @@ export async function generateLoad(o: LoadOptions): Promise<LoadResult> {
   const durationMs = o.requests === undefined ? (o.durationMs ?? 10_000) : (o.durationMs ?? Infinity);
   const requests = o.requests ?? Infinity;
   const intervalMs = o.intervalMs ?? 1000;
+  const method = prepareMethod(o.method ?? 'GET');
+  const headers = checkHeaders(o.headers ?? [], o.body ?? null);
   const config = transportConfigOf(normalizeSessionOptions({ poolMaxsize: connections, disableHttp1: o.http2 === true, disableHttp2: o.http2 !== true }));
   const engine = Engine.acquire(o.workers);
   const total = histogram();
@@ -113,8 +118,8 @@ export async function generateLoad(o: LoadOptions): Promise<LoadResult> {
     for (let i = 0; i < shares; i++) {
       const plan: LoadPlan = {
         url: o.url,
-        method: o.method ?? 'GET',
-        headers: o.headers ?? [],
+        method,
+        headers,
         body: o.body ?? null,
         config,
         connections: split(connections, i),
@@ -158,6 +163,27 @@ export async function generateLoad(o: LoadOptions): Promise<LoadResult> {
     tick.destroy();
     engine.release();
   }
+}
+
+/** Fields the generator frames itself: the request's length, and the connection it owns. */
+const FRAMING = new Set(['transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'expect', 'te']);
+
+/**
+ * The headers as given, checked once here (the workers write them as they are): names and
+ * values as RFC 9110 allows, no framing fields, and a Content-Length only if it is the body's.
+ */
+function checkHeaders(flat: readonly string[], body: Uint8Array | null): string[] {
+  const pairs: Array<[string, string]> = [];
+  for (let i = 0; i < flat.length; i += 2) pairs.push([flat[i]!, flat[i + 1]!]);
+  new Headers(pairs);
+  for (const [name, value] of pairs) {
+    const lower = name.toLowerCase();
+    if (FRAMING.has(lower)) throw new InvalidHeader(`Invalid header ${name}: the load generator sets how each request is framed; remove it`);
+    if (lower === 'content-length' && value.trim() !== String(body?.length ?? 0)) {
+      throw new InvalidHeader(`Invalid header Content-Length: ${JSON.stringify(value)}: the body is ${body?.length ?? 0} bytes`);
+    }
+  }
+  return [...flat];
 }
 
 function histogram(): hdr.Histogram {

@@ -69,7 +69,8 @@ const SSE_SCHEMES = new Map([['sse:', 'https:'], ['psse:', 'http:'], ['psse+unix
 // The usual spellings need neither the token check nor upper-casing.
 const UPPER_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
-function prepareMethod(method: string): string {
+/** The method as sent: a token, upper-cased; an InvalidMethod otherwise. */
+export function prepareMethod(method: string): string {
   if (UPPER_METHODS.has(method)) return method;
   if (typeof method !== 'string' || !METHOD.test(method)) throw new InvalidMethod(`Invalid HTTP method ${describe(method)}: expected a token such as GET or PURGE`);
   return method.toUpperCase();

@@ -9,8 +9,11 @@
  * request behind it (the coordinated omission wrk2 corrects). The timetable ends at the
  * duration; requests due before then still go out, late, and count.
  *
- * Requests go through the same pools as a session's (our connector, HTTP/2 on node:http2),
- * with a bare dispatch handler: the body is counted, never decoded or sent to the main thread.
+ * Connections come from the same pools as a session's (our connector: TLS, SOCKS, the
+ * resolver). Over HTTP/1.1 the run speaks on them itself (load-connection.ts: the request
+ * encoded once, each response only framed); over HTTP/2 requests go through the pool's
+ * node:http2 sessions with a bare handler. Either way the body is counted, never decoded or
+ * sent to the main thread.
  */
 import type { MessagePort } from 'node:worker_threads';
 import * as hdr from 'hdr-histogram-js';
@@ -18,6 +21,7 @@ import type { Dispatcher } from 'undici';
 import { LOAD_HISTOGRAM, type LoadPlan, type LoadReport } from '../channel/load-plan.js';
 import { TransportCode } from '../channel/error-codes.js';
 import { TransportError, classify } from './error-codes.js';
+import { LoadConnection, encodeLoadRequest, type ConnectionOwner, type LoadExchange } from './load-connection.js';
 import type { LegacyHandler } from './native-h2.js';
 import { SessionTransport } from './session-transport.js';
 
@@ -30,12 +34,15 @@ export async function runLoad(plan: LoadPlan, port: MessagePort): Promise<LoadRe
   }
 }
 
-class LoadRun implements Recorder {
+class LoadRun implements Recorder, ConnectionOwner {
   readonly finished: Promise<LoadReport>;
   readonly #plan: LoadPlan;
   readonly #port: MessagePort;
   readonly #transport: SessionTransport;
   readonly #dispatch: (handler: LoadHandler) => void;
+  /** HTTP/1.1: the run's connections that can take a request now. */
+  readonly #idle: LoadConnection[] = [];
+  readonly #connections: LoadConnection[] = [];
   readonly #origin: string;
   readonly #histogram = hdr.build({ ...LOAD_HISTOGRAM, useWebAssembly: false });
   readonly #inFlight = new Set<LoadHandler>();
@@ -59,16 +66,24 @@ class LoadRun implements Recorder {
     this.#origin = url.origin;
     this.#transport = new SessionTransport({ ...plan.config, poolMaxsize: plan.connections });
     const pool = this.#transport.poolFor(url.origin, plan.timeoutMs || 10_000, '', null, '', false);
-    const options: Dispatcher.DispatchOptions = {
-      origin: url.origin,
-      path: url.pathname + url.search,
-      method: plan.method,
-      headers: plan.headers,
-      body: plan.body === null ? null : Buffer.from(plan.body.buffer, plan.body.byteOffset, plan.body.byteLength),
-      headersTimeout: 0,
-      bodyTimeout: 0,
-    };
-    this.#dispatch = (handler) => pool.dispatch(options, handler as unknown as Dispatcher.DispatchHandler);
+    if (!plan.config.http2 && pool.openSocket !== null) {
+      const request = encodeLoadRequest(plan.method, url, plan.headers, plan.body);
+      for (let i = 0; i < plan.connections; i++) this.#connections.push(new LoadConnection(pool.openSocket, request, plan.method === 'HEAD', this.#origin, this));
+      this.#idle.push(...this.#connections);
+      // #pump sends only while fewer than `connections` are in flight: one is always free.
+      this.#dispatch = (handler) => this.#idle.pop()!.send(handler);
+    } else {
+      const options: Dispatcher.DispatchOptions = {
+        origin: url.origin,
+        path: url.pathname + url.search,
+        method: plan.method,
+        headers: plan.headers,
+        body: plan.body === null ? null : Buffer.from(plan.body.buffer, plan.body.byteOffset, plan.body.byteLength),
+        headersTimeout: 0,
+        bodyTimeout: 0,
+      };
+      this.#dispatch = (handler) => pool.dispatch(options, handler as unknown as Dispatcher.DispatchHandler);
+    }
     this.#reporter = setInterval(() => this.#port.postMessage(this.#report()), plan.intervalMs);
     this.#sweeper = plan.timeoutMs > 0 ? setInterval(() => this.#sweep(), Math.max(10, Math.min(250, plan.timeoutMs / 4))) : null;
     port.on('message', (m) => {
@@ -78,6 +93,10 @@ class LoadRun implements Recorder {
       }
     });
     this.#pump();
+  }
+
+  release(connection: LoadConnection): void {
+    this.#idle.push(connection);
   }
 
   readonly done = (handler: LoadHandler, code: string | null): void => {
@@ -148,11 +167,13 @@ class LoadRun implements Recorder {
   }
 
   async close(): Promise<void> {
+    this.#stopped = true;
     clearInterval(this.#reporter);
     if (this.#sweeper) clearInterval(this.#sweeper);
     if (this.#timer) clearTimeout(this.#timer);
     this.#port.close();
     this.#histogram.destroy();
+    for (const connection of this.#connections) connection.close();
     await this.#transport.close();
   }
 }
@@ -161,8 +182,8 @@ interface Recorder {
   done(handler: LoadHandler, code: string | null): void;
 }
 
-/** One request: undici's bare callbacks, counting the body and nothing else. */
-class LoadHandler implements LegacyHandler {
+/** One request: undici's bare callbacks (or a load connection's), counting the body and nothing else. */
+class LoadHandler implements LegacyHandler, LoadExchange {
   readonly sentAt = performance.now();
   status = 0;
   bytes = 0;

@@ -44,6 +44,11 @@ export class OriginPool {
   readonly pool: Dispatcher;
   /** The proxy, named without its credentials, or null. */
   readonly proxy: string | null;
+  /**
+   * Opens a connection of this pool (TLS, SOCKS, resolver, timeouts as its own) for a caller
+   * that speaks on it itself, as the load generator does; null through an HTTP proxy.
+   */
+  readonly openSocket: (() => Promise<Socket>) | null = null;
   /** HttpVersionCode of the last connection made: what this origin speaks. */
   version: number = HttpVersionCode['HTTP/1.1'];
   /**
@@ -81,14 +86,15 @@ export class OriginPool {
         this.version = alpn === 'h2' ? HttpVersionCode['HTTP/2'] : HttpVersionCode['HTTP/1.1'];
       },
     });
+    const target = { protocol: url.protocol, hostname: url.hostname.replace(/^\[|\]$/g, ''), port: url.port || (url.protocol === 'https:' ? '443' : '80'), servername: undefined as unknown as string };
+    const raw = (): Promise<Socket> =>
+      new Promise((resolve, reject) =>
+        connect(target, (err, socket) =>
+          err || !socket ? reject(err) : resolve(socket as Socket),
+        ),
+      );
+    this.openSocket = raw;
     if (mayBeH2 && o.socketPath === null) {
-      const target = { protocol: url.protocol, hostname: url.hostname.replace(/^\[|\]$/g, ''), port: url.port || (url.protocol === 'https:' ? '443' : '80'), servername: undefined as unknown as string };
-      const raw = (): Promise<Socket> =>
-        new Promise((resolve, reject) =>
-          connect(target, (err, socket) =>
-            err || !socket ? reject(err) : resolve(socket as Socket),
-          ),
-        );
       this.#mode = 'probe';
       this.#probe = raw;
       this.#native = new NativeH2Pool(o.origin, raw, o.connections, o.keepAliveTimeout);

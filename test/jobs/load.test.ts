@@ -1,8 +1,9 @@
 import http from 'node:http';
 import http2 from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateLoad } from '../../dist/src/jobs/load.js';
+import { InvalidHeader, InvalidMethod } from '../../dist/src/index.js';
 
 /** Arrival times at the server, ms (performance.now of this process). */
 const arrivals: number[] = [];
@@ -74,6 +75,92 @@ describe('generateLoad', () => {
     expect(closed.max).toBeGreaterThanOrEqual(400);
     expect(closed.p90).toBeLessThan(100);
   }, 20_000);
+
+  /** A server of its own for one test, closed after it. */
+  async function withServer(handler: http.RequestListener, run: (url: string) => Promise<void>): Promise<void> {
+    const other = http.createServer(handler);
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+    try {
+      await run(`http://127.0.0.1:${(other.address() as AddressInfo).port}/path?q=1`);
+    } finally {
+      other.closeAllConnections();
+      await new Promise<void>((r) => other.close(() => r()));
+    }
+  }
+
+  it('sends the method, headers and body as given, and frames the body with its length', async () => {
+    const seen: string[] = [];
+    await withServer(
+      (req, res) => {
+        let body = '';
+        req.on('data', (c: Buffer) => (body += c));
+        req.on('end', () => {
+          seen.push(`${req.method} ${req.url} ${req.headers['x-load']} ${req.headers['content-length']} ${body}`);
+          res.end();
+        });
+      },
+      async (target) => {
+        const r = await generateLoad({ url: target, method: 'PUT', headers: ['X-Load', 'yes'], body: Buffer.from('{"a":1}'), connections: 3, requests: 30, workers: 1 });
+        expect(r).toMatchObject({ requests: 30, errors: {} });
+      },
+    );
+    expect(new Set(seen)).toEqual(new Set(['PUT /path?q=1 yes 7 {"a":1}']));
+    expect(seen).toHaveLength(30);
+  }, 20_000);
+
+  it('counts chunked bodies, and carries on when the server closes connections after answering', async () => {
+    let n = 0;
+    await withServer(
+      (req, res) => {
+        n++;
+        // Every third answer closes its connection; the others are chunked on a kept one.
+        if (n % 3 === 0) res.setHeader('Connection', 'close');
+        res.write('abc');
+        res.end('defg');
+      },
+      async (target) => {
+        const r = await generateLoad({ url: target, connections: 4, requests: 300, workers: 1 });
+        expect(r).toMatchObject({ requests: 300, statuses: { '200': 300 }, errors: {} });
+        expect(r.bytes).toBe(300 * 7);
+      },
+    );
+    expect(n).toBe(300);
+  }, 20_000);
+
+  it('counts a server that does not speak HTTP as failures by code, and ends', async () => {
+    const liar = net.createServer((socket) => socket.once('data', () => socket.end('SSH-2.0-not-http\r\n\r\n')));
+    await new Promise<void>((r) => liar.listen(0, '127.0.0.1', r));
+    try {
+      const r = await generateLoad({ url: `http://127.0.0.1:${(liar.address() as AddressInfo).port}/`, connections: 2, requests: 20, workers: 1 });
+      expect(r.requests).toBe(0);
+      expect(r.errors).toEqual({ NQ_ERR_CONNECTION: 20 });
+    } finally {
+      await new Promise<void>((r) => liar.close(() => r()));
+    }
+  }, 20_000);
+
+  it('fails a request the server leaves unanswered past its timeout, and goes on on a fresh connection', async () => {
+    let n = 0;
+    await withServer(
+      (_req, res) => {
+        // The first two requests (one on each connection) are never answered.
+        if (n++ >= 2) res.end('ok');
+      },
+      async (target) => {
+        const r = await generateLoad({ url: target, connections: 2, requests: 10, timeoutMs: 300, workers: 1 });
+        expect(r.errors).toEqual({ NQ_ERR_TIMEOUT: 2 });
+        expect(r.requests).toBe(8);
+      },
+    );
+    expect(n).toBe(10);
+  }, 20_000);
+
+  it('refuses a bad method or header, and a framing field, before sending anything', async () => {
+    await expect(generateLoad({ url, method: 'GE T', requests: 1 })).rejects.toThrow(InvalidMethod);
+    await expect(generateLoad({ url, headers: ['X-Bad', 'a\r\nInjected: 1'], requests: 1 })).rejects.toThrow(InvalidHeader);
+    await expect(generateLoad({ url, headers: ['Transfer-Encoding', 'chunked'], requests: 1 })).rejects.toThrow(/sets how each request is framed/);
+    await expect(generateLoad({ url, headers: ['Content-Length', '5'], body: Buffer.from('abc'), requests: 1 })).rejects.toThrow(/the body is 3 bytes/);
+  });
 
   it('--http2 speaks HTTP/2 (prior knowledge on http:)', async () => {
     const versions = new Map<string, number>();
