@@ -23,9 +23,10 @@ import type { ExtensionUrl } from '../extensions/extension.js';
 export type AnyResponse = Response | AsyncResponse;
 
 /** One URL's outcome in {@link AsyncSession.map}: a response (and its processor's result), or an error. */
-export interface MapItem {
+/** One outcome of {@link AsyncSession.map}: `R` is `AsyncResponse` with `stream: true`. */
+export interface MapItem<R extends Response | AsyncResponse = Response> {
   url: string;
-  response?: Response;
+  response?: R;
   /** What the request's processor returned (with a `processor` option). */
   result?: unknown;
   error?: RequestException;
@@ -122,15 +123,17 @@ export class AsyncSession extends BaseSession {
    * }
    * ```
    */
-  async *map(urls: Iterable<string | URL> | AsyncIterable<string | URL>, options?: MapOptions): AsyncGenerator<MapItem, void, undefined> {
+  map(urls: Iterable<string | URL> | AsyncIterable<string | URL>, options: MapOptions & { stream: true }): AsyncGenerator<MapItem<AsyncResponse>, void, undefined>;
+  map(urls: Iterable<string | URL> | AsyncIterable<string | URL>, options?: MapOptions): AsyncGenerator<MapItem, void, undefined>;
+  async *map(urls: Iterable<string | URL> | AsyncIterable<string | URL>, options?: MapOptions): AsyncGenerator<MapItem<Response | AsyncResponse>, void, undefined> {
     const { concurrency, method, request, processed } = normalizeMapOptions(options);
     const input: Iterator<string | URL> | AsyncIterator<string | URL> =
       Symbol.asyncIterator in urls ? urls[Symbol.asyncIterator]() : (urls as Iterable<string | URL>)[Symbol.iterator]();
-    const settled: MapItem[] = [];
+    const settled: Array<MapItem<Response | AsyncResponse>> = [];
     let wake: (() => void) | null = null;
     let inFlight = 0;
     let exhausted = false;
-    const outcome = async (url: string): Promise<MapItem> => {
+    const outcome = async (url: string): Promise<MapItem<Response | AsyncResponse>> => {
       try {
         const response = await this.request(method, url, request);
         return processed ? { url, response, result: response.result } : { url, response };

@@ -40,6 +40,8 @@ export async function async(url: string): Promise<void> {
   const whole = await s.get(url);
   expectTypeOf(whole).toEqualTypeOf<Response>();
   expectTypeOf(whole.history).toEqualTypeOf<Response[]>();
+  for await (const item of s.map([url])) expectTypeOf(item.response).toEqualTypeOf<Response | undefined>();
+  for await (const item of s.map([url], { stream: true })) expectTypeOf(item.response).toEqualTypeOf<AsyncResponse | undefined>();
 }
 
 export function hooks(): HooksInit {
