@@ -17,6 +17,9 @@ export interface TransportSessionConfig {
   /** Protocols allowed (`disableHttp1`, `disableHttp2`); at least one is true. */
   http1: boolean;
   http2: boolean;
+  /** HTTP/3 may be used (not `disableHttp3`), for origins that announced it or are listed here. */
+  http3: boolean;
+  http3Origins: readonly string[];
   /**
    * The session multiplexes: before a connection has said what it speaks, requests may
    * queue on it as HTTP/2 streams rather than open one connection each.

@@ -1,0 +1,35 @@
+/**
+ * The QUIC layer, `@matrixai/quic` (Cloudflare's quiche through napi-rs), loaded the first
+ * time HTTP/3 is used: it is an optional dependency, whose prebuilt addon exists for Linux
+ * x64, macOS and Windows x64 only, and loading it costs start-up time no HTTP/1.1 or HTTP/2
+ * request should pay.
+ */
+export type Quic = typeof import('@matrixai/quic');
+
+let loading: Promise<Quic> | null = null;
+
+/** The module; rejects (every time, with the first reason) where it cannot load. */
+export function loadQuic(): Promise<Quic> {
+  loading ??= import('@matrixai/quic').then((quic) => {
+    // The addon is loaded lazily by the package too: touch it so that a missing binary
+    // fails here, not in the middle of a connection.
+    void quic.native.quiche.PROTOCOL_VERSION;
+    return quic;
+  });
+  return loading;
+}
+
+/** Whether HTTP/3 can be used here, and why not when it cannot. */
+export async function http3Support(): Promise<{ available: true; quicVersion: number } | { available: false; reason: string }> {
+  try {
+    const quic = await loadQuic();
+    return { available: true, quicVersion: quic.native.quiche.PROTOCOL_VERSION };
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    const reason =
+      e.code === 'ERR_MODULE_NOT_FOUND'
+        ? 'the optional dependency @matrixai/quic is not installed (npm skipped it, or this platform has no prebuilt binary)'
+        : `@matrixai/quic did not load on ${process.platform}-${process.arch}: ${e.message ?? String(err)}`;
+    return { available: false, reason };
+  }
+}
