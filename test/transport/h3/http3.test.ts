@@ -1,43 +1,166 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import dgram from 'node:dgram';
 import http2 from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AsyncSession } from '../../../dist/src/index.js';
+import { AsyncSession, ChunkedEncodingError } from '../../../dist/src/index.js';
 import { makePki, type TestPki } from '../../helpers/certs.js';
-import { startH3Server, type H3Answer, type H3Server } from '../../helpers/h3-server.js';
+import { startH3Server, type H3Answer, type H3Request, type H3Server } from '../../helpers/h3-server.js';
 
 let pki: TestPki;
-let h3: H3Server;
-let tcp: http2.Http2SecureServer;
-let origin: string;
-const sockets = new Set<Socket>();
+const closers: Array<() => unknown> = [];
 
-const answer = (path: string): H3Answer => ({ headers: { 'content-type': 'text/plain', 'x-path': path }, body: `h3 ${path}` });
-
-beforeAll(async () => {
-  pki = makePki();
-  h3 = await startH3Server({ cert: pki.server.cert, key: pki.server.key, handler: (req) => answer(req.path) });
-  tcp = http2.createSecureServer({ cert: pki.server.cert, key: pki.server.key, allowHTTP1: true }, (req, res) => {
+/** An origin serving HTTP/3 on UDP and HTTP/2 on TCP, both on one port; TCP answers announce h3 by Alt-Svc. */
+async function h3Origin(handler: (req: H3Request) => H3Answer | Promise<H3Answer>, maxStreams?: number): Promise<{ origin: string; h3: H3Server; tcpHits: string[] }> {
+  const h3 = await startH3Server({ cert: pki.server.cert, key: pki.server.key, handler, maxStreams });
+  const tcpHits: string[] = [];
+  const sockets = new Set<Socket>();
+  const tcp = http2.createSecureServer({ cert: pki.server.cert, key: pki.server.key, allowHTTP1: true }, (req, res) => {
+    tcpHits.push(req.url);
     res.setHeader('alt-svc', `h3=":${h3.port}"; ma=60`);
     res.end(`tcp ${req.url}`);
   });
   tcp.on('connection', (s: Socket) => sockets.add(s));
-  await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r));
-  origin = `https://127.0.0.1:${(tcp.address() as AddressInfo).port}`;
+  await new Promise<void>((r) => tcp.listen(h3.port, '127.0.0.1', r));
+  closers.push(() => {
+    tcp.close();
+    for (const s of sockets) s.destroy();
+  }, () => h3.close());
+  return { origin: `https://127.0.0.1:${h3.port}`, h3, tcpHits };
+}
+
+const echo = (req: H3Request): H3Answer => ({ headers: { 'content-type': 'text/plain', 'x-path': req.path }, body: `h3 ${req.method} ${req.path} ${req.body.length}` });
+
+let plain: Awaited<ReturnType<typeof h3Origin>>;
+
+beforeAll(async () => {
+  pki = makePki();
+  plain = await h3Origin(echo);
 });
 afterAll(async () => {
-  tcp?.close();
-  for (const s of sockets) s.destroy();
-  await h3?.close();
+  for (const close of closers.reverse()) await close();
 });
 
 describe('HTTP/3', () => {
-  it('is used after an Alt-Svc h3 answer', async () => {
+  it('is used after an Alt-Svc h3 answer, with connInfo naming QUIC', async () => {
     await using s = new AsyncSession({ verify: pki.caPath });
-    const first = await s.get(`${origin}/one`);
+    const first = await s.get(`${plain.origin}/one`);
     expect([first.httpVersion, first.text]).toEqual(['HTTP/2', 'tcp /one']);
-    const second = await s.get(`${origin}/two`);
-    expect([second.httpVersion, second.text, second.headers.get('x-path')]).toEqual(['HTTP/3', 'h3 /two', '/two']);
+    const second = await s.get(`${plain.origin}/two`);
+    expect([second.httpVersion, second.text, second.headers.get('x-path')]).toEqual(['HTTP/3', 'h3 GET /two 0', '/two']);
     expect(second.connInfo?.httpVersion).toBe('HTTP/3');
-    expect(second.connInfo?.quic?.version).toBe('QUICv1');
+    expect(second.connInfo?.quic).toMatchObject({ version: 'QUICv1', alpn: 'h3', peerInitialMaxStreamsBidi: 100 });
+    expect(second.connInfo?.peerCertificate?.fingerprint256.replaceAll(':', '').toLowerCase()).toBe(pki.server.sha256);
   });
+
+  it('is never used with disableHttp3', async () => {
+    await using s = new AsyncSession({ verify: pki.caPath, disableHttp3: true });
+    for (const path of ['/a', '/b']) expect((await s.get(`${plain.origin}${path}`)).httpVersion).toBe('HTTP/2');
+  });
+
+  it('is used from the first request for an origin listed in http3Origins', async () => {
+    const hits = plain.tcpHits.length;
+    await using s = new AsyncSession({ verify: pki.caPath, http3Origins: [plain.origin] });
+    const r = await s.get(`${plain.origin}/first`);
+    expect([r.httpVersion, r.text]).toEqual(['HTTP/3', 'h3 GET /first 0']);
+    expect(plain.tcpHits.length).toBe(hits);
+  });
+
+  it('falls back to TCP when UDP gets no answer, and leaves the origin to TCP afterwards', async () => {
+    const sink = dgram.createSocket('udp4');
+    let packets = 0;
+    sink.on('message', () => packets++);
+    await new Promise<void>((r) => sink.bind(0, '127.0.0.1', r));
+    closers.push(() => sink.close());
+    const tcp = http2.createSecureServer({ cert: pki.server.cert, key: pki.server.key }, (req, res) => {
+      res.setHeader('alt-svc', `h3=":${(sink.address() as AddressInfo).port}"`);
+      res.end(`tcp ${req.url}`);
+    });
+    await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r));
+    closers.push(() => tcp.close());
+    const origin = `https://127.0.0.1:${(tcp.address() as AddressInfo).port}`;
+    await using s = new AsyncSession({ verify: pki.caPath, timeout: { connect: 1000 } });
+    expect((await s.get(`${origin}/announce`)).httpVersion).toBe('HTTP/2');
+    const t0 = performance.now();
+    const r = await s.get(`${origin}/fallback`);
+    expect([r.httpVersion, r.text]).toEqual(['HTTP/2', 'tcp /fallback']);
+    expect(performance.now() - t0).toBeLessThan(1000); // within the connect timeout
+    expect(packets).toBeGreaterThan(0); // QUIC was tried
+    const tried = packets;
+    expect((await s.get(`${origin}/after`)).httpVersion).toBe('HTTP/2');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(packets).toBe(tried);
+  });
+
+  it('queues requests beyond the server stream limit (MAX_STREAMS) instead of failing them', async () => {
+    const limited = await h3Origin(async (req) => {
+      await new Promise((r) => setTimeout(r, 20));
+      return echo(req);
+    }, 3);
+    await using s = new AsyncSession({ verify: pki.caPath, http3Origins: [limited.origin] });
+    const all = await Promise.all(Array.from({ length: 20 }, (_, i) => s.get(`${limited.origin}/n${i}`)));
+    expect(all.map((r) => r.text)).toEqual(Array.from({ length: 20 }, (_, i) => `h3 GET /n${i} 0`));
+    expect(all.every((r) => r.httpVersion === 'HTTP/3')).toBe(true);
+    expect(limited.h3.maxConcurrent).toBeLessThanOrEqual(3);
+    expect(limited.h3.seen).toHaveLength(20);
+  });
+
+  it('decodes gzip and zstd bodies', async () => {
+    const text = 'compressed over QUIC '.repeat(500);
+    const coded = await h3Origin((req) =>
+      req.path === '/gzip'
+        ? { headers: { 'content-encoding': 'gzip' }, body: gzipSync(text) }
+        : { headers: { 'content-encoding': 'zstd' }, body: execFileSync('zstd', ['-c', '-q'], { input: text }) },
+    );
+    await using s = new AsyncSession({ verify: pki.caPath, http3Origins: [coded.origin] });
+    for (const path of ['/gzip', '/zstd']) {
+      const r = await s.get(`${coded.origin}${path}`);
+      expect([r.httpVersion, r.text]).toEqual(['HTTP/3', text]);
+    }
+  });
+
+  it('uploads a body in hand and a streamed one', async () => {
+    await using s = new AsyncSession({ verify: pki.caPath, http3Origins: [plain.origin] });
+    const r = await s.post(`${plain.origin}/up`, { data: Buffer.alloc(100_000, 7) });
+    expect([r.httpVersion, r.text]).toEqual(['HTTP/3', 'h3 POST /up 100000']);
+    async function* parts(): AsyncGenerator<Buffer> {
+      for (let i = 0; i < 10; i++) yield Buffer.alloc(10_000, i);
+    }
+    const streamed = await s.post(`${plain.origin}/streamed`, { data: parts() });
+    expect(streamed.text).toBe('h3 POST /streamed 100000');
+    const seen = plain.h3.seen.find((q) => q.path === '/streamed')!;
+    expect(seen.body.subarray(99_999)[0]).toBe(9);
+  });
+
+  it('a stream the server resets fails that request only, with a typed error', async () => {
+    const resetting = await h3Origin(async (req) => {
+      if (req.path === '/reset') return { reset: 0x10c, afterHead: true };
+      await new Promise((r) => setTimeout(r, 30));
+      return echo(req);
+    });
+    await using s = new AsyncSession({ verify: pki.caPath, http3Origins: [resetting.origin] });
+    const [ok, cut, ok2] = await Promise.allSettled([s.get(`${resetting.origin}/a`), s.get(`${resetting.origin}/reset`), s.get(`${resetting.origin}/b`)]);
+    expect(ok.status === 'fulfilled' && ok.value.text).toBe('h3 GET /a 0');
+    expect(ok2.status === 'fulfilled' && ok2.value.text).toBe('h3 GET /b 0');
+    expect(cut.status).toBe('rejected');
+    const err = (cut as PromiseRejectedResult).reason;
+    expect(err).toBeInstanceOf(ChunkedEncodingError);
+    expect(String(err.message)).toMatch(/H3_REQUEST_CANCELLED/);
+  });
+
+  it('downloads 64 MiB intact (sha256)', async () => {
+    const block = randomBytes(1024 * 1024);
+    const big = await h3Origin(() => ({ headers: { 'content-length': String(Number(process.env.H3_MIB ?? 64) * block.length) }, body: Array.from({ length: Number(process.env.H3_MIB ?? 64) }, () => block) }));
+    const want = createHash('sha256');
+    for (let i = 0; i < Number(process.env.H3_MIB ?? 64); i++) want.update(block);
+    await using s = new AsyncSession({ verify: pki.caPath, http3Origins: [big.origin] });
+    const t0 = performance.now();
+    const r = await s.get(`${big.origin}/big`);
+    const ms = performance.now() - t0;
+    expect(r.httpVersion).toBe('HTTP/3');
+    expect(createHash('sha256').update(r.content).digest('hex')).toBe(want.digest('hex'));
+    console.log(`64 MiB over HTTP/3 in ${ms.toFixed(0)} ms`);
+  }, 60_000);
 });
