@@ -17,8 +17,9 @@ export interface TransportSessionConfig {
   /** Protocols allowed (`disableHttp1`, `disableHttp2`); at least one is true. */
   http1: boolean;
   http2: boolean;
-  /** HTTP/3 may be used (not `disableHttp3`), for origins that announced it or are listed here. */
+  /** Alt-Svc announcements of h3 are followed (`disableHttp3: false`). */
   http3: boolean;
+  /** Origins reached over HTTP/3 from their first request (empty under `disableHttp3: true`). */
   http3Origins: readonly string[];
   /**
    * The session multiplexes: before a connection has said what it speaks, requests may

@@ -158,9 +158,11 @@ export interface SessionOptions {
   /** Never speak HTTP/2 (no h2 in ALPN). */
   disableHttp2?: boolean;
   /**
-   * Never speak HTTP/3. Otherwise an https origin goes over HTTP/3 (QUIC) once its response
-   * announced it (`Alt-Svc: h3=…`), or from the first request if listed in `http3Origins`,
-   * when the optional QUIC layer (`@matrixai/quic`) loads here.
+   * `false`: an https origin goes over HTTP/3 (QUIC) once a response announced it
+   * (`Alt-Svc: h3=…`, for its `ma`), when the optional QUIC layer (`@matrixai/quic`) loads
+   * here. `true`: never HTTP/3, not even for `http3Origins`. Unset (the default): only the
+   * `http3Origins`; the QUIC layer carries about 5 MB/s (README, HTTP/3), too little to
+   * follow every CDN's Alt-Svc by default.
    */
   disableHttp3?: boolean;
   /**
@@ -330,7 +332,7 @@ export interface NormalizedSessionOptions {
   tls: TlsConfig;
   http1: boolean;
   http2: boolean;
-  /** HTTP/3 may be used (not `disableHttp3`). */
+  /** Alt-Svc announcements of h3 are followed (`disableHttp3: false`). */
   http3: boolean;
   /** `https://host[:port]` origins to reach over HTTP/3 from the first request. */
   http3Origins: readonly string[];
@@ -531,12 +533,13 @@ function normalizeAddressing(o: Partial<SessionOptions>): { happyEyeballs: numbe
 function normalizeProtocols(o: Partial<SessionOptions>): { http1: boolean; http2: boolean; http3: boolean; http3Origins: readonly string[] } {
   const http1 = !checkBoolean(o.disableHttp1, 'disableHttp1');
   const http2 = !checkBoolean(o.disableHttp2, 'disableHttp2');
-  const http3 = !checkBoolean(o.disableHttp3, 'disableHttp3');
+  const disableHttp3 = checkBoolean(o.disableHttp3, 'disableHttp3');
   if (!http1 && !http2) {
     // HTTP/3 is found through an HTTP/1.1 or HTTP/2 answer (Alt-Svc), and falls back to them.
     throw new InvalidOption('disableHttp1 and disableHttp2 together leave no protocol to speak (HTTP/3 needs one of them to fall back on)');
   }
-  return { http1, http2, http3, http3Origins: normalizeHttp3Origins(o.http3Origins) };
+  const http3Origins = normalizeHttp3Origins(o.http3Origins);
+  return { http1, http2, http3: disableHttp3 === false, http3Origins: disableHttp3 === true ? [] : http3Origins };
 }
 
 function normalizeHttp3Origins(v: unknown): readonly string[] {

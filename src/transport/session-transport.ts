@@ -35,7 +35,7 @@ export class SessionTransport {
     this.config = config;
     this.#resolver = createResolver(config.resolver, config);
     this.#dialing = { resolve: this.#resolver.resolve, happyEyeballs: config.happyEyeballs };
-    this.#h3 = config.http3 ? new H3Routes(config.http3Origins) : null;
+    this.#h3 = config.http3 || config.http3Origins.length > 0 ? new H3Routes(config.http3, config.http3Origins) : null;
   }
 
   /**

@@ -1,7 +1,8 @@
 /**
  * Which origins one session reaches over HTTP/3, in one worker: those whose responses
- * announced `h3` in Alt-Svc (RFC 7838, until its `ma` runs out), and those the user listed
- * (`http3Origins`). An origin whose QUIC handshake failed is left to TCP for a while.
+ * announced `h3` in Alt-Svc (RFC 7838, until its `ma` runs out) when the session follows
+ * such announcements, and those the user listed (`http3Origins`). An origin whose QUIC
+ * handshake failed is left to TCP for a while.
  */
 import { parseAltSvc } from '../../session/alt-svc.js';
 import type { H3Target } from './h3-connection.js';
@@ -12,11 +13,13 @@ export const BROKEN_FOR = 5 * 60_000;
 export class H3Routes {
   readonly #announced = new Map<string, { host: string; port: number; expires: number }>();
   readonly #listed: ReadonlySet<string>;
+  readonly #followAltSvc: boolean;
   readonly #broken = new Map<string, number>();
   /** Why HTTP/3 cannot be used at all here (the QUIC layer did not load), or null. */
   unavailable: string | null = null;
 
-  constructor(listed: readonly string[]) {
+  constructor(followAltSvc: boolean, listed: readonly string[]) {
+    this.#followAltSvc = followAltSvc;
     this.#listed = new Set(listed);
   }
 
@@ -39,7 +42,7 @@ export class H3Routes {
 
   /** Whether `origin` has yet to announce HTTP/3 (its responses' Alt-Svc is worth reading). */
   unknown(origin: string): boolean {
-    return this.unavailable === null && !this.#announced.has(origin);
+    return this.#followAltSvc && this.unavailable === null && !this.#announced.has(origin);
   }
 
   /** Reads a response's Alt-Svc field. */

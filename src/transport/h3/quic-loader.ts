@@ -14,9 +14,29 @@ export function loadQuic(): Promise<Quic> {
     // The addon is loaded lazily by the package too: touch it so that a missing binary
     // fails here, not in the middle of a connection.
     void quic.native.quiche.PROTOCOL_VERSION;
+    deferStreamsUntilStarted(quic);
     return quic;
   });
   return loading;
+}
+
+/**
+ * The package handles the streams of a packet as soon as the handshake completes, while the
+ * connection is still starting, and then takes every new stream of the server for one to
+ * refuse: it shuts down its write side, which a server's unidirectional stream does not have,
+ * and the error that throws is uncaught (it brought down the thread). A server like caddy
+ * sends its control stream with the packet that completes the handshake. So streams wait
+ * while the connection starts; quiche keeps them readable, and the next packet brings them.
+ */
+function deferStreamsUntilStarted(quic: Quic): void {
+  const proto = quic.QUICConnection.prototype as unknown as { processStreams(this: object): void };
+  const original = proto.processStreams;
+  let status: symbol | undefined;
+  proto.processStreams = function (this: object) {
+    status ??= Object.getOwnPropertySymbols(this).find((s) => s.description === '_status');
+    if (status !== undefined && (this as Record<symbol, unknown>)[status] === 'starting') return;
+    original.call(this);
+  };
 }
 
 /** Whether HTTP/3 can be used here, and why not when it cannot. */

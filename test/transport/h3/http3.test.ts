@@ -44,8 +44,8 @@ afterAll(async () => {
 });
 
 describe('HTTP/3', () => {
-  it('is used after an Alt-Svc h3 answer, with connInfo naming QUIC', async () => {
-    await using s = new AsyncSession({ verify: pki.caPath });
+  it('is used after an Alt-Svc h3 answer under disableHttp3: false, with connInfo naming QUIC', async () => {
+    await using s = new AsyncSession({ verify: pki.caPath, disableHttp3: false });
     const first = await s.get(`${plain.origin}/one`);
     expect([first.httpVersion, first.text]).toEqual(['HTTP/2', 'tcp /one']);
     const second = await s.get(`${plain.origin}/two`);
@@ -55,9 +55,11 @@ describe('HTTP/3', () => {
     expect(second.connInfo?.peerCertificate?.fingerprint256.replaceAll(':', '').toLowerCase()).toBe(pki.server.sha256);
   });
 
-  it('is never used with disableHttp3', async () => {
-    await using s = new AsyncSession({ verify: pki.caPath, disableHttp3: true });
-    for (const path of ['/a', '/b']) expect((await s.get(`${plain.origin}${path}`)).httpVersion).toBe('HTTP/2');
+  it('is not used by default on an Alt-Svc answer alone, and never with disableHttp3: true', async () => {
+    await using quiet = new AsyncSession({ verify: pki.caPath });
+    for (const path of ['/a', '/b']) expect((await quiet.get(`${plain.origin}${path}`)).httpVersion).toBe('HTTP/2');
+    await using off = new AsyncSession({ verify: pki.caPath, disableHttp3: true, http3Origins: [plain.origin] });
+    for (const path of ['/c', '/d']) expect((await off.get(`${plain.origin}${path}`)).httpVersion).toBe('HTTP/2');
   });
 
   it('is used from the first request for an origin listed in http3Origins', async () => {
@@ -81,7 +83,7 @@ describe('HTTP/3', () => {
     await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r));
     closers.push(() => tcp.close());
     const origin = `https://127.0.0.1:${(tcp.address() as AddressInfo).port}`;
-    await using s = new AsyncSession({ verify: pki.caPath, timeout: { connect: 1000 } });
+    await using s = new AsyncSession({ verify: pki.caPath, timeout: { connect: 1000 }, disableHttp3: false });
     expect((await s.get(`${origin}/announce`)).httpVersion).toBe('HTTP/2');
     const t0 = performance.now();
     const r = await s.get(`${origin}/fallback`);
@@ -150,17 +152,17 @@ describe('HTTP/3', () => {
     expect(String(err.message)).toMatch(/H3_REQUEST_CANCELLED/);
   });
 
-  it('downloads 64 MiB intact (sha256)', async () => {
-    const block = randomBytes(1024 * 1024);
-    const big = await h3Origin(() => ({ headers: { 'content-length': String(Number(process.env.H3_MIB ?? 64) * block.length) }, body: Array.from({ length: Number(process.env.H3_MIB ?? 64) }, () => block) }));
+  // 1 MiB: our test server runs on the same QUIC package in JavaScript, and both ends share
+  // this machine; the 64 MiB download is the interop test's, against caddy.
+  it('downloads a body of many DATA frames intact (sha256)', async () => {
+    const block = randomBytes(64 * 1024);
+    const big = await h3Origin(() => ({ headers: { 'content-length': String(16 * block.length) }, body: Array.from({ length: 16 }, () => block) }));
     const want = createHash('sha256');
-    for (let i = 0; i < Number(process.env.H3_MIB ?? 64); i++) want.update(block);
+    for (let i = 0; i < 16; i++) want.update(block);
     await using s = new AsyncSession({ verify: pki.caPath, http3Origins: [big.origin] });
-    const t0 = performance.now();
     const r = await s.get(`${big.origin}/big`);
-    const ms = performance.now() - t0;
     expect(r.httpVersion).toBe('HTTP/3');
+    expect(r.content.length).toBe(16 * block.length);
     expect(createHash('sha256').update(r.content).digest('hex')).toBe(want.digest('hex'));
-    console.log(`64 MiB over HTTP/3 in ${ms.toFixed(0)} ms`);
-  }, 60_000);
+  });
 });
