@@ -13,7 +13,7 @@ let pki: TestPki;
 const closers: Array<() => unknown> = [];
 
 /** An origin serving HTTP/3 on UDP and HTTP/2 on TCP, both on one port; TCP answers announce h3 by Alt-Svc. */
-async function h3Origin(handler: (req: H3Request) => H3Answer | Promise<H3Answer>, maxStreams?: number): Promise<{ origin: string; h3: H3Server; tcpHits: string[] }> {
+async function h3Origin(handler: (req: H3Request) => H3Answer | Promise<H3Answer>, maxStreams?: number, tries = 5): Promise<{ origin: string; h3: H3Server; tcpHits: string[] }> {
   const h3 = await startH3Server({ cert: pki.server.cert, key: pki.server.key, handler, maxStreams });
   const tcpHits: string[] = [];
   const sockets = new Set<Socket>();
@@ -23,7 +23,14 @@ async function h3Origin(handler: (req: H3Request) => H3Answer | Promise<H3Answer
     res.end(`tcp ${req.url}`);
   });
   tcp.on('connection', (s: Socket) => sockets.add(s));
-  await new Promise<void>((r) => tcp.listen(h3.port, '127.0.0.1', r));
+  try {
+    await new Promise<void>((resolve, reject) => tcp.once('error', reject).listen(h3.port, '127.0.0.1', resolve));
+  } catch (err) {
+    // The UDP port's number is taken on TCP: another pair.
+    await h3.close();
+    if (tries === 0) throw err;
+    return h3Origin(handler, maxStreams, tries - 1);
+  }
   closers.push(() => {
     tcp.close();
     for (const s of sockets) s.destroy();
