@@ -48,6 +48,8 @@ const MAX_FIELD_SECTION = 256 * 1024;
 const READ_CHUNK = 256 * 1024;
 
 const H3_REQUEST_CANCELLED = 0x10c;
+/** The TLS alert a failed check sends, as the QUIC layer takes it (0x100 + alert 42). */
+const BAD_CERTIFICATE = 298;
 
 // The package writes its progress at info level; nothing of it is ours to show.
 const silent = { getChild: () => silent, debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
@@ -124,11 +126,6 @@ export class H3Connection {
     );
     const conn = client.connection;
     const certs = conn.getRemoteCertsChain();
-    const pin = pinFailure(certs[0], tls.pin);
-    if (pin) {
-      await client.destroy({ isApp: true, errorCode: 0x100, force: true }).catch(() => {});
-      throw pin;
-    }
     const connected = performance.now() - started - (resolution ?? 0);
     const stats = (conn as unknown as { conn: { stats(): Record<string, number> } }).conn.stats();
     const info: ConnectionInfo = {
@@ -412,7 +409,14 @@ interface QuicTls {
 /** Our TLS profile in the QUIC layer's terms. */
 function tlsOf(tls: TlsConfig, hostname: string): QuicTls {
   const out: QuicTls = { verifyPeer: tls.verify };
-  if (tls.verify) {
+  if (tls.pin !== null) {
+    // A pin stands for the chain, as over TCP (connector.ts), so it is checked in the
+    // handshake instead of quiche's verification (which also keeps no certificate of a peer
+    // it does not verify).
+    const pin = tls.pin;
+    out.verifyPeer = true;
+    out.verifyCallback = async (certs) => (pinFailure(certs[0], pin) === null ? undefined : BAD_CERTIFICATE);
+  } else if (tls.verify) {
     if (isIP(hostname)) out.verifyCallback = ipCertificateCheck(hostname);
     const bundles = [tls.ca ?? '', ...tls.caFiles.map((f) => readFileSync(f, 'utf8'))];
     // Node's own roots where Node would use them, so that both transports trust the same CAs.

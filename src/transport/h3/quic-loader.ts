@@ -27,8 +27,9 @@ export function loadQuic(): Promise<Quic> {
  * connection is still starting, and then takes every new stream of the server for one to
  * refuse: it shuts down its write side, which a server's unidirectional stream does not have,
  * and the error that throws is uncaught (it brought down the thread). A server like caddy
- * sends its control stream with the packet that completes the handshake. So streams wait
- * while the connection starts; quiche keeps them readable, and the next packet brings them.
+ * sends its control stream with the packet that completes the handshake, and its QPACK
+ * streams may come while we close. So streams wait while the connection starts (quiche keeps
+ * them readable, and the next packet brings them), and are left alone while it stops.
  */
 function deferStreamsUntilStarted(quic: Quic): void {
   const proto = quic.QUICConnection.prototype as unknown as { processStreams(this: object): void };
@@ -36,7 +37,8 @@ function deferStreamsUntilStarted(quic: Quic): void {
   let status: symbol | undefined;
   proto.processStreams = function (this: object) {
     status ??= Object.getOwnPropertySymbols(this).find((s) => s.description === '_status');
-    if (status !== undefined && (this as Record<symbol, unknown>)[status] === 'starting') return;
+    const now = status === undefined ? null : (this as Record<symbol, unknown>)[status];
+    if (now === 'starting' || now === 'stopping') return;
     original.call(this);
   };
 }

@@ -5,7 +5,7 @@ import http2 from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AsyncSession, ChunkedEncodingError } from '../../../dist/src/index.js';
+import { AsyncSession, ChunkedEncodingError, SSLError } from '../../../dist/src/index.js';
 import { makePki, type TestPki } from '../../helpers/certs.js';
 import { startH3Server, type H3Answer, type H3Request, type H3Server } from '../../helpers/h3-server.js';
 
@@ -75,6 +75,21 @@ describe('HTTP/3', () => {
     const r = await s.get(`${plain.origin}/first`);
     expect([r.httpVersion, r.text]).toEqual(['HTTP/3', 'h3 GET /first 0']);
     expect(plain.tcpHits.length).toBe(hits);
+  });
+
+  it('takes the TLS options: verify false, a pin; an untrusted certificate fails as over TCP', async () => {
+    await using unverified = new AsyncSession({ verify: false, http3Origins: [plain.origin] });
+    expect((await unverified.get(`${plain.origin}/v`)).httpVersion).toBe('HTTP/3');
+    await using pinned = new AsyncSession({ verify: `sha256_${pki.server.sha256}`, http3Origins: [plain.origin] });
+    expect((await pinned.get(`${plain.origin}/p`)).httpVersion).toBe('HTTP/3');
+    // The QUIC handshake fails, TCP is tried, and its certificate error is the one the user gets.
+    const hits = plain.tcpHits.length;
+    await using strict = new AsyncSession({ http3Origins: [plain.origin] });
+    await expect(strict.get(`${plain.origin}/untrusted`)).rejects.toBeInstanceOf(SSLError);
+    await using wrongPin = new AsyncSession({ verify: `sha256_${'0'.repeat(64)}`, http3Origins: [plain.origin] });
+    await expect(wrongPin.get(`${plain.origin}/wrong-pin`)).rejects.toThrow(/pin mismatch/);
+    expect(plain.tcpHits.length).toBe(hits);
+    expect(plain.h3.seen.some((q) => q.path === '/untrusted' || q.path === '/wrong-pin')).toBe(false);
   });
 
   it('falls back to TCP when UDP gets no answer, and leaves the origin to TCP afterwards', async () => {
