@@ -38,6 +38,8 @@ export async function startH3Server(o: {
   handler: (req: H3Request) => H3Answer | Promise<H3Answer>;
   /** The bidirectional streams the client may open at once (QUIC's MAX_STREAMS). */
   maxStreams?: number;
+  /** Require a client certificate signed by this CA (PEM). */
+  clientCa?: string;
 }): Promise<H3Server> {
   const { QUICServer, events } = await import('@matrixai/quic');
   const { default: Logger, LogLevel } = await import('@matrixai/logger');
@@ -57,7 +59,7 @@ export async function startH3Server(o: {
       cert: o.cert,
       key: o.key,
       applicationProtos: ['h3'],
-      verifyPeer: false,
+      ...(o.clientCa === undefined ? { verifyPeer: false } : { verifyPeer: true, ca: o.clientCa }),
       initialMaxStreamsBidi: o.maxStreams ?? 100,
       readableChunkSize: 64 * 1024,
     },

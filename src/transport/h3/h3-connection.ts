@@ -66,11 +66,24 @@ export class H3Connection {
   #goaway = Infinity;
   #credit: NodeJS.Timeout | null = null;
   readonly #streams = new Set<(err: Error) => void>();
+  /** A response head has come on this connection. */
+  #answered = false;
+  /**
+   * The server closed the connection before answering anything, with a TLS alert: it refused
+   * the handshake after our side had finished it (a client certificate it wanted, in TLS 1.3,
+   * is judged then). Its requests go over TCP as if the handshake had failed.
+   */
+  #refused = false;
   readonly #onClose: () => void;
   /** The server's SETTINGS, once they have come. */
   settings: Map<number, number> | null = null;
 
-  private constructor(client: QUICClient, target: H3Target, info: ConnectionInfo, onClose: () => void) {
+  readonly #onRefused: () => void;
+  readonly #quic: Quic;
+
+  private constructor(quic: Quic, client: QUICClient, target: H3Target, info: ConnectionInfo, onClose: () => void, onRefused: () => void) {
+    this.#quic = quic;
+    this.#onRefused = onRefused;
     this.#client = client;
     this.#target = target;
     this.#onClose = onClose;
@@ -95,11 +108,17 @@ export class H3Connection {
     for (const s of (conn as unknown as { streamMap: Map<number, QUICStream> }).streamMap.values()) {
       if (s.type === 'uni' && (s.streamId & 1) === 1) this.#peerStream(s);
     }
-    void client.closedP.then(() => this.#fail(connectionClosed(this.#target, conn.getConnectionError())));
+    void client.closedP.then(() => {
+      const error = conn.getConnectionError();
+      // Transport codes 0x100–0x1ff are TLS alerts (RFC 9000 §20.1).
+      this.#refused = !this.#answered && error !== undefined && !error.isApp && error.errorCode >= 0x100 && error.errorCode <= 0x1ff;
+      if (this.#refused) this.#onRefused();
+      this.#fail(connectionClosed(this.#target, error));
+    });
   }
 
   /** Makes the QUIC connection (ALPN h3) and starts HTTP/3 on it; rejects within `timeout` ms. */
-  static async open(quic: Quic, target: H3Target, tls: TlsConfig, timeout: number, dialing: Dialing, onClose: () => void): Promise<H3Connection> {
+  static async open(quic: Quic, target: H3Target, tls: TlsConfig, timeout: number, dialing: Dialing, onClose: () => void, onRefused: () => void): Promise<H3Connection> {
     const started = performance.now();
     let address = target.host;
     let resolver: string | null = null;
@@ -148,7 +167,7 @@ export class H3Connection {
         peerMaxUdpPayloadSize: stats.peerMaxUdpPayloadSize!,
       },
     };
-    return new H3Connection(client, target, info, onClose);
+    return new H3Connection(quic, client, target, info, onClose, onRefused);
   }
 
   get active(): number {
@@ -165,12 +184,15 @@ export class H3Connection {
     return this.usable && this.#queue.length === 0 && this.#streamsLeft() > 0;
   }
 
-  request(r: NativeRequest, handler: LegacyHandler): void {
+  /** `fallback` sends the request over TCP instead, should the server refuse the connection. */
+  request(r: NativeRequest, handler: LegacyHandler, fallback: () => void): void {
+    // A body being streamed cannot be sent a second time.
+    const reroute = r.body === null || Buffer.isBuffer(r.body) ? fallback : null;
     if (this.#queue.length === 0 && this.#streamsLeft() > 0) {
-      this.#start(r, handler);
+      this.#start(r, handler, reroute);
       return;
     }
-    const go = (): void => this.#start(r, handler);
+    const go = (): void => this.#start(r, handler, reroute);
     this.#queue.push(go);
     handler.onConnect((err) => {
       const i = this.#queue.indexOf(go);
@@ -225,7 +247,11 @@ export class H3Connection {
     this.#onClose();
   }
 
-  #start(r: NativeRequest, handler: LegacyHandler): void {
+  #start(r: NativeRequest, handler: LegacyHandler, reroute: (() => void) | null): void {
+    if (this.#closed && this.#refused && reroute !== null) {
+      reroute();
+      return;
+    }
     let stream: QUICStream;
     try {
       if (this.#closed) throw connectionClosed(this.#target, undefined);
@@ -251,7 +277,17 @@ export class H3Connection {
       } else handler.onComplete(trailers);
       this.#pump();
     };
-    const fail = (err: Error): void => finish(err, null);
+    const fail = (err: Error): void => {
+      if (!this.#refused || reroute === null) {
+        finish(err, null);
+        return;
+      }
+      // Nothing was processed: the request leaves this connection quietly and goes over TCP.
+      finished = true;
+      this.#active--;
+      this.#streams.delete(fail);
+      reroute();
+    };
     this.#streams.add(fail);
     handler.onConnect((err) => finish(err ?? new Error('Request aborted'), null));
     handler.onSocket?.(this.#standIn);
@@ -267,8 +303,13 @@ export class H3Connection {
       if (!CONNECTION_SPECIFIC.has(name)) fields.push([name, r.headers[i + 1]!]);
       if (name === 'content-length') declared = Number(r.headers[i + 1]);
     }
-    void this.#send(stream, encodeFrame(FrameKind.HEADERS, encodeFieldSection(fields)), r.body, declared).catch(fail);
-    void this.#receive(stream, handler, finish).catch(fail);
+    // The connection's end reaches its streams first: it is left to the close (#fail), which
+    // knows whether the server refused the connection (then the requests go over TCP).
+    const failStream = (err: unknown): void => {
+      if (!(err instanceof this.#quic.errors.ErrorQUICConnection)) fail(err as Error);
+    };
+    void this.#send(stream, encodeFrame(FrameKind.HEADERS, encodeFieldSection(fields)), r.body, declared).catch(failStream);
+    void this.#receive(stream, handler, finish).catch(failStream);
   }
 
   async #send(stream: QUICStream, head: Buffer, body: Buffer | AsyncIterable<Buffer> | null, declared: number | null): Promise<void> {
@@ -324,6 +365,7 @@ export class H3Connection {
             return;
           }
           status = code;
+          this.#answered = true;
           if (!handler.onHeaders(code, fields, resume, '')) wantsMore = false;
         },
         data: (chunk) => {

@@ -48,7 +48,7 @@ export class H3Pool {
   dispatch(target: H3Target, request: NativeRequest, handler: LegacyHandler, fallback: () => void): void {
     const c = this.#connection;
     if (c !== null && c.usable) {
-      c.request(request, handler);
+      c.request(request, handler, fallback);
       return;
     }
     if (this.#opening !== null) {
@@ -64,7 +64,9 @@ export class H3Pool {
         this.#routes.unavailable = err.message;
         throw err;
       })
-      .then((quic) => H3Connection.open(quic, target, this.#tls, budget, this.#dialing, () => this.#dropped(connection)))
+      .then((quic) =>
+        H3Connection.open(quic, target, this.#tls, budget, this.#dialing, () => this.#dropped(connection), () => this.#routes.broke(this.#origin)),
+      )
       .then(
         (made) => {
           connection = made;
@@ -76,7 +78,7 @@ export class H3Pool {
             return;
           }
           this.#connection = made;
-          for (const w of waiting) made.request(w.request, w.handler);
+          for (const w of waiting) made.request(w.request, w.handler, w.fallback);
         },
         () => {
           const waiting = this.#opening ?? [];

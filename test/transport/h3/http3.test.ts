@@ -13,8 +13,8 @@ let pki: TestPki;
 const closers: Array<() => unknown> = [];
 
 /** An origin serving HTTP/3 on UDP and HTTP/2 on TCP, both on one port; TCP answers announce h3 by Alt-Svc. */
-async function h3Origin(handler: (req: H3Request) => H3Answer | Promise<H3Answer>, maxStreams?: number, tries = 5): Promise<{ origin: string; h3: H3Server; tcpHits: string[] }> {
-  const h3 = await startH3Server({ cert: pki.server.cert, key: pki.server.key, handler, maxStreams });
+async function h3Origin(handler: (req: H3Request) => H3Answer | Promise<H3Answer>, maxStreams?: number, clientCa?: string, tries = 5): Promise<{ origin: string; h3: H3Server; tcpHits: string[] }> {
+  const h3 = await startH3Server({ cert: pki.server.cert, key: pki.server.key, handler, maxStreams, clientCa });
   const tcpHits: string[] = [];
   const sockets = new Set<Socket>();
   const tcp = http2.createSecureServer({ cert: pki.server.cert, key: pki.server.key, allowHTTP1: true }, (req, res) => {
@@ -29,7 +29,7 @@ async function h3Origin(handler: (req: H3Request) => H3Answer | Promise<H3Answer
     // The UDP port's number is taken on TCP: another pair.
     await h3.close();
     if (tries === 0) throw err;
-    return h3Origin(handler, maxStreams, tries - 1);
+    return h3Origin(handler, maxStreams, clientCa, tries - 1);
   }
   closers.push(() => {
     tcp.close();
@@ -90,6 +90,15 @@ describe('HTTP/3', () => {
     await expect(wrongPin.get(`${plain.origin}/wrong-pin`)).rejects.toThrow(/pin mismatch/);
     expect(plain.tcpHits.length).toBe(hits);
     expect(plain.h3.seen.some((q) => q.path === '/untrusted' || q.path === '/wrong-pin')).toBe(false);
+  });
+
+  it('presents a client certificate to a server that asks for one', async () => {
+    const mutual = await h3Origin(echo, undefined, pki.ca);
+    await using withCert = new AsyncSession({ verify: pki.caPath, cert: [pki.client.certPath, pki.client.keyPath], http3Origins: [mutual.origin] });
+    expect((await withCert.get(`${mutual.origin}/mtls`)).httpVersion).toBe('HTTP/3');
+    // Without one the QUIC handshake fails, and TCP (which asks for none here) answers.
+    await using without = new AsyncSession({ verify: pki.caPath, http3Origins: [mutual.origin] });
+    expect((await without.get(`${mutual.origin}/none`)).httpVersion).toBe('HTTP/2');
   });
 
   it('falls back to TCP when UDP gets no answer, and leaves the origin to TCP afterwards', async () => {
