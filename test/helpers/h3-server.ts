@@ -29,6 +29,8 @@ export interface H3Server {
   /** Requests seen, and the most in flight at once. */
   seen: H3Request[];
   maxConcurrent: number;
+  /** QUIC connections accepted. */
+  connections: number;
   close(): Promise<void>;
 }
 
@@ -66,10 +68,11 @@ export async function startH3Server(o: {
     reasonToCode: (_type: string, reason: unknown) => (typeof reason === 'number' ? reason : 0x102),
     logger: new Logger('h3-test-server', LogLevel.SILENT),
   });
-  const state: H3Server = { port: 0, seen: [], maxConcurrent: 0, close: async () => {} };
+  const state: H3Server = { port: 0, seen: [], maxConcurrent: 0, connections: 0, close: async () => {} };
   let running = 0;
   server.addEventListener(events.EventQUICServerConnection.name, (evt: any) => {
     const conn = evt.detail;
+    state.connections++;
     const control = conn.newStream('uni');
     const w = control.writable.getWriter();
     void w.write(Buffer.concat([encodeVarint(StreamKind.CONTROL), encodeSettings([[Setting.QPACK_MAX_TABLE_CAPACITY, 0]])])).catch(() => {});

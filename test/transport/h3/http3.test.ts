@@ -119,7 +119,9 @@ describe('HTTP/3', () => {
     const t0 = performance.now();
     const r = await s.get(`${origin}/fallback`);
     expect([r.httpVersion, r.text]).toEqual(['HTTP/2', 'tcp /fallback']);
-    expect(performance.now() - t0).toBeLessThan(1000); // within the connect timeout
+    // The QUIC attempt gets half the connect timeout (500 ms); without that bound it would
+    // wait out the QUIC idle timeout (30 s). The bound leaves room for a loaded machine.
+    expect(performance.now() - t0).toBeLessThan(10_000);
     expect(packets).toBeGreaterThan(0); // QUIC was tried
     const tried = packets;
     expect((await s.get(`${origin}/after`)).httpVersion).toBe('HTTP/2');
@@ -138,6 +140,18 @@ describe('HTTP/3', () => {
     expect(all.every((r) => r.httpVersion === 'HTTP/3')).toBe(true);
     expect(limited.h3.maxConcurrent).toBeLessThanOrEqual(3);
     expect(limited.h3.seen).toHaveLength(20);
+  });
+
+  it('carries the requests of several workers on one QUIC connection (the origin is homed, as for HTTP/2)', async () => {
+    const homed = await h3Origin(async (req) => {
+      await new Promise((r) => setTimeout(r, 20));
+      return echo(req);
+    });
+    await using s = new AsyncSession({ verify: pki.caPath, http3Origins: [homed.origin], workers: 2 });
+    expect((await s.get(`${homed.origin}/first`)).httpVersion).toBe('HTTP/3');
+    const burst = await Promise.all(Array.from({ length: 64 }, (_, i) => s.get(`${homed.origin}/b${i}`)));
+    expect(burst.every((r) => r.httpVersion === 'HTTP/3')).toBe(true);
+    expect(homed.h3.connections).toBe(1);
   });
 
   it('decodes gzip and zstd bodies', async () => {
