@@ -1,8 +1,8 @@
 /**
  * Alt-Svc (RFC 7838): the alternative services an origin announces, remembered per origin
- * until they expire. HTTP/3 cannot be used on this runtime (Node has no QUIC client), so
- * nothing switches protocol on them yet; they are kept so that a later transport can, and so
- * that users can see what a server offers (`session.altSvc`).
+ * until they expire, so that users can see what a server offers (`session.altSvc`). The
+ * workers read the same fields for themselves to move an origin to HTTP/3
+ * (transport/h3/h3-routes.ts, under `disableHttp3: false`).
  *
  * @example
  * ```ts
@@ -23,8 +23,7 @@ export interface AltService {
 
 export class AltSvcCache {
   // Kept as received and parsed again only when it changes or is asked for: most CDN answers
-  // carry the same field every time, and nothing on the request path reads it (HTTP/3
-  // cannot be used here).
+  // carry the same field every time, and nothing on the main thread's request path reads it.
   readonly #byOrigin = new Map<string, { field: string; at: number }>();
 
   /** Records a response's Alt-Svc field for the origin of `url`; `clear` forgets the origin. */
