@@ -75,11 +75,10 @@ export class H3Connection {
    */
   #refused = false;
   readonly #onClose: () => void;
-  /** The server's SETTINGS, once they have come. */
-  settings: Map<number, number> | null = null;
-
   readonly #onRefused: () => void;
   readonly #quic: Quic;
+  /** The server's SETTINGS, once they have come. */
+  settings: Map<number, number> | null = null;
 
   private constructor(quic: Quic, client: QUICClient, target: H3Target, info: ConnectionInfo, onClose: () => void, onRefused: () => void) {
     this.#quic = quic;
@@ -108,13 +107,14 @@ export class H3Connection {
     for (const s of (conn as unknown as { streamMap: Map<number, QUICStream> }).streamMap.values()) {
       if (s.type === 'uni' && (s.streamId & 1) === 1) this.#peerStream(s);
     }
-    void client.closedP.then(() => {
+    const closed = (): void => {
       const error = conn.getConnectionError();
       // Transport codes 0x100–0x1ff are TLS alerts (RFC 9000 §20.1).
       this.#refused = !this.#answered && error !== undefined && !error.isApp && error.errorCode >= 0x100 && error.errorCode <= 0x1ff;
       if (this.#refused) this.#onRefused();
       this.#fail(connectionClosed(this.#target, error));
-    });
+    };
+    client.closedP.then(closed, closed);
   }
 
   /** Makes the QUIC connection (ALPN h3) and starts HTTP/3 on it; rejects within `timeout` ms. */
@@ -177,11 +177,6 @@ export class H3Connection {
   /** Whether new requests may go on this connection (they may wait for stream credit). */
   get usable(): boolean {
     return !this.#closed && this.#goaway === Infinity;
-  }
-
-  /** Whether a request could start now, without waiting for stream credit. */
-  get hasCredit(): boolean {
-    return this.usable && this.#queue.length === 0 && this.#streamsLeft() > 0;
   }
 
   /** `fallback` sends the request over TCP instead, should the server refuse the connection. */
