@@ -3,7 +3,7 @@ import { getCiphers } from 'node:crypto';
 import tls from 'node:tls';
 import { supportedEncodings } from '../channel/encodings.js';
 import { VERSION } from '../version.js';
-import { http3Availability } from '../transport/h3/quic-loader.js';
+import { http3Availability } from '../channel/http3-support.js';
 
 export function doctorReport(): Record<string, unknown> {
   const http3 = http3Availability();

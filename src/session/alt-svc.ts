@@ -11,15 +11,7 @@
  * ```
  */
 import { originOf } from '../request/url.js';
-export interface AltService {
-  /** ALPN id, e.g. `h3` or `h2`. */
-  protocol: string;
-  /** Empty: the same host. */
-  host: string;
-  port: number;
-  /** When the entry lapses, ms since the epoch. */
-  expires: number;
-}
+import { parseAltSvc, type AltService } from '../channel/alt-svc-field.js';
 
 export class AltSvcCache {
   // Kept as received and parsed again only when it changes or is asked for: most CDN answers
@@ -44,23 +36,4 @@ export class AltSvcCache {
     const known = this.#byOrigin.get(originOf(new URL(origin).href));
     return known === undefined ? [] : parseAltSvc(known.field, known.at).filter((s) => s.expires > now);
   }
-}
-
-export function parseAltSvc(field: string, now = Date.now()): AltService[] {
-  const out: AltService[] = [];
-  for (const entry of field.split(',')) {
-    const [first, ...params] = entry.split(';').map((p) => p.trim());
-    const m = /^([A-Za-z0-9%._~-]+)="([^"]*)"$/.exec(first ?? '');
-    if (!m) continue;
-    const at = m[2]!.lastIndexOf(':');
-    const port = Number(m[2]!.slice(at + 1));
-    if (at === -1 || !Number.isInteger(port)) continue;
-    let maxAge = 86_400;
-    for (const p of params) {
-      const ma = /^ma=(\d+)$/.exec(p);
-      if (ma) maxAge = Number(ma[1]);
-    }
-    out.push({ protocol: decodeURIComponent(m[1]!), host: m[2]!.slice(0, at), port, expires: now + maxAge * 1000 });
-  }
-  return out;
 }

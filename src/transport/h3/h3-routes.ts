@@ -4,7 +4,7 @@
  * such announcements, and those the user listed (`http3Origins`). An origin whose QUIC
  * handshake failed is left to TCP for a while.
  */
-import { parseAltSvc } from '../../session/alt-svc.js';
+import { parseAltSvc } from '../../channel/alt-svc-field.js';
 import type { H3Target } from './h3-connection.js';
 
 /** How long an origin whose HTTP/3 failed stays on TCP (Chrome starts at 5 minutes too). */

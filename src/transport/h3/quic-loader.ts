@@ -4,8 +4,6 @@
  * x64, macOS and Windows x64 only, and loading it costs start-up time no HTTP/1.1 or HTTP/2
  * request should pay.
  */
-import { createRequire } from 'node:module';
-
 export type Quic = typeof import('@matrixai/quic');
 
 let loading: Promise<Quic> | null = null;
@@ -41,24 +39,4 @@ function deferStreamsUntilStarted(quic: Quic): void {
     if (now === 'starting' || now === 'stopping') return;
     original.call(this);
   };
-}
-
-/**
- * Whether HTTP/3 can be used here, and why not when it cannot, for `nodequests doctor`:
- * the package resolves and its addon for this platform loads (synchronously, without
- * starting the package).
- */
-export function http3Availability(): { available: boolean; reason: string | null } {
-  try {
-    import.meta.resolve('@matrixai/quic');
-  } catch {
-    return { available: false, reason: 'the optional dependency @matrixai/quic is not installed (npm skipped it, or installed with --omit=optional)' };
-  }
-  const target = `${process.platform}-${process.arch}`;
-  try {
-    createRequire(import.meta.url)(`@matrixai/quic-${target}/node.napi.node`);
-  } catch (err) {
-    return { available: false, reason: `@matrixai/quic has no working binary for ${target}: ${(err as Error).message.split('\n')[0]}` };
-  }
-  return { available: true, reason: null };
 }
