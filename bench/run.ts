@@ -2,9 +2,9 @@
  * `npm run bench`: runs the HTTP and channel suites, prints their markdown tables with the
  * machine line, and writes them to bench/results/latest.md (a partial or quick run to partial.md).
  *
- *   node dist/bench/run.js [--http] [--sequential] [--h2] [--channel] [--dns] [--cold-start] [--extensions] [--load] [--processor] [--apps] [--quick] [--node-server]
+ *   node dist/bench/run.js [--http] [--sequential] [--h2] [--h3] [--channel] [--dns] [--cold-start] [--extensions] [--load] [--processor] [--apps] [--quick] [--node-server]
  *
- * `--http` / `--sequential` / `--h2` / `--channel` / `--dns` / `--cold-start` / `--extensions` / `--load` / `--processor` / `--apps` run those suites only; `--quick` shortens every phase (a smoke run,
+ * `--http` / `--sequential` / `--h2` / `--h3` / `--channel` / `--dns` / `--cold-start` / `--extensions` / `--load` / `--processor` / `--apps` run those suites only; `--quick` shortens every phase (a smoke run,
  * not a measurement); `--node-server` uses bench/server.ts even when nginx is installed.
  * BENCH_ROUNDS and BENCH_SECONDS override the HTTP suite's rounds and seconds a row.
  */
@@ -15,6 +15,7 @@ import { runChannelSuite } from './channel-suite.js';
 import { runColdStartSuite } from './cold-start.js';
 import { runDnsSuite } from './dns-suite.js';
 import { runH2Suite } from './h2-suite.js';
+import { runH3Suite } from './h3-suite.js';
 import { runHttpSuite } from './http-suite.js';
 import { runLoadSuite } from './load-suite.js';
 import { runProcessorSuite } from './processor-suite.js';
@@ -24,7 +25,7 @@ import { machineLine } from './machine.js';
 
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
-const only = ['--http', '--channel', '--h2', '--sequential', '--dns', '--cold-start', '--extensions', '--load', '--processor', '--apps'].some((a) => args.has(a));
+const only = ['--http', '--channel', '--h2', '--h3', '--sequential', '--dns', '--cold-start', '--extensions', '--load', '--processor', '--apps'].some((a) => args.has(a));
 const log = (line: string): void => console.error(line);
 
 async function main(): Promise<void> {
@@ -50,6 +51,10 @@ async function main(): Promise<void> {
   if (!only || args.has('--h2')) {
     const h2 = await runH2Suite({ rounds: quick ? 2 : 5, requests: quick ? 2000 : 20000, nodeServer: args.has('--node-server'), log });
     sections.push('', h2.markdown);
+  }
+  if (!only || args.has('--h3')) {
+    const h3 = await runH3Suite({ rounds: quick ? 1 : 3, requests: quick ? 500 : 5000, log });
+    sections.push('', h3.markdown);
   }
   if (!only || args.has('--cold-start')) {
     const cold = await runColdStartSuite({ runs: quick ? 3 : 10, nodeServer: args.has('--node-server'), log });

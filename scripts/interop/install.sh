@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the loopback peers the interop tests use: Debian's nginx, httpbin served by
 # gunicorn, websocketd and python3-websockets (WebSocket echoes), python3-aiohttp (an event
-# stream); scripts/interop/peers.mjs starts them. Idempotent and quiet. On CI (CI=true,
+# stream), caddy (HTTP/3); scripts/interop/peers.mjs starts them. Idempotent and quiet. On CI (CI=true,
 # where the peers are required) any failure exits 1; elsewhere it says why and exits 0, and
 # the interop tests then skip, saying why.
 set -euo pipefail
@@ -17,7 +17,7 @@ give_up() {
   exit 0
 }
 
-packages=(nginx python3-httpbin gunicorn tinyproxy dante-server unbound chromium websocketd python3-websockets python3-aiohttp)
+packages=(nginx python3-httpbin gunicorn tinyproxy dante-server unbound chromium websocketd python3-websockets python3-aiohttp caddy)
 
 have_all() {
   command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || return 1
@@ -29,6 +29,7 @@ have_all() {
   [ -x /usr/bin/chromium ] || return 1
   [ -x /usr/bin/websocketd ] || return 1
   /usr/bin/python3 -c 'import websockets, aiohttp' >/dev/null 2>&1 || return 1
+  [ -x /usr/bin/caddy ] || return 1
 }
 
 if have_all; then
@@ -58,5 +59,7 @@ fi
 # Where an init system runs, Debian starts the packaged nginx on :80 right after installing it;
 # the tests start their own on free ports, so stop the one this install started.
 if [ -f /run/nginx.pid ]; then "${sudo[@]}" nginx -s stop >/dev/null 2>&1 || true; fi
+# Likewise caddy's packaged service (on :80).
+if command -v systemctl >/dev/null 2>&1; then "${sudo[@]}" systemctl stop caddy >/dev/null 2>&1 || true; fi
 if [ -f /run/unbound.pid ]; then "${sudo[@]}" kill "$(cat /run/unbound.pid)" >/dev/null 2>&1 || true; fi
 if have_all; then echo "interop: peers installed"; else give_up "installed, but some peer is still missing"; fi

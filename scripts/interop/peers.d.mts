@@ -18,7 +18,12 @@ export interface UnboundPeer extends Peer {
   /** Hex SHA-256 of its self-signed certificate (DER), for a `verify=sha256_…` pin. */
   sha256: string;
 }
-export type PeerName = 'nginx' | 'httpbin' | 'unbound' | 'websocketd' | 'pywebsockets' | 'aiohttp';
+export interface CaddyPeer extends Peer {
+  files: { small: FileInfo; big: FileInfo; text: FileInfo };
+  /** Hex SHA-256 of its self-signed certificate (DER), for a `verify: 'sha256_…'` pin. */
+  sha256: string;
+}
+export type PeerName = 'nginx' | 'httpbin' | 'unbound' | 'websocketd' | 'pywebsockets' | 'aiohttp' | 'caddy';
 export interface Peers {
   nginx?: NginxPeer;
   httpbin?: Peer;
@@ -26,6 +31,7 @@ export interface Peers {
   websocketd?: Peer;
   pywebsockets?: Peer;
   aiohttp?: Peer;
+  caddy?: CaddyPeer;
   /** Peers that are not installed, with the reason. */
   missing: Partial<Record<PeerName, string>>;
 }
@@ -39,4 +45,6 @@ export function startUnbound(options?: { zone?: Record<string, string> }): Promi
 export function startWebsocketd(): Promise<Peer>;
 export function startPyWebsockets(): Promise<Peer>;
 export function startAiohttp(): Promise<Peer>;
+/** `bigSize`: bytes of `files.big` (16 MiB by default). */
+export function startCaddy(options?: { bigSize?: number }): Promise<CaddyPeer>;
 export function freePort(): Promise<number>;

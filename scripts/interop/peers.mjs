@@ -3,7 +3,8 @@
 // small file, a 32 MiB file, a gzip_static-precompressed file and gzip on for text; HTTP/1.1),
 // httpbin under gunicorn, unbound serving a local zone over UDP/TCP, TLS and HTTPS,
 // websocketd wrapping cat and a python3-websockets echo server (WebSocket), and an event
-// stream served by python3-aiohttp. Each starts on 127.0.0.1 and a free port, from files in a temp
+// stream served by python3-aiohttp, and caddy serving files over HTTP/3 (and HTTP/1.1 and
+// HTTP/2 on the same port, announcing h3 by Alt-Svc). Each starts on 127.0.0.1 and a free port, from files in a temp
 // dir, and is stopped (and its dir removed) by its `stop()`. scripts/interop/install.sh
 // installs them; when one is not installed it is reported missing, with the reason.
 //
@@ -94,6 +95,7 @@ export function checkPeers() {
     websocketd: which('websocketd', ['/usr/bin']) && which('cat', ['/usr/bin', '/bin']) ? null : 'websocketd is not installed; run scripts/interop/install.sh',
     pywebsockets: pythonModule('websockets', 'python3-websockets'),
     aiohttp: pythonModule('aiohttp', 'python3-aiohttp'),
+    caddy: which('caddy', ['/usr/bin']) ? (which('openssl') ? null : 'openssl (to make caddy a certificate) is not installed') : 'caddy is not installed; run scripts/interop/install.sh',
   };
 }
 
@@ -397,7 +399,62 @@ web.run_app(app, host='127.0.0.1', port=int(sys.argv[1]), print=None)
   return { ...peer, url: `http://127.0.0.1:${peer.port}` };
 }
 
-const starters = { nginx: startNginx, httpbin: startHttpbin, unbound: startUnbound, websocketd: startWebsocketd, pywebsockets: startPyWebsockets, aiohttp: startAiohttp };
+/**
+ * caddy serving a temp dir over HTTP/3 (UDP) and HTTP/1.1 and HTTP/2 (TCP) on one port of
+ * 127.0.0.1, with a self-signed certificate for 127.0.0.1 (`sha256` of its DER, to pin) and
+ * gzip and zstd for text. `files`: `small`, `big` (`bigSize` random bytes, 16 MiB by
+ * default) and `text`; each with `path`, `size`, `sha256`. `url` is https://.
+ */
+export async function startCaddy({ bigSize = 16 * 1024 * 1024 } = {}) {
+  const bin = which('caddy', ['/usr/bin']);
+  if (!bin) throw new Error('caddy is not installed; run scripts/interop/install.sh');
+  const dir = mkdtempSync(join(tmpdir(), 'nodequests-interop-caddy-'));
+  const www = join(dir, 'www');
+  mkdirSync(www);
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem', '-days', '2', '-subj', '/CN=caddy interop', '-addext', 'subjectAltName=IP:127.0.0.1'], { cwd: dir, stdio: 'pipe' });
+  const der = Buffer.from(readFileSync(join(dir, 'cert.pem'), 'utf8').replace(/-----[^-]+-----|\s/g, ''), 'base64');
+  const contents = { small: Buffer.from('hello from caddy\n'), big: randomBytes(bigSize), text: Buffer.from('caddy compresses this line. '.repeat(4000)) };
+  const names = { small: 'small.txt', big: 'big.bin', text: 'text.txt' };
+  const files = {};
+  for (const [key, body] of Object.entries(contents)) {
+    writeFileSync(join(www, names[key]), body);
+    files[key] = { path: `/${names[key]}`, size: body.length, sha256: sha256(body) };
+  }
+  const port = await freePort();
+  writeFileSync(
+    join(dir, 'Caddyfile'),
+    `{
+  admin off
+  auto_https disable_redirects
+  storage file_system ${dir}/data
+  servers {
+    protocols h1 h2 h3
+  }
+}
+https://127.0.0.1:${port} {
+  tls ${dir}/cert.pem ${dir}/key.pem
+  root * ${www}
+  encode zstd gzip
+  file_server
+}
+`,
+  );
+  const child = spawn(bin, ['run', '--config', join(dir, 'Caddyfile'), '--adapter', 'caddyfile'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir } });
+  const sup = supervise(child);
+  const stop = async () => {
+    await sup.stop('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitUntilListening(port, child, 'caddy', sup.output);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { url: `https://127.0.0.1:${port}`, port, files, sha256: sha256(der), stop };
+}
+
+const starters = { nginx: startNginx, httpbin: startHttpbin, unbound: startUnbound, websocketd: startWebsocketd, pywebsockets: startPyWebsockets, aiohttp: startAiohttp, caddy: startCaddy };
 
 /**
  * Starts the peers that are installed (all, or those in `only`). Missing ones are listed in

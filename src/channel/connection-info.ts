@@ -20,7 +20,7 @@ export interface ConnectionInfo {
   } | null;
   destinationAddress: string | null;
   destinationPort: number | null;
-  /** 'HTTP/1.1' or 'HTTP/2'. */
+  /** 'HTTP/1.1', 'HTTP/2' or 'HTTP/3'. */
   httpVersion: string;
   /** The resolver that named the address (`system://`, `doh://…`), null when no name was resolved here. */
   resolver: string | null;
@@ -32,4 +32,14 @@ export interface ConnectionInfo {
    * `'listener'`, `'fetch'`, or the module specifier the workers loaded.
    */
   app?: string;
+  /** Over HTTP/3: the QUIC version and the transport parameters the server sent. */
+  quic?: {
+    version: string;
+    alpn: string;
+    peerInitialMaxStreamsBidi: number;
+    peerInitialMaxData: number;
+    peerInitialMaxStreamDataBidiRemote: number;
+    peerMaxIdleTimeout: number;
+    peerMaxUdpPayloadSize: number;
+  };
 }

@@ -17,6 +17,10 @@ export interface TransportSessionConfig {
   /** Protocols allowed (`disableHttp1`, `disableHttp2`); at least one is true. */
   http1: boolean;
   http2: boolean;
+  /** Alt-Svc announcements of h3 are followed (`disableHttp3: false`). */
+  http3: boolean;
+  /** Origins reached over HTTP/3 from their first request (empty under `disableHttp3: true`). */
+  http3Origins: readonly string[];
   /**
    * The session multiplexes: before a connection has said what it speaks, requests may
    * queue on it as HTTP/2 streams rather than open one connection each.

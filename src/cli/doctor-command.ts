@@ -3,8 +3,10 @@ import { getCiphers } from 'node:crypto';
 import tls from 'node:tls';
 import { supportedEncodings } from '../channel/encodings.js';
 import { VERSION } from '../version.js';
+import { http3Availability } from '../channel/http3-support.js';
 
 export function doctorReport(): Record<string, unknown> {
+  const http3 = http3Availability();
   return {
     nodequests: VERSION,
     runtime: { node: process.version, v8: process.versions.v8, platform: process.platform, arch: process.arch },
@@ -17,8 +19,8 @@ export function doctorReport(): Record<string, unknown> {
     protocols: {
       'HTTP/1.1': true,
       'HTTP/2': true,
-      'HTTP/3': false,
-      'HTTP/3 note': 'HTTP/3 is not available on this runtime: Node has no QUIC client. Alt-Svc announcements are remembered, not used.',
+      'HTTP/3': http3.available,
+      'HTTP/3 note': http3.reason ?? 'over QUIC (@matrixai/quic): for http3Origins, and Alt-Svc announcements under disableHttp3: false',
     },
     decoders: supportedEncodings(),
     zstd: typeof (process.versions as Record<string, string>).zstd === 'string' ? 'node' : 'fzstd (JavaScript)',

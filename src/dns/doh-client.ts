@@ -37,6 +37,8 @@ export class DohClient {
       tls: server.tls,
       connections: CONNECTIONS,
       keepAliveTimeout: KEEP_ALIVE_MS,
+      // DNS over HTTPS stays on TCP: DoH3 is not asked for here.
+      h3: null,
       http1: true,
       http2: true,
       multiplexed: true,

@@ -1,8 +1,8 @@
 /**
  * Alt-Svc (RFC 7838): the alternative services an origin announces, remembered per origin
- * until they expire. HTTP/3 cannot be used on this runtime (Node has no QUIC client), so
- * nothing switches protocol on them yet; they are kept so that a later transport can, and so
- * that users can see what a server offers (`session.altSvc`).
+ * until they expire, so that users can see what a server offers (`session.altSvc`). The
+ * workers read the same fields for themselves to move an origin to HTTP/3
+ * (transport/h3/h3-routes.ts, under `disableHttp3: false`).
  *
  * @example
  * ```ts
@@ -11,20 +11,11 @@
  * ```
  */
 import { originOf } from '../request/url.js';
-export interface AltService {
-  /** ALPN id, e.g. `h3` or `h2`. */
-  protocol: string;
-  /** Empty: the same host. */
-  host: string;
-  port: number;
-  /** When the entry lapses, ms since the epoch. */
-  expires: number;
-}
+import { parseAltSvc, type AltService } from '../channel/alt-svc-field.js';
 
 export class AltSvcCache {
   // Kept as received and parsed again only when it changes or is asked for: most CDN answers
-  // carry the same field every time, and nothing on the request path reads it (HTTP/3
-  // cannot be used here).
+  // carry the same field every time, and nothing on the main thread's request path reads it.
   readonly #byOrigin = new Map<string, { field: string; at: number }>();
 
   /** Records a response's Alt-Svc field for the origin of `url`; `clear` forgets the origin. */
@@ -45,23 +36,4 @@ export class AltSvcCache {
     const known = this.#byOrigin.get(originOf(new URL(origin).href));
     return known === undefined ? [] : parseAltSvc(known.field, known.at).filter((s) => s.expires > now);
   }
-}
-
-export function parseAltSvc(field: string, now = Date.now()): AltService[] {
-  const out: AltService[] = [];
-  for (const entry of field.split(',')) {
-    const [first, ...params] = entry.split(';').map((p) => p.trim());
-    const m = /^([A-Za-z0-9%._~-]+)="([^"]*)"$/.exec(first ?? '');
-    if (!m) continue;
-    const at = m[2]!.lastIndexOf(':');
-    const port = Number(m[2]!.slice(at + 1));
-    if (at === -1 || !Number.isInteger(port)) continue;
-    let maxAge = 86_400;
-    for (const p of params) {
-      const ma = /^ma=(\d+)$/.exec(p);
-      if (ma) maxAge = Number(ma[1]);
-    }
-    out.push({ protocol: decodeURIComponent(m[1]!), host: m[2]!.slice(0, at), port, expires: now + maxAge * 1000 });
-  }
-  return out;
 }

@@ -157,8 +157,19 @@ export interface SessionOptions {
   disableHttp1?: boolean;
   /** Never speak HTTP/2 (no h2 in ALPN). */
   disableHttp2?: boolean;
-  /** Accepted for compatibility: HTTP/3 is not available on this runtime (Node has no QUIC client). */
+  /**
+   * `false`: an https origin goes over HTTP/3 (QUIC) once a response announced it
+   * (`Alt-Svc: h3=…`, for its `ma`), when the optional QUIC layer (`@matrixai/quic`) loads
+   * here. `true`: never HTTP/3, not even for `http3Origins`. Unset (the default): only the
+   * `http3Origins`; the QUIC layer carries about 5 MB/s (README, HTTP/3), too little to
+   * follow every CDN's Alt-Svc by default.
+   */
   disableHttp3?: boolean;
+  /**
+   * Origins known to speak HTTP/3 on their own port (Niquests' preemptive form): their first
+   * request goes over QUIC, and over TCP if the QUIC handshake fails. E.g. `['https://example.com']`.
+   */
+  http3Origins?: readonly string[];
   /** Proxies by scheme or `scheme://host`; see {@link ProxiesInit}. Environment proxies apply under `trustEnv`. */
   proxies?: ProxiesInit | null;
   /**
@@ -321,6 +332,10 @@ export interface NormalizedSessionOptions {
   tls: TlsConfig;
   http1: boolean;
   http2: boolean;
+  /** Alt-Svc announcements of h3 are followed (`disableHttp3: false`). */
+  http3: boolean;
+  /** `https://host[:port]` origins to reach over HTTP/3 from the first request. */
+  http3Origins: readonly string[];
   proxies: Record<string, string | null>;
   /** Proxies from the environment, read when the session was made (empty without trustEnv). */
   envProxies: Record<string, string | null>;
@@ -380,6 +395,7 @@ const SESSION_KEYS: Record<keyof SessionOptions, true> = {
   disableHttp1: true,
   disableHttp2: true,
   disableHttp3: true,
+  http3Origins: true,
   proxies: true,
   resolver: true,
   happyEyeballs: true,
@@ -514,14 +530,31 @@ function normalizeAddressing(o: Partial<SessionOptions>): { happyEyeballs: numbe
   return { happyEyeballs: he === true ? 2 : he === false || he === undefined ? 0 : he, ipv4, ipv6 };
 }
 
-function normalizeProtocols(o: Partial<SessionOptions>): { http1: boolean; http2: boolean } {
+function normalizeProtocols(o: Partial<SessionOptions>): { http1: boolean; http2: boolean; http3: boolean; http3Origins: readonly string[] } {
   const http1 = !checkBoolean(o.disableHttp1, 'disableHttp1');
   const http2 = !checkBoolean(o.disableHttp2, 'disableHttp2');
-  checkBoolean(o.disableHttp3, 'disableHttp3');
+  const disableHttp3 = checkBoolean(o.disableHttp3, 'disableHttp3');
   if (!http1 && !http2) {
-    throw new InvalidOption('disableHttp1 and disableHttp2 together leave no protocol to speak (HTTP/3 is not available on this runtime)');
+    // HTTP/3 is found through an HTTP/1.1 or HTTP/2 answer (Alt-Svc), and falls back to them.
+    throw new InvalidOption('disableHttp1 and disableHttp2 together leave no protocol to speak (HTTP/3 needs one of them to fall back on)');
   }
-  return { http1, http2 };
+  const http3Origins = normalizeHttp3Origins(o.http3Origins);
+  return { http1, http2, http3: disableHttp3 === false, http3Origins: disableHttp3 === true ? [] : http3Origins };
+}
+
+function normalizeHttp3Origins(v: unknown): readonly string[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw new InvalidOption(`Invalid option http3Origins: ${describe(v)}; expected a list of https origins`);
+  return v.map((item: unknown) => {
+    let url: URL | null = null;
+    try {
+      url = typeof item === 'string' ? new URL(item) : null;
+    } catch {
+      // named below
+    }
+    if (url === null || url.protocol !== 'https:') throw new InvalidOption(`Invalid option http3Origins: ${describe(item)}; expected an https origin such as 'https://example.com'`);
+    return url.origin;
+  });
 }
 
 export interface NormalizedRequestOptions {

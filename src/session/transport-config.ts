@@ -10,6 +10,8 @@ export function transportConfigOf(settings: NormalizedSessionOptions): Transport
     tls: settings.tls,
     http1: settings.http1,
     http2: settings.http2,
+    http3: settings.http3,
+    http3Origins: settings.http3Origins,
     multiplexed: settings.multiplexed,
     resolver: settings.resolver,
     happyEyeballs: settings.happyEyeballs,

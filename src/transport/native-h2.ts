@@ -257,6 +257,6 @@ async function writeBody(stream: http2.ClientHttp2Stream, body: Buffer | AsyncIt
   }
 }
 
-function lengthMismatch(): Error {
+export function lengthMismatch(): Error {
   return Object.assign(new Error('Request body length does not match content-length header'), { code: 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH' });
 }

@@ -18,6 +18,8 @@ import { tlsConnector, type Dialing } from './connector.js';
 import { NativeH2Pool, type LegacyHandler } from './native-h2.js';
 import { mayNegotiateHttp2 } from '../channel/protocols.js';
 import { isSocksProxy, parseSocksProxy } from './socks.js';
+import type { H3Routes } from './h3/h3-routes.js';
+import { H3Pool } from './h3/h3-pool.js';
 
 /** Requests one HTTP/2 connection carries at once (undici's default stream limit). */
 const H2_STREAMS = 100;
@@ -35,6 +37,8 @@ export interface OriginPoolOptions {
   /** A proxy to go through (http, https, socks5, socks5h), or null. */
   proxy: string | null;
   dialing: Dialing;
+  /** Where HTTP/3 may be used (null: never, e.g. `disableHttp3`). */
+  h3: H3Routes | null;
 }
 
 export class OriginPool {
@@ -60,6 +64,10 @@ export class OriginPool {
   #held: Array<{ options: Dispatcher.DispatchOptions; handler: Dispatcher.DispatchHandler }> = [];
   #native: NativeH2Pool | null = null;
   #probe: (() => Promise<Socket>) | null = null;
+  /** HTTP/3, for an https origin reached directly, unless disabled. */
+  #h3: { routes: H3Routes; pool: H3Pool } | null = null;
+  /** What TCP connections of this origin speak (`version` is HTTP/3's while HTTP/3 carries it). */
+  #tcpVersion: number = HttpVersionCode['HTTP/1.1'];
 
   constructor(o: OriginPoolOptions) {
     this.name = o.socketPath === null ? o.origin : `http+unix://${o.socketPath}`;
@@ -83,7 +91,7 @@ export class OriginPool {
       socks,
       tunnel: null,
       onProtocol: (alpn) => {
-        this.version = alpn === 'h2' ? HttpVersionCode['HTTP/2'] : HttpVersionCode['HTTP/1.1'];
+        this.version = this.#tcpVersion = alpn === 'h2' ? HttpVersionCode['HTTP/2'] : HttpVersionCode['HTTP/1.1'];
       },
     });
     const target = { protocol: url.protocol, hostname: url.hostname.replace(/^\[|\]$/g, ''), port: url.port || (url.protocol === 'https:' ? '443' : '80'), servername: undefined as unknown as string };
@@ -94,6 +102,9 @@ export class OriginPool {
         ),
       );
     this.openSocket = raw;
+    if (o.h3 !== null && url.protocol === 'https:' && o.socketPath === null && socks === null) {
+      this.#h3 = { routes: o.h3, pool: new H3Pool(o.origin, o.h3, o.tls, o.connectTimeout, o.dialing) };
+    }
     if (mayBeH2 && o.socketPath === null) {
       this.#mode = 'probe';
       this.#probe = raw;
@@ -126,12 +137,14 @@ export class OriginPool {
   }
 
   get stats(): { connected: number; running: number; pending: number } {
+    if (this.version === HttpVersionCode['HTTP/3']) return this.#h3!.pool.stats;
     if (this.#native) return this.#native.stats;
     const s = this.pool instanceof Pool ? this.pool.stats : null;
     return { connected: s?.connected ?? 0, running: s?.running ?? 0, pending: s?.pending ?? 0 };
   }
 
   dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): void {
+    if (this.#h3 !== null && this.#overH3(options, handler)) return;
     switch (this.#mode) {
       case 'undici':
         this.pool.dispatch(options, handler);
@@ -176,14 +189,34 @@ export class OriginPool {
     }
   }
 
+  /**
+   * Sends the request over HTTP/3 if the origin is known to speak it; otherwise listens for
+   * the Alt-Svc of its response. False: the request is for TCP.
+   */
+  #overH3(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    const { routes, pool } = this.#h3!;
+    const target = routes.target(this.name);
+    if (target === null) {
+      if (this.version === HttpVersionCode['HTTP/3']) this.version = this.#tcpVersion;
+      if (routes.unknown(this.name)) watchAltSvc(handler as unknown as LegacyHandler, (field) => routes.learn(this.name, field));
+      return false;
+    }
+    this.version = HttpVersionCode['HTTP/3'];
+    const request = { path: options.path, method: options.method, headers: options.headers as string[], body: (options.body ?? null) as Buffer | AsyncIterable<Buffer> | null };
+    pool.dispatch(target, request, handler as unknown as LegacyHandler, () => this.dispatch(options, handler));
+    return true;
+  }
+
   /** Stops taking requests; those in flight finish first. */
   close(): Promise<void> {
+    this.#h3?.pool.close();
     this.#native?.close();
     return this.pool.close();
   }
 
   /** Ends everything now: requests in flight fail. */
   destroy(): Promise<void> {
+    this.#h3?.pool.destroy();
     this.#native?.destroy();
     return this.pool.destroy();
   }
@@ -198,6 +231,18 @@ export class OriginPool {
     this.#held = [];
     return held;
   }
+}
+
+/** Hands each Alt-Svc field of the response's head to `learn`, then lets the handler have the head. */
+function watchAltSvc(handler: LegacyHandler, learn: (field: string) => void): void {
+  const onHeaders = handler.onHeaders;
+  handler.onHeaders = function (status, raw, resume, statusText) {
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i]!;
+      if (name.length === 7 && name.toString().toLowerCase() === 'alt-svc') learn(raw[i + 1]!.toString());
+    }
+    return onHeaders.call(this, status, raw, resume, statusText);
+  };
 }
 
 /**

@@ -17,6 +17,7 @@ import { tlsConnector, type Dialing, type ProtocolChoice } from './connector.js'
 import { isSocksProxy, parseSocksProxy } from './socks.js';
 import { httpTunnel } from './http-tunnel.js';
 import { createResolver, type Resolver } from '../dns/resolve.js';
+import { H3Routes } from './h3/h3-routes.js';
 
 export class SessionTransport {
   readonly config: TransportSessionConfig;
@@ -28,11 +29,13 @@ export class SessionTransport {
 
   readonly #dialing: Dialing;
   readonly #resolver: Resolver;
+  readonly #h3: H3Routes | null;
 
   constructor(config: TransportSessionConfig) {
     this.config = config;
     this.#resolver = createResolver(config.resolver, config);
     this.#dialing = { resolve: this.#resolver.resolve, happyEyeballs: config.happyEyeballs };
+    this.#h3 = config.http3 || config.http3Origins.length > 0 ? new H3Routes(config.http3, config.http3Origins) : null;
   }
 
   /**
@@ -62,6 +65,7 @@ export class SessionTransport {
         multiplexed,
         proxy: proxy || null,
         dialing: this.#dialing,
+        h3: http1Only ? null : this.#h3,
       });
       this.#evictBeyond(this.config.poolConnections - 1);
     }

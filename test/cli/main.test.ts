@@ -54,7 +54,9 @@ describe('nodequests command', { timeout: 180_000 }, () => {
       expect(code).toBe(0);
       const report = JSON.parse(stdout);
       expect(report.runtime.node).toBe(process.version);
-      expect(report.protocols['HTTP/3 note']).toMatch(/not available/);
+      // The optional QUIC layer is installed in this checkout, with its Linux x64 binary.
+      expect(report.protocols['HTTP/3']).toBe(process.platform === 'linux' && process.arch === 'x64');
+      expect(report.protocols['HTTP/3 note']).toMatch(/@matrixai\/quic/);
       expect(report.decoders).toEqual(['gzip', 'deflate', 'br', 'zstd']);
     }
   });

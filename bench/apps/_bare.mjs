@@ -1,0 +1,13 @@
+import { AsyncSession } from '../../dist/src/index.js';
+import inject from 'light-my-request';
+const which = process.argv[2];
+const listener = (req, res) => { res.setHeader('content-type', 'application/json'); res.end('{"hello":"world"}'); };
+const s = new AsyncSession({ app: listener });
+const N = 50000;
+const call = which === 'lmr' ? async () => (await inject(listener, { url: '/' })).json() : async () => (await s.get('/')).json();
+for (let i = 0; i < 3000; i++) await call();
+const c0 = process.cpuUsage(); const t0 = performance.now();
+for (let i = 0; i < N; i++) await call();
+const t = performance.now() - t0; const c = process.cpuUsage(c0);
+console.log(which, (N / t * 1000).toFixed(0), 'req/s', ((c.user + c.system) / N).toFixed(1), 'us cpu/req');
+await s.close();

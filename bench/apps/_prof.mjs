@@ -1,0 +1,14 @@
+import { AsyncSession } from '/work/main/dist/src/index.js';
+import inject from 'light-my-request';
+const { make } = await import('./express-app.mjs');
+const which = process.argv[2];
+const s = new AsyncSession({ app: make() });
+const app2 = make();
+const N = Number(process.env.N ?? 30000);
+const call = which === 'lmr' ? async () => (await inject(app2, { url: '/' })).json() : async () => (await s.get('/')).json();
+for (let i = 0; i < 2000; i++) await call();
+const c0 = process.cpuUsage(); const t0 = performance.now();
+for (let i = 0; i < N; i++) await call();
+const t = performance.now() - t0; const c = process.cpuUsage(c0);
+console.log(which, (N / t * 1000).toFixed(0), 'req/s', ((c.user + c.system) / N).toFixed(1), 'us cpu/req');
+await s.close();

@@ -1,0 +1,42 @@
+/**
+ * The QUIC layer, `@matrixai/quic` (Cloudflare's quiche through napi-rs), loaded the first
+ * time HTTP/3 is used: it is an optional dependency, whose prebuilt addon exists for Linux
+ * x64, macOS and Windows x64 only, and loading it costs start-up time no HTTP/1.1 or HTTP/2
+ * request should pay.
+ */
+export type Quic = typeof import('@matrixai/quic');
+
+let loading: Promise<Quic> | null = null;
+
+/** The module; rejects (every time, with the first reason) where it cannot load. */
+export function loadQuic(): Promise<Quic> {
+  loading ??= import('@matrixai/quic').then((quic) => {
+    // The addon is loaded lazily by the package too: touch it so that a missing binary
+    // fails here, not in the middle of a connection.
+    void quic.native.quiche.PROTOCOL_VERSION;
+    deferStreamsUntilStarted(quic);
+    return quic;
+  });
+  return loading;
+}
+
+/**
+ * The package handles the streams of a packet as soon as the handshake completes, while the
+ * connection is still starting, and then takes every new stream of the server for one to
+ * refuse: it shuts down its write side, which a server's unidirectional stream does not have,
+ * and the error that throws is uncaught (it brought down the thread). A server like caddy
+ * sends its control stream with the packet that completes the handshake, and its QPACK
+ * streams may come while we close. So streams wait while the connection starts (quiche keeps
+ * them readable, and the next packet brings them), and are left alone while it stops.
+ */
+function deferStreamsUntilStarted(quic: Quic): void {
+  const proto = quic.QUICConnection.prototype as unknown as { processStreams(this: object): void };
+  const original = proto.processStreams;
+  let status: symbol | undefined;
+  proto.processStreams = function (this: object) {
+    status ??= Object.getOwnPropertySymbols(this).find((s) => s.description === '_status');
+    const now = status === undefined ? null : (this as Record<symbol, unknown>)[status];
+    if (now === 'starting' || now === 'stopping') return;
+    original.call(this);
+  };
+}
