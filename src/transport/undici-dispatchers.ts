@@ -5,11 +5,16 @@
  * worker's start, for classes the transport never uses. undici has no `exports` map, so its
  * files are reachable by path; `test/transport/undici-dispatchers.test.ts` checks that these
  * are the very classes undici exports, so a release that moves them fails there first.
+ *
+ * undici's index also gives every dispatcher its `request`, `connect`… methods, which its
+ * ProxyAgent calls on its own pools (`connect` opens the CONNECT tunnel): done here as there.
  */
 import { createRequire } from 'node:module';
 import type { Client as UndiciClient, Pool as UndiciPool, ProxyAgent as UndiciProxyAgent } from 'undici';
 
 const require = createRequire(import.meta.url);
+
+Object.assign(require('undici/lib/dispatcher/dispatcher.js').prototype, require('undici/lib/api/index.js'));
 
 export const Pool: typeof UndiciPool = require('undici/lib/dispatcher/pool.js');
 export type Pool = UndiciPool;
