@@ -28,6 +28,7 @@ const swapped = {
   'dns/resolver-spec.ts': 'browser/settings/resolver-spec.ts',
   'app/app.ts': 'browser/settings/app.ts',
   'app/app-carrier.ts': 'browser/settings/app-carrier.ts',
+  'on-first-use.ts': 'browser/node/on-first-use.ts',
 };
 const builtins = {
   buffer: 'browser/node/buffer.ts',

@@ -21,8 +21,9 @@
  * jar.get('sid');                                     // '1'
  * ```
  */
-import { Cookie, CookieJar as ToughJar, pathMatch, type MemoryCookieStore } from 'tough-cookie';
+import type { Cookie, CookieJar as ToughJar, MemoryCookieStore } from 'tough-cookie';
 import { InvalidOption, describe } from './errors.js';
+import { onFirstUse } from './on-first-use.js';
 
 /**
  * A cookie as the jar shows it.
@@ -105,6 +106,13 @@ export interface SerializedCookies {
 const FORMAT = 'nodequests-cookies/1';
 
 /**
+ * tough-cookie, loaded the first time a jar holds or parses a cookie: it costs a script's
+ * start tens of milliseconds and ~10 MiB, and a request with an empty jar whose response
+ * sets no cookie never needs it.
+ */
+const tough = onFirstUse<typeof import('tough-cookie')>('tough-cookie');
+
+/**
  * A cookie jar for a session or a response: RFC 6265 matching by tough-cookie, plus the
  * any-host cookies that Requests' jar allows. Every method is synchronous.
  *
@@ -116,7 +124,8 @@ const FORMAT = 'nodequests-cookies/1';
  * ```
  */
 export class CookieJar implements Iterable<CookieInfo> {
-  #tough = newToughJar();
+  /** The domain cookies, made with the first one (see {@link tough}). */
+  #toughJar: ToughJar | null = null;
   // Any-host cookies, keyed by path and name (the identity of a cookie besides its domain).
   #anyHost = new Map<string, Cookie>();
   /** False until a cookie is stored (and again once the jar is seen empty): see {@link empty}. */
@@ -165,7 +174,7 @@ export class CookieJar implements Iterable<CookieInfo> {
     }
     const jar = new CookieJar();
     for (const item of list) {
-      const cookie = Cookie.fromJSON(item);
+      const cookie = tough().Cookie.fromJSON(item);
       if (!cookie) throw new InvalidOption(`Invalid cookie in jar JSON: ${describe(item)}`);
       jar.#put(cookie);
     }
@@ -213,7 +222,7 @@ export class CookieJar implements Iterable<CookieInfo> {
     }
     if (typeof value !== 'string' && typeof value !== 'number') throw new InvalidOption(`Invalid value for cookie ${JSON.stringify(name)}: ${describe(value)}: expected a string or a number`);
     const domain = options.domain ? normDomain(options.domain) : null;
-    const cookie = new Cookie({
+    const cookie = new (tough().Cookie)({
       key: name,
       value: String(value),
       domain,
@@ -255,7 +264,7 @@ export class CookieJar implements Iterable<CookieInfo> {
   /** Removes every cookie (or those of one domain, when given). */
   clear(domain?: string): void {
     if (domain === undefined) {
-      this.#tough.removeAllCookiesSync();
+      this.#toughJar?.removeAllCookiesSync();
       this.#anyHost.clear();
       this.#changed();
       return;
@@ -344,7 +353,7 @@ export class CookieJar implements Iterable<CookieInfo> {
     if (!target) return;
     const now = Date.now();
     for (const header of setCookieHeaders) {
-      const stored = this.#tough.setCookieSync(header, target, { ignoreError: true, http: true });
+      const stored = this.#domainJar().setCookieSync(header, target, { ignoreError: true, http: true });
       if (!stored) continue;
       this.#everStored = true;
       this.#changed();
@@ -367,7 +376,7 @@ export class CookieJar implements Iterable<CookieInfo> {
     const u = cookieUrl(url);
     if (!u) return null;
     if (this.#anyHost.size === 0 && !this.#mayHaveCookiesFor(u.hostname)) return null;
-    const matched = this.#tough.getCookiesSync(u, { http: true });
+    const matched = this.#toughJar?.getCookiesSync(u, { http: true }) ?? [];
     const seen = new Set(matched.map((c) => anyHostKey(c.path, c.key)));
     let path = u.pathname;
     try {
@@ -379,7 +388,7 @@ export class CookieJar implements Iterable<CookieInfo> {
     for (const c of this.#anyHost.values()) {
       // A host's own cookie of the same name and path overrides the any-host one.
       if (seen.has(anyHostKey(c.path, c.key))) continue;
-      if (!pathMatch(path, c.path ?? '/')) continue;
+      if (!tough().pathMatch(path, c.path ?? '/')) continue;
       if (c.secure && u.protocol !== 'https:') continue;
       if (isExpired(c, now)) continue;
       matched.push(c);
@@ -402,7 +411,7 @@ export class CookieJar implements Iterable<CookieInfo> {
       if (expiry > now && expiry > latest) latest = expiry;
     };
     for (const c of this.#anyHost.values()) consider(c);
-    const idx = (this.#tough.store as MemoryCookieStore).idx;
+    const idx = (this.#toughJar?.store as MemoryCookieStore | undefined)?.idx ?? {};
     for (const domain in idx) {
       for (const path in idx[domain]) {
         const byKey = idx[domain]![path]!;
@@ -410,6 +419,10 @@ export class CookieJar implements Iterable<CookieInfo> {
       }
     }
     return latest;
+  }
+
+  #domainJar(): ToughJar {
+    return (this.#toughJar ??= newToughJar());
   }
 
   #changed(): void {
@@ -424,7 +437,7 @@ export class CookieJar implements Iterable<CookieInfo> {
    * through.)
    */
   #mayHaveCookiesFor(hostname: string): boolean {
-    this.#domains ??= Object.keys((this.#tough.store as MemoryCookieStore).idx);
+    this.#domains ??= this.#toughJar ? Object.keys((this.#toughJar.store as MemoryCookieStore).idx) : [];
     for (const domain of this.#domains) if (hostname.includes(domain)) return true;
     return false;
   }
@@ -433,7 +446,7 @@ export class CookieJar implements Iterable<CookieInfo> {
   #all(dropExpired = true): Cookie[] {
     let stored: Cookie[] = [];
     // The memory store answers synchronously; it has no error to report.
-    this.#tough.store.getAllCookies((_err, cookies) => {
+    this.#toughJar?.store.getAllCookies((_err, cookies) => {
       stored = cookies ?? [];
     });
     const all = [...stored, ...this.#anyHost.values()];
@@ -451,7 +464,7 @@ export class CookieJar implements Iterable<CookieInfo> {
     this.#everStored = true;
     this.#changed();
     if (cookie.domain) {
-      this.#tough.store.putCookie(cookie, () => {});
+      this.#domainJar().store.putCookie(cookie, () => {});
     } else {
       this.#anyHost.set(anyHostKey(cookie.path, cookie.key), cookie);
     }
@@ -460,7 +473,7 @@ export class CookieJar implements Iterable<CookieInfo> {
   #remove(cookie: Cookie): void {
     this.#changed();
     if (cookie.domain) {
-      this.#tough.store.removeCookie(cookie.domain, cookie.path, cookie.key, () => {});
+      this.#toughJar?.store.removeCookie(cookie.domain, cookie.path, cookie.key, () => {});
     } else {
       this.#anyHost.delete(anyHostKey(cookie.path, cookie.key));
     }
@@ -468,7 +481,7 @@ export class CookieJar implements Iterable<CookieInfo> {
 }
 
 function newToughJar(): ToughJar {
-  return new ToughJar(undefined, {
+  return new (tough().CookieJar)(undefined, {
     // localhost, *.localhost, *.test and the like are where tests and dev servers live.
     allowSpecialUseDomain: true,
     rejectPublicSuffixes: true,

@@ -1,4 +1,7 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,8 +22,9 @@ afterAll(() => server.close());
  * are not what these tests are about. The script ends its output with `done()`, which
  * prints the wall-clock time (both processes share it).
  */
-async function script(code: string): Promise<{ out: string; ms: number }> {
-  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', `const done = () => console.log('@' + Date.now()); ${code}`], { timeout: 15_000 });
+async function script(code: string, node: { args?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<{ out: string; ms: number }> {
+  const args = [...(node.args ?? []), '--input-type=module', '-e', `const done = () => console.log('@' + Date.now()); ${code}`];
+  const { stdout } = await run(process.execPath, args, { timeout: 15_000, env: { ...process.env, ...node.env } });
   const exited = Date.now();
   const lines = stdout.trim().split('\n');
   const doneAt = Number(lines.pop()!.slice(1));
@@ -68,5 +72,27 @@ describe('one-shot helpers', () => {
     // The request in flight kept the process alive until it finished; then it exited.
     expect(out).toBe('delayed 700');
     expect(ms).toBeLessThan(3000);
+  });
+
+  it('a one-shot get() loads neither the cookie parser nor ws on the main thread, nor all of undici in the worker', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nq-modules-'));
+    const log = join(dir, 'modules.log');
+    try {
+      const { out } = await script(`import { get } from '${indexUrl}'; console.log(get('${server.url}/status/200').statusCode); done();`, {
+        args: ['--require', fileURLToPath(new URL('./fixtures/module-log.cjs', import.meta.url))],
+        env: { NQ_MODULE_LOG: log },
+      });
+      expect(out).toBe('200');
+      const loaded = readFileSync(log, 'utf8').trim().split('\n').map((line) => line.split('\t') as [string, string]);
+      const onMain = loaded.filter(([thread]) => thread === '0').map(([, file]) => file);
+      const inWorkers = loaded.filter(([thread]) => thread !== '0').map(([, file]) => file);
+      // The log does see both threads: piscina on the main one, undici's pool in the worker.
+      expect(onMain.some((f) => f.includes('/node_modules/piscina/'))).toBe(true);
+      expect(inWorkers.some((f) => f.endsWith('/node_modules/undici/lib/dispatcher/pool.js'))).toBe(true);
+      expect(onMain.filter((f) => /\/node_modules\/(tough-cookie|tldts[^/]*|ws|chardet|undici)\//.test(f))).toEqual([]);
+      expect(inWorkers.filter((f) => /\/node_modules\/(ws|socks|fzstd|dns-packet|hdr-histogram-js)\/|\/undici\/index\.js$|\/undici\/lib\/(web|cache|mock)\//.test(f))).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

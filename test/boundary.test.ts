@@ -90,11 +90,21 @@ describe('the thread boundary', () => {
   });
 
   it('a transport worker starts without the code a first plain HTTP/1.1 request does not need', () => {
-    // Loaded on first use instead (transport/on-first-use.ts, a dynamic import for load runs):
+    // Loaded on first use instead (src/on-first-use.ts, a dynamic import for load runs):
     // each of these cost a worker's start milliseconds to tens of milliseconds.
+    // undici's index is one of them: the worker takes its dispatchers by path
+    // (src/transport/undici-dispatchers.ts).
     const packages = new Set<string>();
     reachable(join(root, 'workers/transport.ts'), false, packages);
-    expect(packages).toContain('undici');
-    expect([...packages].filter((p) => ['ws', 'dns-packet', 'hdr-histogram-js'].includes(p))).toEqual([]);
+    expect(packages).toContain('node:http2');
+    expect([...packages].filter((p) => ['undici', 'ws', 'dns-packet', 'hdr-histogram-js'].includes(p))).toEqual([]);
+  });
+
+  it('the package entry loads no cookie parser, charset detector or WebSocket client up front', () => {
+    // Loaded on first use (src/on-first-use.ts): a script's start need not pay for them.
+    const packages = new Set<string>();
+    reachable(join(root, 'src/index.ts'), false, packages);
+    expect(packages).toContain('piscina');
+    expect([...packages].filter((p) => ['tough-cookie', 'chardet', 'ws', 'undici'].includes(p))).toEqual([]);
   });
 });

@@ -9,14 +9,18 @@
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import { FrameType, MessageFlag } from '../channel/frames.js';
 import { RESPONSE_WINDOW } from '../channel/windows.js';
 import type { Exchange } from '../engine/exchange.js';
 import { BodyTooLarge, ConnectionError, type RequestException } from '../errors.js';
 import { handshakeHeaders } from '../extensions/websocket-handshake.js';
+import { onFirstUse } from '../on-first-use.js';
 import type { AppHandler } from './app-request.js';
 import { connectToApp } from './app-socket.js';
+
+/** `ws`, loaded with an app's first WebSocket (see on-first-use.ts). */
+const loadWs = onFirstUse<typeof WebSocket>('ws');
 
 export class AppWebSocket {
   readonly #ex: Exchange;
@@ -38,7 +42,7 @@ export class AppWebSocket {
     const flat: string[] = [];
     for (const [name, value] of ex.request.headers.rawEntries()) flat.push(name, value);
     const { headers, protocols } = handshakeHeaders(flat);
-    const ws = new WebSocket(ex.request.url, protocols, {
+    const ws = new (loadWs())(ex.request.url, protocols, {
       headers,
       perMessageDeflate: true,
       maxPayload: Number.isFinite(maxPayload) ? maxPayload : 0, // 0: ws's "no limit"
@@ -61,13 +65,13 @@ export class AppWebSocket {
 
   /** Sends a message; false when the socket is no longer open. */
   send(data: Uint8Array, binary: boolean): Promise<boolean> {
-    if (this.#ws.readyState !== WebSocket.OPEN) return Promise.resolve(false);
+    if (this.#ws.readyState !== this.#ws.OPEN) return Promise.resolve(false);
     return new Promise((resolve) => this.#ws.send(data, { binary }, (err) => resolve(!err)));
   }
 
   control(type: number, aux: number, payload: Uint8Array | undefined): void {
     const ws = this.#ws;
-    if (ws.readyState !== WebSocket.OPEN) return;
+    if (ws.readyState !== ws.OPEN) return;
     if (type === FrameType.WS_PING) ws.ping(payload);
     else if (type === FrameType.WS_CLOSE) {
       // A message still being received is not waited for: the peer's close frame ends it.

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Crawler, type CrawlReport, type PageRecord } from '../jobs/crawl.js';
+import type { Crawler, CrawlReport, PageRecord } from '../jobs/crawl.js';
 import { normalizeUrl } from '../jobs/normalize-url.js';
 import { UsageError } from './usage-error.js';
 import { httpUrl, wholeFlag } from './job-flags.js';
@@ -102,7 +102,9 @@ async function crawlTo(seeds: string[], out: string | undefined, resume: boolean
   process.once('SIGINT', onSigint);
   const tty = process.stderr.isTTY === true;
   let lines = 0;
-  const crawler = new Crawler({
+  // Loaded here, not with the command line: the other commands never need it.
+  const { Crawler: CrawlerClass } = await import('../jobs/crawl.js');
+  const crawler = new CrawlerClass({
     ...options,
     seeds,
     resumed,

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { generateLoad, type LoadInterval, type LoadResult } from '../jobs/load.js';
+import type { LoadInterval, LoadResult } from '../jobs/load.js';
 import { UsageError } from './usage-error.js';
 import { headerFlags, httpUrl, numberFlag, wholeFlag } from './job-flags.js';
 import { formatBytes } from './format-bytes.js';
@@ -47,6 +47,8 @@ export async function loadCommand(argv: readonly string[]): Promise<number> {
   const live = !values.json;
   if (live) process.stderr.write(`${'time'.padStart(6)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)} ${'errors'.padStart(7)}\n`);
   try {
+    // Loaded here: its histograms weigh on the start of every other command.
+    const { generateLoad } = await import('../jobs/load.js');
     const result = await generateLoad({
       url: httpUrl(positionals[0], 'load'),
       method: (values.method ?? 'GET').toUpperCase(),

@@ -57,13 +57,18 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   process.exit(process.exitCode ?? 0);
 });
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: Error) => {
-    if (err instanceof UsageError) process.stderr.write(`nodequests: ${err.message}\n(nodequests --help shows the usage)\n`);
-    else process.stderr.write(`nodequests: ${err.name}: ${err.message}\n`);
-    process.exitCode = exitCodeOf(err);
-  },
-);
+/**
+ * Exits once what was written has gone out: nothing the command started is still needed, and
+ * an idle process would otherwise wait for V8's background work (the optimising compile of
+ * llhttp that undici's first response sets off in the worker takes tens of milliseconds).
+ */
+function exit(code: number): void {
+  process.exitCode = code;
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+}
+
+main(process.argv.slice(2)).then(exit, (err: Error) => {
+  if (err instanceof UsageError) process.stderr.write(`nodequests: ${err.message}\n(nodequests --help shows the usage)\n`);
+  else process.stderr.write(`nodequests: ${err.name}: ${err.message}\n`);
+  exit(exitCodeOf(err));
+});

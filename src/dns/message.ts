@@ -5,7 +5,7 @@
  */
 import type * as Packet from 'dns-packet';
 import { randomInt } from 'node:crypto';
-import { onFirstUse } from '../transport/on-first-use.js';
+import { onFirstUse } from '../on-first-use.js';
 
 const loadPacket = onFirstUse<typeof Packet>('dns-packet');
 

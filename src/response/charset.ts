@@ -6,7 +6,11 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { TextDecoder } from 'node:util';
-import chardet from 'chardet';
+import type chardetModule from 'chardet';
+import { onFirstUse } from '../on-first-use.js';
+
+/** The detector, loaded when a body first needs a guess (see on-first-use.ts). */
+const chardet = onFirstUse<typeof chardetModule>('chardet');
 
 /** Below this confidence (0–100) a guess is not an answer. */
 export const MIN_CONFIDENCE = 50;
@@ -69,7 +73,7 @@ export function detectEncoding(body: Uint8Array, contentType: string | null | un
 export function apparentEncoding(body: Uint8Array): string | null {
   if (body.length === 0) return null;
   if (isUtf8(body)) return 'utf-8';
-  const best = chardet.analyse(body)[0];
+  const best = chardet().analyse(body)[0];
   if (!best || best.confidence < MIN_CONFIDENCE) return null;
   const label = best.name.toLowerCase();
   return isKnownEncoding(label) ? label : null;

@@ -10,7 +10,8 @@
  * ALPN has answered they all go out, as streams of that connection if it speaks h2.
  */
 import { isIP, type Socket } from 'node:net';
-import { Client, Pool, ProxyAgent, type buildConnector, type Dispatcher } from 'undici';
+import type { buildConnector, Dispatcher } from 'undici';
+import { Client, Pool, ProxyAgent, type PoolOptions } from './undici-dispatchers.js';
 import { HttpVersionCode } from '../channel/frames.js';
 import type { TlsConfig } from '../channel/tls-profile.js';
 import type { TLSSocket } from 'node:tls';
@@ -266,7 +267,7 @@ function proxyAgent(o: OriginPoolOptions): Dispatcher {
     // the agent's own, which answers a plain-http target with the bare CONNECT tunnel.
     ...(tunnelled
       ? {
-          factory: (origin: string | URL, opts: Pool.Options & { connect: buildConnector.connector }) =>
+          factory: (origin: string | URL, opts: PoolOptions & { connect: buildConnector.connector }) =>
             new Pool(origin, {
               ...opts,
               connect: tlsConnector({

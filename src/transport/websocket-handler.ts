@@ -23,7 +23,7 @@ import { RESPONSE_WINDOW } from '../channel/windows.js';
 import { handshakeHeaders } from '../extensions/websocket-handshake.js';
 import { classify, TransportError } from './error-codes.js';
 import type { Outbox } from './outbox.js';
-import { onFirstUse } from './on-first-use.js';
+import { onFirstUse } from '../on-first-use.js';
 import type { SessionTransport } from './session-transport.js';
 
 /**
