@@ -6,7 +6,7 @@
  * Protocols: `system` (the operating system's resolver, `dns.lookup`), `dou` (UDP, port 53,
  * TCP when an answer is truncated), `dot` (TLS, port 853), `doh` (HTTPS, RFC 8484 at
  * `/dns-query` by default; the JSON API when the path is `/resolve`), `in-memory` (a table
- * from `hosts=`) and `null` (resolves nothing). `doq` is refused: Node has no QUIC client.
+ * from `hosts=`) and `null` (resolves nothing). `doq` is refused: DNS over QUIC is not built.
  *
  * Query parameters: `timeout` (seconds), `verify` (`false`, a CA bundle path or
  * `sha256_<hex>`; dot and doh), `hosts` (`name:address` entries answer those names;
@@ -88,7 +88,7 @@ export function parseResolverUrl(text: string, env: NodeJS.ProcessEnv = process.
     throw bad('not a URL of the form <proto>[+<provider>]://[user:pass@]<host>[:port][/path][?k=v]');
   }
   const [proto, provider, ...extra] = u.protocol.slice(0, -1).toLowerCase().split('+');
-  if (proto === 'doq') throw bad('doq (DNS over QUIC) is not available: this runtime has no QUIC client; use dot or doh');
+  if (proto === 'doq') throw bad('doq (DNS over QUIC) is not built in nodequests; use dot or doh');
   if (proto !== 'system' && proto !== 'in-memory' && proto !== 'null' && proto !== 'dou' && proto !== 'dot' && proto !== 'doh') {
     throw bad(`unknown protocol ${JSON.stringify(proto)} (expected ${PROTOCOLS})`);
   }

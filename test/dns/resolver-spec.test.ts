@@ -48,7 +48,7 @@ describe('resolver URLs', () => {
 
   it('a bad string is an InvalidOption naming the part that is wrong', () => {
     const bad: Array<[string, RegExp]> = [
-      ['doq+adguard://', /doq \(DNS over QUIC\) is not available: this runtime has no QUIC client/],
+      ['doq+adguard://', /doq \(DNS over QUIC\) is not built in nodequests; use dot or doh/],
       ['carrier-pigeon://', /unknown protocol "carrier-pigeon"/],
       ['doh+acme://', /unknown provider "acme"/],
       ['system+google://', /only dou, dot and doh take a provider/],
