@@ -402,10 +402,10 @@ web.run_app(app, host='127.0.0.1', port=int(sys.argv[1]), print=None)
 /**
  * caddy serving a temp dir over HTTP/3 (UDP) and HTTP/1.1 and HTTP/2 (TCP) on one port of
  * 127.0.0.1, with a self-signed certificate for 127.0.0.1 (`sha256` of its DER, to pin) and
- * gzip and zstd for text. `files`: `small`, `big` (`bigSize` random bytes, 16 MiB by
+ * gzip and zstd for text. `files`: `small`, `big` (`bigSize` random bytes, 64 MiB by
  * default) and `text`; each with `path`, `size`, `sha256`. `url` is https://.
  */
-export async function startCaddy({ bigSize = 16 * 1024 * 1024 } = {}) {
+export async function startCaddy({ bigSize = 64 * 1024 * 1024 } = {}) {
   const bin = which('caddy', ['/usr/bin']);
   if (!bin) throw new Error('caddy is not installed; run scripts/interop/install.sh');
   const dir = mkdtempSync(join(tmpdir(), 'nodequests-interop-caddy-'));

@@ -39,8 +39,8 @@ describe.skipIf(skip)('caddy interop (HTTP/3)', () => {
     }
   });
 
-  // 16 MiB: the QUIC layer carries a few MB/s (README, HTTP/3); the bench (--h3) reads 64 MiB.
-  it('downloads 16 MiB intact (sha256), from the sync API too', async () => {
+  // The QUIC layer carries a few MB/s (README, HTTP/3): this takes 10-20 s.
+  it('downloads 64 MiB intact (sha256), from the sync API too', async () => {
     await using s = new AsyncSession({ verify: pin(), http3Origins: [caddy.url], workers: 1, timeout: 60_000 });
     const r = await s.get(`${caddy.url}${caddy.files.big.path}`);
     expect(r.httpVersion).toBe('HTTP/3');
@@ -48,5 +48,5 @@ describe.skipIf(skip)('caddy interop (HTTP/3)', () => {
     using sync = new Session({ verify: pin(), http3Origins: [caddy.url], workers: 1 });
     const small = sync.get(`${caddy.url}${caddy.files.small.path}`);
     expect([small.httpVersion, small.text]).toEqual(['HTTP/3', 'hello from caddy\n']);
-  }, 60_000);
+  }, 120_000);
 });
