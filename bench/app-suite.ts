@@ -6,6 +6,7 @@
  * given the Node listener), and Hono's own `app.request()` for Hono. Rows alternate within
  * each round; medians of the rates and of the per-round ratios.
  */
+import { execFile } from 'node:child_process';
 import type { RequestListener } from 'node:http';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { getRequestListener } from '@hono/node-server';
@@ -71,6 +72,33 @@ async function measure(title: string, rows: Row[], o: AppSuiteOptions): Promise<
   return { lines, ratio, median: (name) => median(rates.get(name)!) };
 }
 
+/** nodequests and light-my-request on Express, each alone in a fresh process, alternating. */
+async function measureAlone(o: AppSuiteOptions): Promise<{ lines: string[]; ratio: number }> {
+  const script = fileURLToPath(new URL('../../bench/apps/express-rate.mjs', import.meta.url));
+  const run = (client: string): Promise<number> =>
+    new Promise((resolve, reject) =>
+      execFile(process.execPath, [script, client, String(2 * o.seconds)], { timeout: 60_000 }, (err, stdout) =>
+        err ? reject(err) : resolve((JSON.parse(stdout) as { rate: number }).rate),
+      ),
+    );
+  const clients = ['nodequests', 'light-my-request'];
+  const rates: Record<string, number[]> = { nodequests: [], 'light-my-request': [] };
+  const ratios: number[] = [];
+  for (let round = 0; round < o.rounds; round++) {
+    for (const client of round % 2 ? [...clients].reverse() : clients) rates[client]!.push(await run(client));
+    ratios.push(rates.nodequests!.at(-1)! / rates['light-my-request']!.at(-1)!);
+    o.log(`apps (Express alone): round ${round + 1}: nodequests ${Math.round(rates.nodequests!.at(-1)!)}/s, light-my-request ${Math.round(rates['light-my-request']!.at(-1)!)}/s`);
+  }
+  const row = (name: string, values: number[]): string => `| ${name} | ${Math.round(median(values)).toLocaleString('en-US')} | ${(1e6 / median(values)).toFixed(0)} |`;
+  return {
+    lines: ['| Express 5, each alone in a process: client | req/s (median) | latency, us |', '| --- | ---: | ---: |', row(NQ_ALONE, rates.nodequests!), row(LMR, rates['light-my-request']!)],
+    ratio: median(ratios),
+  };
+}
+
+const NQ_ALONE = 'nodequests AsyncSession({ app })';
+const LMR = 'light-my-request inject(listener)';
+
 export async function runAppSuite(o: AppSuiteOptions): Promise<{ markdown: string }> {
   const express = (await import(moduleOf('express-app.mjs'))) as { make(): RequestListener };
   const { app: honoApp } = (await import(moduleOf('hono-app.mjs'))) as { app: { fetch(r: Request): Promise<Response>; request(path: string): Promise<Response> } };
@@ -82,7 +110,6 @@ export async function runAppSuite(o: AppSuiteOptions): Promise<{ markdown: strin
   const NQ = 'nodequests AsyncSession({ app })';
   const NQ_SYNC = 'nodequests Session({ app: module })';
   const ST = 'supertest(app)';
-  const LMR = 'light-my-request inject(listener)';
   try {
     const hono = await measure(
       'Hono',
@@ -94,9 +121,6 @@ export async function runAppSuite(o: AppSuiteOptions): Promise<{ markdown: strin
       ],
       o,
     );
-    // light-my-request, given an Express app, splices its own request and response classes
-    // into the prototypes every Express app in the process shares, after which any other
-    // caller of an Express app breaks: its Express row runs alone, after all the others.
     const expressRows = await measure(
       'Express 5',
       [
@@ -106,22 +130,22 @@ export async function runAppSuite(o: AppSuiteOptions): Promise<{ markdown: strin
       ],
       o,
     );
-    const forInject = express.make();
-    const lmrExpress = await measure('Express 5, measured last', [[LMR, async () => (await inject(forInject, { url: '/' })).json()]], o);
+    const alone = await measureAlone(o);
     const targets: string[] = [];
     const verdict = (name: string, st: number, lmr: number): string =>
       `${name}: ${st.toFixed(2)}x supertest (target >= 2x: ${st >= 2 ? 'met' : 'NOT met'}), ${lmr.toFixed(2)}x light-my-request (target >= 1x: ${lmr >= 1 ? 'met' : 'NOT met'}).`;
-    targets.push(verdict('Express', expressRows.ratio(NQ, ST), expressRows.median(NQ) / lmrExpress.median(LMR)));
+    targets.push(verdict('Express', expressRows.ratio(NQ, ST), alone.ratio));
     targets.push(verdict('Hono', hono.ratio(NQ, ST), hono.ratio(NQ, LMR)));
     const lines = [
       '### Testing an app in process: one request at a time, a trivial JSON GET',
       '',
-      `${o.rounds} rounds x ${o.seconds} s a row, rows alternating; medians (ratios taken within each round, except against light-my-request on Express, measured on its own last). supertest is used as its README shows, \`request(app)\`, which listens on an ephemeral port for each request.`,
+      `${o.rounds} rounds x ${o.seconds} s a row, rows alternating; medians (ratios taken within each round). supertest is used as its README shows, \`request(app)\`, which listens on an ephemeral port for each request. Against light-my-request on Express each client runs alone in a fresh process (bench/apps/express-rate.mjs: a 1 s warm-up, then twice a row's time), the two alternating: light-my-request rewires the prototypes every Express app of its process shares, so it cannot share one.`,
       '',
       ...hono.lines,
       '',
       ...expressRows.lines,
-      ...lmrExpress.lines.slice(2),
+      '',
+      ...alone.lines,
       '',
       ...targets,
     ];
