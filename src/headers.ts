@@ -154,6 +154,13 @@ export class Headers implements Iterable<[string, string]> {
     for (const e of this.#map.values()) for (const v of e.values) yield [e.name, v];
   }
 
+  /** Every field as {@link rawEntries} gives them, flat: [name, value, name, value, …], the form undici takes. @internal */
+  flat(): string[] {
+    const out: string[] = [];
+    for (const e of this.#map.values()) for (const v of e.values) out.push(e.name, v);
+    return out;
+  }
+
   keys(): IterableIterator<string> {
     return Array.from(this.#map.values(), (e) => e.name)[Symbol.iterator]();
   }

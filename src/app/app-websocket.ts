@@ -35,9 +35,7 @@ export class AppWebSocket {
     this.#ex = ex;
     this.#handler = handler;
     this.#maxPayload = maxPayload;
-    const flat: string[] = [];
-    for (const [name, value] of ex.request.headers.rawEntries()) flat.push(name, value);
-    const { headers, protocols } = handshakeHeaders(flat);
+    const { headers, protocols } = handshakeHeaders(ex.request.headers.flat());
     const ws = new WebSocket(ex.request.url, protocols, {
       headers,
       perMessageDeflate: true,

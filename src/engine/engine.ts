@@ -398,7 +398,7 @@ export class Engine {
         (opts.extension !== null ? RequestFlag.LONG_LIVED : 0),
       method: request.method,
       url: request.url,
-      headers: flattenHeaders(request),
+      headers: request.headers.flat(),
       tls: opts.tls,
       proxy: opts.proxy,
       processor: opts.processor,
@@ -916,11 +916,5 @@ export class Engine {
  */
 function hasStopped(worker: Worker): boolean {
   return worker.performance.eventLoopUtilization().idle < 0;
-}
-
-function flattenHeaders(request: PreparedRequest): string[] {
-  const flat: string[] = [];
-  for (const [name, value] of request.headers.rawEntries()) flat.push(name, value);
-  return flat;
 }
 
