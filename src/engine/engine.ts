@@ -599,11 +599,14 @@ export class Engine {
       case FrameType.RESPONSE_HEAD:
       case FrameType.RESPONSE_INFO: {
         const fixed = decodeResponseHeadFixed(this.#reader.at(bytes, start, start + length));
+        // Copied: the ring's room is reused (allocUnsafe and copy: no view made to copy from).
+        const headerBlock = Buffer.allocUnsafe(start + length - this.#reader.pos);
+        bytes.copy(headerBlock, 0, this.#reader.pos, start + length);
         const head: ReceivedHead = {
           status: fixed.status,
           httpVersion: fixed.httpVersion,
           statusText: fixed.statusText,
-          headerBlock: Buffer.from(bytes.subarray(this.#reader.pos, start + length)),
+          headerBlock,
           flags,
           requestSent: fixed.requestSent,
           firstByte: fixed.firstByte,
