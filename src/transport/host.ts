@@ -26,6 +26,9 @@ interface Stream {
   upload: UploadSource | null;
 }
 
+/** What most requests carry, shared rather than built per request. */
+const NO_BODY = Object.freeze({ body: null, upload: null });
+
 /** How long an idle worker spins for a next request after answering. */
 const LINGER_US = 80;
 
@@ -195,7 +198,7 @@ export class TransportHost {
       this.#failEarly(stream, new TransportError(TransportCode.INVALID_URL, `Cannot send to ${name}: ${(err as Error).message}`));
       return;
     }
-    const { body, upload } = this.#bodyOf(stream, head, bytes, start, length, () => handler.onUploadProgress());
+    const { body, upload } = head.bodyLength === BODY_NONE ? NO_BODY : this.#bodyOf(stream, head, bytes, start, length, () => handler.onUploadProgress());
     const options: Dispatcher.DispatchOptions = {
       origin,
       path,
@@ -241,7 +244,7 @@ export class TransportHost {
    */
   #bodyOf(stream: number, head: RequestHead, bytes: Buffer, start: number, length: number, onSent: (() => void) | null): { body: Buffer | UploadSource | null; upload: UploadSource | null } {
     if (head.flags & RequestFlag.INLINE_BODY) return { body: Buffer.from(bytes.subarray(this.#reader.pos, start + length)), upload: null };
-    if (head.bodyLength === BODY_NONE) return { body: null, upload: null };
+    if (head.bodyLength === BODY_NONE) return NO_BODY;
     const upload = new UploadSource((n) => {
       this.outbox.send(FrameType.UPLOAD_CREDIT, 0, stream, n);
       onSent?.();
