@@ -31,7 +31,10 @@ interface Entry {
 }
 
 export class Headers implements Iterable<[string, string]> {
-  readonly #map = new Map<string, Entry>();
+  #map = new Map<string, Entry>();
+  /** The map is shared with another Headers ({@link shared}): copied before the first change. */
+  #shared = false;
+  #version = 0;
 
   constructor(init?: HeadersInit | null) {
     if (init) this.update(init);
@@ -65,11 +68,12 @@ export class Headers implements Iterable<[string, string]> {
    * @internal
    */
   assignTrusted(other: Headers): this {
+    const map = this.#own();
     for (const [key, e] of other.#map) {
       if (e.values.length === 0) continue;
-      const mine = this.#map.get(key);
+      const mine = map.get(key);
       if (mine) mine.values = [...e.values];
-      else this.#map.set(key, { name: e.name, values: [...e.values] });
+      else map.set(key, { name: e.name, values: [...e.values] });
     }
     return this;
   }
@@ -116,9 +120,10 @@ export class Headers implements Iterable<[string, string]> {
   set(name: string, value: string): this {
     Headers.validate(name, value);
     const key = name.toLowerCase();
-    const e = this.#map.get(key);
+    const map = this.#own();
+    const e = map.get(key);
     if (e) e.values = [value];
-    else this.#map.set(key, { name, values: [value] });
+    else map.set(key, { name, values: [value] });
     return this;
   }
 
@@ -131,13 +136,43 @@ export class Headers implements Iterable<[string, string]> {
   /** Adds a field that came off the wire, which needs no validation. @internal */
   appendTrusted(name: string, value: string): void {
     const key = name.toLowerCase();
-    const e = this.#map.get(key);
+    const map = this.#own();
+    const e = map.get(key);
     if (e) e.values.push(value);
-    else this.#map.set(key, { name, values: [value] });
+    else map.set(key, { name, values: [value] });
   }
 
   delete(name: string): boolean {
-    return this.#map.delete(name.toLowerCase());
+    const key = name.toLowerCase();
+    return this.#map.has(key) && this.#own().delete(key);
+  }
+
+  /**
+   * A copy that shares these fields until either side changes (each then copies them first):
+   * a request's headers are most often the session's, unchanged. @internal
+   */
+  shared(): Headers {
+    const out = new Headers();
+    out.#map = this.#map;
+    out.#shared = this.#shared = true;
+    return out;
+  }
+
+  /** Moves on with every change: what was built from these fields knows when it is stale. @internal */
+  get version(): number {
+    return this.#version;
+  }
+
+  /** The map, to change: its own (copied if it was shared), and the version moved on. */
+  #own(): Map<string, Entry> {
+    this.#version++;
+    if (this.#shared) {
+      const copy = new Map<string, Entry>();
+      for (const [key, e] of this.#map) copy.set(key, { name: e.name, values: e.values.slice() });
+      this.#map = copy;
+      this.#shared = false;
+    }
+    return this.#map;
   }
 
   get size(): number {
