@@ -25,16 +25,20 @@ const BAD_VALUE = /[\r\n\0]/;
 // Header bytes cross the wire as latin1; anything beyond it cannot be sent as given.
 const NON_LATIN1 = /[^\u0000-\u00ff]/;
 
+/** The map a Headers being made by {@link Headers.shared} takes instead of a new one. */
+let adopting: Map<string, Entry> | null = null;
+
 interface Entry {
   name: string;
   values: string[];
 }
 
 export class Headers implements Iterable<[string, string]> {
-  #map = new Map<string, Entry>();
+  #map = adopting ?? new Map<string, Entry>();
   /** The map is shared with another Headers ({@link shared}): copied before the first change. */
   #shared = false;
   #version = 0;
+  #fields: readonly string[] | null = null;
 
   constructor(init?: HeadersInit | null) {
     if (init) this.update(init);
@@ -152,10 +156,21 @@ export class Headers implements Iterable<[string, string]> {
    * a request's headers are most often the session's, unchanged. @internal
    */
   shared(): Headers {
+    adopting = this.#map;
     const out = new Headers();
-    out.#map = this.#map;
+    adopting = null;
     out.#shared = this.#shared = true;
+    out.#fields = this.fields();
     return out;
+  }
+
+  /**
+   * {@link flat}, for readers only: kept while the fields do not change, and handed on to
+   * {@link shared} copies, so a request sent with the session's headers does not flatten
+   * them again. @internal
+   */
+  fields(): readonly string[] {
+    return (this.#fields ??= Object.freeze(this.flat()));
   }
 
   /** Moves on with every change: what was built from these fields knows when it is stale. @internal */
@@ -166,6 +181,7 @@ export class Headers implements Iterable<[string, string]> {
   /** The map, to change: its own (copied if it was shared), and the version moved on. */
   #own(): Map<string, Entry> {
     this.#version++;
+    this.#fields = null;
     if (this.#shared) {
       const copy = new Map<string, Entry>();
       for (const [key, e] of this.#map) copy.set(key, { name: e.name, values: e.values.slice() });

@@ -75,3 +75,18 @@ describe('Headers.shared', () => {
     expect(new Set([v0, v1, v2, h.version]).size).toBe(4);
   });
 });
+
+describe('Headers.fields', () => {
+  it('follows every change, of the headers and of a shared copy, and cannot be changed by its reader', () => {
+    const base = new Headers({ Accept: '*/*' });
+    expect(base.fields()).toEqual(['Accept', '*/*']);
+    const copy = base.shared();
+    expect(copy.fields()).toEqual(['Accept', '*/*']);
+    copy.append('Accept', 'text/html');
+    expect(copy.fields()).toEqual(['Accept', '*/*', 'Accept', 'text/html']);
+    expect(base.fields()).toEqual(['Accept', '*/*']);
+    base.set('X-A', '1');
+    expect(base.fields()).toEqual(['Accept', '*/*', 'X-A', '1']);
+    expect(() => (base.fields() as string[]).push('x')).toThrow(TypeError);
+  });
+});

@@ -398,7 +398,7 @@ export class Engine {
         (opts.extension !== null ? RequestFlag.LONG_LIVED : 0),
       method: request.method,
       url: request.url,
-      headers: request.headers.flat(),
+      headers: request.headers.fields(),
       tls: opts.tls,
       proxy: opts.proxy,
       processor: opts.processor,
