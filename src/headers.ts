@@ -25,13 +25,20 @@ const BAD_VALUE = /[\r\n\0]/;
 // Header bytes cross the wire as latin1; anything beyond it cannot be sent as given.
 const NON_LATIN1 = /[^\u0000-\u00ff]/;
 
+/** The map a Headers being made by {@link Headers.shared} takes instead of a new one. */
+let adopting: Map<string, Entry> | null = null;
+
 interface Entry {
   name: string;
   values: string[];
 }
 
 export class Headers implements Iterable<[string, string]> {
-  readonly #map = new Map<string, Entry>();
+  #map = adopting ?? new Map<string, Entry>();
+  /** The map is shared with another Headers ({@link shared}): copied before the first change. */
+  #shared = false;
+  #version = 0;
+  #fields: readonly string[] | null = null;
 
   constructor(init?: HeadersInit | null) {
     if (init) this.update(init);
@@ -65,11 +72,12 @@ export class Headers implements Iterable<[string, string]> {
    * @internal
    */
   assignTrusted(other: Headers): this {
+    const map = this.#own();
     for (const [key, e] of other.#map) {
       if (e.values.length === 0) continue;
-      const mine = this.#map.get(key);
+      const mine = map.get(key);
       if (mine) mine.values = [...e.values];
-      else this.#map.set(key, { name: e.name, values: [...e.values] });
+      else map.set(key, { name: e.name, values: [...e.values] });
     }
     return this;
   }
@@ -116,9 +124,10 @@ export class Headers implements Iterable<[string, string]> {
   set(name: string, value: string): this {
     Headers.validate(name, value);
     const key = name.toLowerCase();
-    const e = this.#map.get(key);
+    const map = this.#own();
+    const e = map.get(key);
     if (e) e.values = [value];
-    else this.#map.set(key, { name, values: [value] });
+    else map.set(key, { name, values: [value] });
     return this;
   }
 
@@ -131,13 +140,55 @@ export class Headers implements Iterable<[string, string]> {
   /** Adds a field that came off the wire, which needs no validation. @internal */
   appendTrusted(name: string, value: string): void {
     const key = name.toLowerCase();
-    const e = this.#map.get(key);
+    const map = this.#own();
+    const e = map.get(key);
     if (e) e.values.push(value);
-    else this.#map.set(key, { name, values: [value] });
+    else map.set(key, { name, values: [value] });
   }
 
   delete(name: string): boolean {
-    return this.#map.delete(name.toLowerCase());
+    const key = name.toLowerCase();
+    return this.#map.has(key) && this.#own().delete(key);
+  }
+
+  /**
+   * A copy that shares these fields until either side changes (each then copies them first):
+   * a request's headers are most often the session's, unchanged. @internal
+   */
+  shared(): Headers {
+    adopting = this.#map;
+    const out = new Headers();
+    adopting = null;
+    out.#shared = this.#shared = true;
+    out.#fields = this.fields();
+    return out;
+  }
+
+  /**
+   * {@link flat}, for readers only: kept while the fields do not change, and handed on to
+   * {@link shared} copies, so a request sent with the session's headers does not flatten
+   * them again. @internal
+   */
+  fields(): readonly string[] {
+    return (this.#fields ??= Object.freeze(this.flat()));
+  }
+
+  /** Moves on with every change: what was built from these fields knows when it is stale. @internal */
+  get version(): number {
+    return this.#version;
+  }
+
+  /** The map, to change: its own (copied if it was shared), and the version moved on. */
+  #own(): Map<string, Entry> {
+    this.#version++;
+    this.#fields = null;
+    if (this.#shared) {
+      const copy = new Map<string, Entry>();
+      for (const [key, e] of this.#map) copy.set(key, { name: e.name, values: e.values.slice() });
+      this.#map = copy;
+      this.#shared = false;
+    }
+    return this.#map;
   }
 
   get size(): number {
@@ -152,6 +203,13 @@ export class Headers implements Iterable<[string, string]> {
   /** Every field as sent or received: repeated fields apart. */
   *rawEntries(): IterableIterator<[string, string]> {
     for (const e of this.#map.values()) for (const v of e.values) yield [e.name, v];
+  }
+
+  /** Every field as {@link rawEntries} gives them, flat: [name, value, name, value, …], the form undici takes. @internal */
+  flat(): string[] {
+    const out: string[] = [];
+    for (const e of this.#map.values()) for (const v of e.values) out.push(e.name, v);
+    return out;
   }
 
   keys(): IterableIterator<string> {

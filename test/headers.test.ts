@@ -42,3 +42,51 @@ describe('Headers from user input', () => {
     expect(() => s.get('http://127.0.0.1:1/', { headers: { 'X-Test': { a: 1 } } as never })).toThrow(InvalidHeader);
   });
 });
+
+describe('Headers.shared', () => {
+  it('a shared copy and its source each keep their own changes (set, append, delete, assignTrusted)', () => {
+    const source = new Headers({ Accept: '*/*', 'X-List': ['a', 'b'] });
+    const copy = source.shared();
+    copy.append('X-List', 'c');
+    copy.set('Accept', 'text/html');
+    expect(source.getAll('x-list')).toEqual(['a', 'b']);
+    expect(source.get('accept')).toBe('*/*');
+    expect(copy.getAll('x-list')).toEqual(['a', 'b', 'c']);
+
+    const second = source.shared();
+    source.delete('accept');
+    source.append('X-List', 'z');
+    expect(second.get('accept')).toBe('*/*');
+    expect(second.getAll('x-list')).toEqual(['a', 'b']);
+    second.assignTrusted(new Headers({ 'X-New': '1' }));
+    expect(source.has('x-new')).toBe(false);
+    expect(copy.has('x-new')).toBe(false);
+    expect(copy.get('accept')).toBe('text/html');
+  });
+
+  it('the version moves with every change, so what was built from the fields can tell it is stale', () => {
+    const h = new Headers({ A: '1' });
+    const v0 = h.version;
+    h.set('A', '2');
+    const v1 = h.version;
+    h.append('B', '3');
+    const v2 = h.version;
+    h.delete('b');
+    expect(new Set([v0, v1, v2, h.version]).size).toBe(4);
+  });
+});
+
+describe('Headers.fields', () => {
+  it('follows every change, of the headers and of a shared copy, and cannot be changed by its reader', () => {
+    const base = new Headers({ Accept: '*/*' });
+    expect(base.fields()).toEqual(['Accept', '*/*']);
+    const copy = base.shared();
+    expect(copy.fields()).toEqual(['Accept', '*/*']);
+    copy.append('Accept', 'text/html');
+    expect(copy.fields()).toEqual(['Accept', '*/*', 'Accept', 'text/html']);
+    expect(base.fields()).toEqual(['Accept', '*/*']);
+    base.set('X-A', '1');
+    expect(base.fields()).toEqual(['Accept', '*/*', 'X-A', '1']);
+    expect(() => (base.fields() as string[]).push('x')).toThrow(TypeError);
+  });
+});

@@ -115,8 +115,7 @@ export class AppCarrier implements TransportPort, WebSocketDriver {
 }
 
 function appRequestOf(request: PreparedRequest): AppRequest {
-  const headers: string[] = [];
-  for (const [name, value] of request.headers.rawEntries()) headers.push(name, value);
+  const headers = request.headers.flat();
   const body = request.body;
   if (body === null || body instanceof Uint8Array) return { method: request.method, url: request.url, headers, body, bodyLength: body?.length ?? null };
   return { method: request.method, url: request.url, headers, body: body.source, bodyLength: body.length };

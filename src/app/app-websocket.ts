@@ -39,9 +39,7 @@ export class AppWebSocket {
     this.#ex = ex;
     this.#handler = handler;
     this.#maxPayload = maxPayload;
-    const flat: string[] = [];
-    for (const [name, value] of ex.request.headers.rawEntries()) flat.push(name, value);
-    const { headers, protocols } = handshakeHeaders(flat);
+    const { headers, protocols } = handshakeHeaders(ex.request.headers.flat());
     const ws = new (loadWs())(ex.request.url, protocols, {
       headers,
       perMessageDeflate: true,

@@ -3,6 +3,9 @@
  * and reuses it, so encoding a frame allocates nothing once warm; the reader reads in place
  * from the ring.
  */
+/** Strings up to this length are tried by {@link BinaryWriter}'s ASCII path. */
+const SHORT_STRING = 128;
+
 export class BinaryWriter {
   buf: Buffer;
   pos = 0;
@@ -53,6 +56,7 @@ export class BinaryWriter {
   }
 
   str16(s: string, enc: 'latin1' | 'utf8'): this {
+    if (this.#short(s, 2)) return this;
     const n = enc === 'latin1' ? s.length : Buffer.byteLength(s, 'utf8');
     this.u16(n);
     this.#ensure(n);
@@ -61,11 +65,35 @@ export class BinaryWriter {
   }
 
   str32(s: string, enc: 'latin1' | 'utf8'): this {
+    if (this.#short(s, 4)) return this;
     const n = enc === 'latin1' ? s.length : Buffer.byteLength(s, 'utf8');
     this.u32(n);
     this.#ensure(n);
     this.pos += this.buf.write(s, this.pos, n, enc);
     return this;
+  }
+
+  /**
+   * Writes a short ASCII string (the same bytes in latin1 and UTF-8) with its length in
+   * `lengthBytes`, in JavaScript: a request's method, URL and header fields are mostly that,
+   * and a call into native code per string (to measure it, then to write it) cost more than
+   * the copy. False, with nothing written, for anything else.
+   */
+  #short(s: string, lengthBytes: 2 | 4): boolean {
+    const n = s.length;
+    if (n > SHORT_STRING) return false;
+    this.#ensure(lengthBytes + n);
+    const buf = this.buf;
+    const at = this.pos + lengthBytes;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 0x7f) return false;
+      buf[at + i] = c;
+    }
+    if (lengthBytes === 2) buf.writeUInt16LE(n, this.pos);
+    else buf.writeUInt32LE(n, this.pos);
+    this.pos = at + n;
+    return true;
   }
 
   /** A latin1 string or raw bytes (as undici hands header names and values), u16 length. */
@@ -131,17 +159,18 @@ export class BinaryReader {
   }
 
   str16(enc: 'latin1' | 'utf8'): string {
-    const n = this.u16();
-    const s = this.buf.toString(enc, this.pos, this.pos + n);
-    this.pos += n;
-    return s;
+    return this.#str(this.u16(), enc);
   }
 
   str32(enc: 'latin1' | 'utf8'): string {
-    const n = this.u32();
-    const s = this.buf.toString(enc, this.pos, this.pos + n);
+    return this.#str(this.u32(), enc);
+  }
+
+  #str(n: number, enc: 'latin1' | 'utf8'): string {
+    if (n === 0) return ''; // most optional fields of a frame are empty
+    const at = this.pos;
     this.pos += n;
-    return s;
+    return this.buf.toString(enc, at, at + n);
   }
 
   get remaining(): number {

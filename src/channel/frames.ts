@@ -188,7 +188,10 @@ export interface RequestHead {
   maxPayload: number;
 }
 
-export function encodeRequestHead(w: BinaryWriter, h: RequestHead): void {
+/** What {@link encodeRequestHead} reads: the header fields are only read. */
+export type RequestHeadInit = Omit<RequestHead, 'headers'> & { headers: readonly string[] };
+
+export function encodeRequestHead(w: BinaryWriter, h: RequestHeadInit): void {
   w.f64(h.connectTimeout).f64(h.readTimeout).f64(h.totalTimeout).f64(h.bodyLength).f64(h.maxBodySize).u32(h.flags);
   w.str16(h.method, 'latin1').str32(h.url, 'utf8');
   encodeHeaderBlock(w, h.headers);

@@ -48,7 +48,7 @@ export function prepareCall(method: string, target: string | URL, opts: Normaliz
     url.username = '';
     url.password = '';
   }
-  const headers = DEFAULT_HEADERS.copyWith(session.headers);
+  const headers = baseHeaders(session.headers).shared();
   if (opts.headers) headers.update(opts.headers);
   const body = encodeBody({ data: opts.data, json: opts.json, files: opts.files }, headers, m);
   const auth = opts.auth !== undefined ? opts.auth : (session.auth ?? (urlAuth ? new HTTPBasicAuth(...urlAuth) : null) ?? netrc(url, session));
@@ -60,6 +60,21 @@ export function prepareCall(method: string, target: string | URL, opts: Normaliz
   let request: PreparedRequest = { method: m, url: wireUrl(url), headers, body };
   if (auth) request = requestFrom(auth.apply(request), 'The auth');
   return { request, url, auth, extension };
+}
+
+/**
+ * The defaults under the session's headers, merged once per version of the session's
+ * headers (users may change them in place); each request gets a copy that shares them until
+ * it changes them.
+ */
+const merged = new WeakMap<Headers, { version: number; headers: Headers }>();
+function baseHeaders(session: Headers): Headers {
+  let m = merged.get(session);
+  if (m === undefined || m.version !== session.version) {
+    m = { version: session.version, headers: DEFAULT_HEADERS.copyWith(session) };
+    merged.set(session, m);
+  }
+  return m.headers;
 }
 
 const WEBSOCKET_SCHEMES = new Set(['ws:', 'wss:', 'ws+unix:', 'wss+rfc8441:']);

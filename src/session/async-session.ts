@@ -40,10 +40,21 @@ export class AsyncSession extends BaseSession {
     if (new.target === AsyncSession) Object.seal(this);
   }
 
-  async request(method: string, url: ExtensionUrl, options?: RequestOptions): Promise<AsyncResponse>;
-  async request(method: string, url: string | URL, options: RequestOptions & { stream: true }): Promise<AsyncResponse>;
-  async request(method: string, url: string | URL, options?: RequestOptions): Promise<Response>;
-  async request(method: string, url: string | URL, options?: RequestOptions): Promise<AnyResponse> {
+  request(method: string, url: ExtensionUrl, options?: RequestOptions): Promise<AsyncResponse>;
+  request(method: string, url: string | URL, options: RequestOptions & { stream: true }): Promise<AsyncResponse>;
+  request(method: string, url: string | URL, options?: RequestOptions): Promise<Response>;
+  request(method: string, url: string | URL, options?: RequestOptions): Promise<AnyResponse> {
+    // The common call (a worker is up, not multiplexed) hands back the flow's own promise:
+    // an async function around it cost a promise, its state and a turn per request.
+    if (!this.transportReady || this.multiplexed) return this.#request(method, url, options);
+    try {
+      return this.begin(method, url, options, false).run() as Promise<AnyResponse>;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  async #request(method: string, url: string | URL, options?: RequestOptions): Promise<AnyResponse> {
     if (!this.transportReady) await this.whenTransportReady();
     const runner = this.begin(method, url, options, false);
     const running = runner.run();

@@ -90,7 +90,7 @@ export class ExchangeHandler {
   /** A windowed stream whose consumer has not read yet: how to deliver is not known. */
   #awaitingMode: boolean;
   /** Chunks or the end that arrived before the mode was known. */
-  #early: Buffer[] = [];
+  #early: Buffer[] | null = null;
   #earlyEnd: Array<Buffer | string> | null = null;
   #timer: NodeJS.Timeout | null = null;
   readonly #startedAt = performance.now();
@@ -103,6 +103,8 @@ export class ExchangeHandler {
   #requestSent = -1;
   readonly #readTimeout: number;
   #readTimer: NodeJS.Timeout | null = null;
+  /** When the read timer was last armed (performance.now clock): the silence counts from there. */
+  #readArmedAt = 0;
   readonly #requestFlags: number;
   /** The most of this body to take, received and decoded (the hop limit once it is known to be a hop). */
   #maxBody: number;
@@ -166,7 +168,9 @@ export class ExchangeHandler {
     if (this.#awaitingMode) {
       this.#awaitingMode = false;
       if ((flags & CreditFlag.RAW) === 0 && this.#encoding) this.#setUpDecoder(this.#encoding);
-      for (const chunk of this.#early.splice(0)) this.#ingest(chunk);
+      const early = this.#early;
+      this.#early = null;
+      if (early !== null) for (const chunk of early) this.#ingest(chunk);
       if (this.#earlyEnd) this.onComplete(this.#earlyEnd);
     }
     if (flags & CreditFlag.UNBOUNDED) this.#windowed = false;
@@ -216,14 +220,23 @@ export class ExchangeHandler {
    */
   #armReadTimer(): void {
     if (this.#readTimeout <= 0 || this.#done || (this.#headSent && this.#requestFlags & RequestFlag.LONG_LIVED)) return;
-    if (this.#readTimer) this.#readTimer.refresh();
-    else {
-      this.#readTimer = setTimeout(() => {
-        const what = this.#headSent ? 'no body bytes' : 'no response head';
-        this.cancel(new TransportError(TransportCode.READ_TIMEOUT, `Read timed out: ${what} from ${this.#target} within ${this.#readTimeout} ms`));
-      }, this.#readTimeout);
-    }
+    // Armed again on every read: moving the timer each time (refresh) cost more than a clock
+    // reading, so it stays put and, when it fires before the silence is long enough, sets
+    // itself again for the rest.
+    this.#readArmedAt = performance.now();
+    this.#readTimer ??= setTimeout(this.#onReadTimer, this.#readTimeout);
   }
+
+  readonly #onReadTimer = (): void => {
+    const silence = performance.now() - this.#readArmedAt;
+    if (silence < this.#readTimeout) {
+      this.#readTimer = setTimeout(this.#onReadTimer, this.#readTimeout - silence);
+      return;
+    }
+    this.#readTimer = null;
+    const what = this.#headSent ? 'no body bytes' : 'no response head';
+    this.cancel(new TransportError(TransportCode.READ_TIMEOUT, `Read timed out: ${what} from ${this.#target} within ${this.#readTimeout} ms`));
+  };
 
   #stopReadTimer(): void {
     if (this.#readTimer) clearTimeout(this.#readTimer);
@@ -288,7 +301,7 @@ export class ExchangeHandler {
       this.#refuse(new TransportError(TransportCode.BODY_TOO_LARGE, `The response body from ${this.#target} is more than ${this.#maxBody} bytes (${this.#limitName}); the transfer was stopped and the connection closed`));
       return false;
     }
-    if (this.#awaitingMode) this.#early.push(chunk);
+    if (this.#awaitingMode) (this.#early ??= []).push(chunk);
     else this.#ingest(chunk);
     return !this.#shouldPause();
   }

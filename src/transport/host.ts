@@ -26,6 +26,9 @@ interface Stream {
   upload: UploadSource | null;
 }
 
+/** What most requests carry, shared rather than built per request. */
+const NO_BODY = Object.freeze({ body: null, upload: null });
+
 /** How long an idle worker spins for a next request after answering. */
 const LINGER_US = 80;
 
@@ -41,6 +44,8 @@ export class TransportHost {
   readonly #writer = new BinaryWriter(256);
   readonly #connections: Connections;
   #stopped = false;
+  /** The most requests this worker carried at once since it was last idle. */
+  #busiest = 0;
 
   constructor(slot: Slot, mainBell: Bell, count: CountFn) {
     this.#slot = slot;
@@ -64,8 +69,8 @@ export class TransportHost {
   }
 
   /**
-   * Just after answering, with nothing else in flight, the worker spins briefly for the
-   * main thread's next request: a script making one request at a time sends it within
+   * Just after answering one request at a time, with nothing else in flight, the worker spins
+   * briefly for the main thread's next request: a script making one request at a time sends it within
    * tens of microseconds, and a worker asleep in `Atomics.waitAsync` takes longer than
    * that to wake (the wake-up is a task posted from another thread). Never with requests
    * in flight: their sockets need this loop. It runs one loop turn after the bell because
@@ -73,7 +78,13 @@ export class TransportHost {
    * a request dispatched before that would find the connection busy and open another.
    */
   readonly #linger = (): void => {
-    if (this.#streams.size === 0 && !this.#stopped) setImmediate(this.#spinForRequest);
+    if (this.#streams.size !== 0 || this.#stopped) return;
+    // Only after one request at a time: a worker that carried several is serving a
+    // concurrent caller, which sends its next ones when it has read the answers, and a spin
+    // then takes the core that caller (and on a small machine the server) needs for that.
+    const sequential = this.#busiest <= 1;
+    this.#busiest = 0;
+    if (sequential) setImmediate(this.#spinForRequest);
   };
 
   readonly #spinForRequest = (): void => {
@@ -169,8 +180,7 @@ export class TransportHost {
     if (head.url.startsWith('ws')) {
       // A WebSocket is no request of a pool: it has a connection of its own (to an app, in memory).
       const handler = new WebSocketHandler(stream, head, this.outbox, this.#onStreamDone);
-      this.#streams.set(stream, { handler, upload: null });
-      this.outbox.count(WorkerCounter.STREAMS, 1);
+      this.#track(stream, { handler, upload: null });
       handler.start(app ?? session!);
       return;
     }
@@ -188,7 +198,7 @@ export class TransportHost {
       this.#failEarly(stream, new TransportError(TransportCode.INVALID_URL, `Cannot send to ${name}: ${(err as Error).message}`));
       return;
     }
-    const { body, upload } = this.#bodyOf(stream, head, bytes, start, length, () => handler.onUploadProgress());
+    const { body, upload } = head.bodyLength === BODY_NONE ? NO_BODY : this.#bodyOf(stream, head, bytes, start, length, () => handler.onUploadProgress());
     const options: Dispatcher.DispatchOptions = {
       origin,
       path,
@@ -213,8 +223,7 @@ export class TransportHost {
       return next;
     };
     const handler = new ExchangeHandler(stream, head, name, pool, this.outbox, this.#connections, this.#onStreamDone, replay);
-    this.#streams.set(stream, { handler, upload });
-    this.outbox.count(WorkerCounter.STREAMS, 1);
+    this.#track(stream, { handler, upload });
     // The legacy callback shape (onHeaders with raw header buffers) skips undici's header
     // parsing: the raw bytes go straight into the frame.
     pool.dispatch(options, handler as unknown as Dispatcher.DispatchHandler);
@@ -223,8 +232,7 @@ export class TransportHost {
   #startAppRequest(app: AppHost, stream: number, head: RequestHead, name: string, bytes: Buffer, start: number, length: number): void {
     const handler = new ExchangeHandler(stream, head, name, APP_ROUTE, this.outbox, this.#connections, this.#onStreamDone, null);
     const { body, upload } = this.#bodyOf(stream, head, bytes, start, length, null);
-    this.#streams.set(stream, { handler, upload });
-    this.outbox.count(WorkerCounter.STREAMS, 1);
+    this.#track(stream, { handler, upload });
     const bodyLength = head.bodyLength === BODY_NONE || head.bodyLength === BODY_UNKNOWN ? null : head.bodyLength;
     app.serve({ method: head.method, url: head.url, headers: head.headers, body, bodyLength }, handler);
   }
@@ -236,7 +244,7 @@ export class TransportHost {
    */
   #bodyOf(stream: number, head: RequestHead, bytes: Buffer, start: number, length: number, onSent: (() => void) | null): { body: Buffer | UploadSource | null; upload: UploadSource | null } {
     if (head.flags & RequestFlag.INLINE_BODY) return { body: Buffer.from(bytes.subarray(this.#reader.pos, start + length)), upload: null };
-    if (head.bodyLength === BODY_NONE) return { body: null, upload: null };
+    if (head.bodyLength === BODY_NONE) return NO_BODY;
     const upload = new UploadSource((n) => {
       this.outbox.send(FrameType.UPLOAD_CREDIT, 0, stream, n);
       onSent?.();
@@ -249,6 +257,12 @@ export class TransportHost {
     this.#writer.reset();
     encodeError(this.#writer, e.nqCode ?? TransportCode.INVALID_URL, e.message ?? String(err));
     this.outbox.sendWritten(FrameType.RESPONSE_ERROR, 0, stream, 0, this.#writer);
+  }
+
+  #track(stream: number, s: Stream): void {
+    this.#streams.set(stream, s);
+    this.outbox.count(WorkerCounter.STREAMS, 1);
+    if (this.#streams.size > this.#busiest) this.#busiest = this.#streams.size;
   }
 
   readonly #onStreamDone = (stream: number): void => {

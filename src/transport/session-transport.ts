@@ -23,9 +23,8 @@ export class SessionTransport {
   readonly config: TransportSessionConfig;
   /** In least-recently-used order: a use moves a pool to the end. */
   readonly #pools = new Map<string, OriginPool>();
-  /** The pool used last and its key: most requests go where the one before went. */
-  #lastKey = '';
-  #lastPool: OriginPool | null = null;
+  /** The pool used last and what it was asked for with: most requests go where the one before went. */
+  #last: { origin: string; connectTimeout: number; tls: string; socketPath: string | null; proxy: string; http1Only: boolean; pool: OriginPool } | null = null;
 
   readonly #dialing: Dialing;
   readonly #resolver: Resolver;
@@ -45,9 +44,13 @@ export class SessionTransport {
    * HTTP/2, for requests an HTTP/2 server sent back with HTTP_1_1_REQUIRED.
    */
   poolFor(origin: string, connectTimeout: number, tls: string, socketPath: string | null, proxy: string, http1Only: boolean): OriginPool {
+    // The pool used last is already the most recent in LRU order: nothing to move, and its
+    // key need not even be built.
+    const last = this.#last;
+    if (last !== null && last.origin === origin && last.connectTimeout === connectTimeout && last.tls === tls && last.socketPath === socketPath && last.proxy === proxy && last.http1Only === http1Only) {
+      return last.pool;
+    }
     const key = `${socketPath ?? origin}|${connectTimeout}|${tls}|${proxy}|${http1Only ? 1 : ''}`;
-    // The pool used last is already the most recent in LRU order: nothing to move.
-    if (key === this.#lastKey && this.#lastPool !== null) return this.#lastPool;
     let entry = this.#pools.get(key);
     if (entry) {
       this.#pools.delete(key);
@@ -70,8 +73,7 @@ export class SessionTransport {
       this.#evictBeyond(this.config.poolConnections - 1);
     }
     this.#pools.set(key, entry);
-    this.#lastKey = key;
-    this.#lastPool = entry;
+    this.#last = { origin, connectTimeout, tls, socketPath, proxy, http1Only, pool: entry };
     return entry;
   }
 
@@ -101,7 +103,7 @@ export class SessionTransport {
   async close(): Promise<void> {
     const pools = [...this.#pools.values()];
     this.#pools.clear();
-    this.#lastPool = null;
+    this.#last = null;
     this.#resolver.close();
     await Promise.allSettled(pools.map((p) => p.destroy()));
   }
@@ -111,7 +113,7 @@ export class SessionTransport {
     for (const [key, pool] of this.#pools) {
       if (this.#pools.size <= keep) break;
       this.#pools.delete(key);
-      if (pool === this.#lastPool) this.#lastPool = null;
+      if (pool === this.#last?.pool) this.#last = null;
       void pool.close().catch(() => {});
     }
   }
