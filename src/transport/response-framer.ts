@@ -76,14 +76,10 @@ export class ResponseFramer {
           if (this.#state === State.HEAD && this.#status >= 200) done.push(this.#complete());
           break;
         }
-        case State.LENGTH: {
-          const take = Math.min(this.#remaining, buf.length - at);
-          this.#remaining -= take;
-          this.#bodyBytes += take;
-          at += take;
+        case State.LENGTH:
+          at = this.#take(buf, at);
           if (this.#remaining === 0) done.push(this.#complete());
           break;
-        }
         case State.CHUNK_SIZE: {
           const end = buf.indexOf('\r\n', at, 'latin1');
           if (end < 0) return this.#keep(buf, at, done, 'chunk size line');
@@ -96,17 +92,13 @@ export class ResponseFramer {
           at = end + 2;
           break;
         }
-        case State.CHUNK_DATA: {
-          const take = Math.min(this.#remaining, buf.length - at);
-          this.#remaining -= take;
-          this.#bodyBytes += take;
-          at += take;
+        case State.CHUNK_DATA:
+          at = this.#take(buf, at);
           if (this.#remaining === 0) {
             this.#state = State.CHUNK_DATA_END;
             this.#remaining = 2;
           }
           break;
-        }
         case State.CHUNK_DATA_END: {
           // The CRLF after a chunk's data, which may arrive a byte at a time.
           const expected = this.#remaining === 2 ? 13 : 10;
@@ -145,6 +137,14 @@ export class ResponseFramer {
     if (this.#state === State.UNTIL_CLOSE) return this.#complete();
     if (this.busy) throw new FramingError('the connection closed in the middle of a response', this.#state !== State.HEAD);
     return null;
+  }
+
+  /** Counts the body bytes of `buf` from `at` that the current length or chunk still has; returns where they end. */
+  #take(buf: Buffer, at: number): number {
+    const take = Math.min(this.#remaining, buf.length - at);
+    this.#remaining -= take;
+    this.#bodyBytes += take;
+    return at + take;
   }
 
   /** Keeps the unread tail of `buf` for the next read. */
