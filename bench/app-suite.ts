@@ -13,6 +13,7 @@ import { getRequestListener } from '@hono/node-server';
 import inject from 'light-my-request';
 import supertest from 'supertest';
 import { AsyncSession, Session } from '../src/index.js';
+import { median, rate } from './stats.js';
 
 export interface AppSuiteOptions {
   rounds: number;
@@ -22,23 +23,6 @@ export interface AppSuiteOptions {
 }
 
 type Row = [name: string, call: () => unknown];
-
-async function rate(ms: number, call: () => unknown): Promise<number> {
-  let n = 0;
-  const start = performance.now();
-  const stop = start + ms;
-  while (performance.now() < stop) {
-    await call();
-    n++;
-  }
-  return (n * 1000) / (performance.now() - start);
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
 
 const moduleOf = (file: string): string => pathToFileURL(fileURLToPath(new URL(`../../bench/apps/${file}`, import.meta.url))).href;
 

@@ -14,6 +14,7 @@ import { createResolver } from '../src/dns/resolve.js';
 import { parseResolverUrl } from '../src/dns/resolver-spec.js';
 import { startNginx } from './nginx.js';
 import { startNodeServer, type BenchServer } from './server.js';
+import { median } from './stats.js';
 
 type Peers = typeof import('../scripts/interop/peers.mjs');
 
@@ -118,10 +119,4 @@ export async function runDnsSuite(o: DnsSuiteOptions): Promise<{ markdown: strin
   const ratio = median(getRatios);
   lines.push('', `Target: small GETs with a custom resolver within 5% of the system resolver: ${ratio >= 0.95 ? 'met' : 'NOT met'} (${ratio.toFixed(3)}x).`);
   return { markdown: lines.join('\n') };
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }

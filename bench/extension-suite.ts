@@ -11,6 +11,7 @@ import { request as undiciRequest } from 'undici';
 import { createParser } from 'eventsource-parser';
 import { WebSocket } from 'ws';
 import { AsyncSession, Session, type ExtensionUrl, type AsyncServerSentEvents, type AsyncWebSocket, type SyncServerSentEvents, type SyncWebSocket } from '../src/index.js';
+import { median } from './stats.js';
 
 export interface ExtensionOptions {
   rounds: number;
@@ -166,10 +167,4 @@ function asyncClient(s: AsyncSession, url: (path: string) => ExtensionUrl, port:
       if (got !== n) throw new Error(`async row: ${got} events of ${n}`);
     },
   };
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }

@@ -7,6 +7,7 @@ import { Agent, request as undiciRequest } from 'undici';
 import { AsyncSession, Session } from '../src/index.js';
 import { startNginx } from './nginx.js';
 import { startNodeServer, type BenchServer } from './server.js';
+import { median, rate } from './stats.js';
 
 export interface SequentialOptions {
   rounds: number;
@@ -17,18 +18,6 @@ export interface SequentialOptions {
 }
 
 const BASELINE = 'undici request(), one at a time';
-
-/** Runs `call` back to back until `ms` have passed; returns calls per second. */
-async function rate(ms: number, call: () => unknown): Promise<number> {
-  let n = 0;
-  const start = performance.now();
-  const stop = start + ms;
-  while (performance.now() < stop) {
-    await call();
-    n++;
-  }
-  return (n * 1000) / (performance.now() - start);
-}
 
 export async function runSequentialSuite(o: SequentialOptions): Promise<{ markdown: string }> {
   const server: BenchServer = (!o.nodeServer && (await startNginx())) || (await startNodeServer());
@@ -81,10 +70,4 @@ export async function runSequentialSuite(o: SequentialOptions): Promise<{ markdo
   const worst = Math.min(...rows.slice(1).map(([name]) => median(ratios.get(name)!)));
   lines.push('', `Target: nodequests >= 0.8x undici request() one at a time: ${worst >= 0.8 ? 'met' : 'NOT met'} (worst ${worst.toFixed(2)}x).`);
   return { markdown: lines.join('\n') };
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }

@@ -4,6 +4,7 @@
 // light-my-request's rewiring of Express's prototypes touches no one else).
 //   node bench/apps/express-rate.mjs nodequests|light-my-request SECONDS
 import inject from 'light-my-request';
+import { rate } from '../../dist/bench/stats.js';
 import { AsyncSession } from '../../dist/src/index.js';
 import { make } from './express-app.mjs';
 
@@ -11,15 +12,6 @@ const [client, seconds] = [process.argv[2], Number(process.argv[3] ?? 1)];
 const app = make();
 const session = new AsyncSession({ app });
 const call = client === 'light-my-request' ? async () => (await inject(app, { url: '/' })).json() : async () => (await session.get('/')).json();
-async function rate(ms) {
-  let n = 0;
-  const start = performance.now();
-  while (performance.now() < start + ms) {
-    await call();
-    n++;
-  }
-  return (n * 1000) / (performance.now() - start);
-}
-await rate(1000);
-console.log(JSON.stringify({ rate: await rate(seconds * 1000) }));
+await rate(1000, call);
+console.log(JSON.stringify({ rate: await rate(seconds * 1000, call) }));
 await session.close();
