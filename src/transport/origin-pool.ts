@@ -64,7 +64,6 @@ export class OriginPool {
   #mode: 'undici' | 'native' | 'probe' | 'probing' = 'undici';
   #held: Array<{ options: Dispatcher.DispatchOptions; handler: Dispatcher.DispatchHandler }> = [];
   #native: NativeH2Pool | null = null;
-  #probe: (() => Promise<Socket>) | null = null;
   /** HTTP/3, for an https origin reached directly, unless disabled. */
   #h3: { routes: H3Routes; pool: H3Pool } | null = null;
   /** What TCP connections of this origin speak (`version` is HTTP/3's while HTTP/3 carries it). */
@@ -108,7 +107,6 @@ export class OriginPool {
     }
     if (mayBeH2 && o.socketPath === null) {
       this.#mode = 'probe';
-      this.#probe = raw;
       this.#native = new NativeH2Pool(o.origin, raw, o.connections, o.keepAliveTimeout);
     }
     this.pool = new Pool(o.origin, {
@@ -167,7 +165,7 @@ export class OriginPool {
       case 'probe':
         this.#mode = 'probing';
         this.#held.push({ options, handler });
-        this.#probe!().then(
+        this.openSocket!().then(
           (socket) => {
             if ((socket as TLSSocket).alpnProtocol === 'h2') {
               this.#native!.adopt(socket);
