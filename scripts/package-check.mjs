@@ -5,13 +5,14 @@
 //    and compiles, under --strict and exactOptionalPropertyTypes, then runs
 //    the README's two consumer examples as written (ESM, and CommonJS with import()), against
 //    a local server on 127.0.0.1 in place of the README's 127.0.0.1:8080.
+// 4. Its workers start from the bundle of their modules (every file of a tarball has one date).
 // Exits 1 with the first failure; every step has a time limit.
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, normalize } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = (name) => join(root, 'node_modules', '.bin', name);
@@ -45,6 +46,7 @@ try {
   step('attw', () => run(bin('attw'), ['--pack', '.', '--profile', 'esm-only']));
 
   let tarball;
+  let modules;
   step('npm pack', () => {
     const [info] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', work]));
     tarball = join(work, info.filename);
@@ -69,7 +71,7 @@ try {
   // (the versions the lockfile pins).
   step('install the tarball in a fresh project', () => {
     writeFileSync(join(work, 'package.json'), JSON.stringify({ name: 'consumer', private: true, dependencies: { nodequests: `file:${tarball}` } }));
-    const modules = join(work, 'node_modules');
+    modules = join(work, 'node_modules');
     mkdirSync(modules);
     run('tar', ['-xzf', tarball, '-C', modules]);
     renameSync(join(modules, 'package'), join(modules, 'nodequests'));
@@ -78,6 +80,13 @@ try {
       mkdirSync(dirname(join(modules, dep)), { recursive: true });
       symlinkSync(join(root, 'node_modules', dep), join(modules, dep), 'dir');
     }
+  });
+
+  step('the installed package starts its workers from the bundle', () => {
+    // npm gives every file of a tarball one date, so the bundle is never older than its inputs.
+    const chooser = pathToFileURL(join(modules, 'nodequests', 'dist', 'src', 'engine', 'worker-file.js')).href;
+    const chosen = run(process.execPath, ['--input-type=module', '-e', `console.log((await import('${chooser}')).transportWorkerFile().pathname)`]).trim();
+    if (!chosen.endsWith('/nodequests/dist/workers/bundle/transport.js')) throw new Error(`the workers start from ${chosen}`);
   });
 
   const fixture = join(root, 'test', 'fixtures', 'test-server.mjs');

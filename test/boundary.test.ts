@@ -104,7 +104,7 @@ describe('the thread boundary', () => {
     // Loaded on first use (src/on-first-use.ts): a script's start need not pay for them.
     const packages = new Set<string>();
     reachable(join(root, 'src/index.ts'), false, packages);
-    expect(packages).toContain('piscina');
+    expect(packages).toContain('node:worker_threads');
     expect([...packages].filter((p) => ['tough-cookie', 'chardet', 'ws', 'undici'].includes(p))).toEqual([]);
   });
 });

@@ -1,18 +1,18 @@
 /**
- * Entry point of a transport worker, loaded by piscina.
+ * Entry point of a transport worker (started by src/engine/worker-pool.ts).
  *
  * Loading the module is what starts the host: it claims a slot in the shared table that
- * came as `workerData` and serves it for the life of the thread. Piscina keeps the thread
- * alive and replaces it if it dies; the default export only answers the rare one-shot
- * tasks the engine sends through piscina (diagnostics, fault injection, and `nodequests load`
- * runs, which are long tasks reporting on a port of their own).
+ * came as `workerData` and serves it for the life of the thread. The pool keeps the thread
+ * alive and replaces it if it dies; messages on `parentPort` are the rare one-shot tasks
+ * (diagnostics, fault injection, and `nodequests load` runs, which are long tasks reporting
+ * on a port of their own).
  */
-import { threadId, workerData } from 'node:worker_threads';
+import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { FrameType } from '../src/channel/frames.js';
 import { SlotTable, type SlotTableInit } from '../src/channel/slots.js';
 import { TransportHost } from '../src/transport/host.js';
 import { installLeanBind } from '../src/transport/lean-bind.js';
-import type { LoadTask } from '../src/channel/load-plan.js';
+import type { TaskMessage, TaskReply, WorkerTask } from '../src/channel/worker-tasks.js';
 
 installLeanBind();
 
@@ -38,16 +38,20 @@ function attach(): void {
 }
 attach();
 
-/** One-shot tasks, run through piscina. */
-export type WorkerTask = { op: 'stats' } | { op: 'exit'; code: number; delayMs?: number; threadId?: number } | LoadTask;
+parentPort!.on('message', ({ id, task: t }: TaskMessage) => {
+  run(t).then(
+    (value) => parentPort!.postMessage({ id, ok: true, value } satisfies TaskReply),
+    (error: unknown) => parentPort!.postMessage({ id, ok: false, error } satisfies TaskReply),
+  );
+});
 
-export default async function task(t: WorkerTask): Promise<unknown> {
+async function run(t: WorkerTask): Promise<unknown> {
   switch (t.op) {
     case 'stats':
       return { threadId, inFlight: host?.inFlight ?? 0, memory: process.memoryUsage() };
     case 'exit':
       // Fault injection for tests: exit as a crashing worker would, after the task returns.
-      // With `threadId`, only that worker exits (piscina picks which worker runs a task).
+      // With `threadId`, only that worker exits (the pool picks which worker runs a task).
       if (t.threadId !== undefined && t.threadId !== threadId) return { threadId, exiting: false };
       setTimeout(() => process.exit(t.code), t.delayMs ?? 0);
       return { threadId, exiting: true };

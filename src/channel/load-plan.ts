@@ -1,7 +1,7 @@
 /**
  * What the main thread and a transport worker agree on for `nodequests load`: the plan one
  * worker runs (its share of the connections, requests and rate) and the report it sends back
- * every interval. The plan travels as a piscina task with a MessagePort for the reports:
+ * every interval. The plan travels as a one-shot task of the worker pool with a MessagePort for the reports:
  * load generation is async only, so a message is fine here (rule 1 is about sync calls).
  */
 import type { MessagePort } from 'node:worker_threads';

@@ -2,7 +2,7 @@
  * The slot table: how a worker finds its rings without a single message.
  *
  * The engine allocates every ring up front, twice as many slots as workers, and hands the
- * whole table to piscina as `workerData`. A worker claims a free slot with a compare-and-
+ * whole table to each worker as `workerData`. A worker claims a free slot with a compare-and-
  * swap when it starts and marks it alive; the main thread sees that in shared memory, so a
  * blocked synchronous caller never has to wait for a `postMessage` (rule 1 of docs/architecture.md).
  * When a worker dies its slot is drained, failed, reset and freed for a replacement.

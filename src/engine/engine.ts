@@ -1,7 +1,7 @@
 /**
  * The engine: a pool of transport workers and the main thread's end of their channels.
  *
- * Piscina spawns, sizes and replaces the workers; each worker claims a slot of shared rings
+ * A small pool of threads (worker-pool.ts) starts and replaces the workers; each claims a slot of shared rings
  * (channel/slots.ts) and from then on every request and response crosses as frames, never
  * as messages. Engines are shared by every session that asks for the same number of
  * workers, and each session keeps its own pools inside them.
@@ -13,9 +13,7 @@
  * A ref'd timer holds the process open only while requests are in flight (rule 5).
  */
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
-import { Piscina } from 'piscina';
 import type { CredentialsInit } from '../session/options.js';
 import { BinaryReader, BinaryWriter } from '../channel/binary.js';
 import {
@@ -38,6 +36,8 @@ import type { PoolStats, TransportSessionConfig } from '../channel/session-confi
 import { UPLOAD_WINDOW } from '../channel/windows.js';
 import { Exchange, type ReceivedHead } from './exchange.js';
 import { AFFINITY, Homes } from './homes.js';
+import { transportWorkerFile } from './worker-file.js';
+import { WorkerPool } from './worker-pool.js';
 
 const TO_WORKER_BYTES = 1 << 20;
 const TO_MAIN_BYTES = 4 << 20;
@@ -66,8 +66,6 @@ const PUMP_SLICE_MS = 2;
 const GROW_IN_FLIGHT = AFFINITY;
 /** How long a sync caller waits for a live worker before giving up. */
 const WORKER_START_LIMIT_MS = 10_000;
-
-const WORKER_FILE = fileURLToPath(new URL('../../workers/transport-entry.cjs', import.meta.url));
 
 /** What a request needs from its session to cross the channel. */
 export interface SendOptions {
@@ -137,7 +135,7 @@ export function mainThreadBlockedMs(): number {
 
 export class Engine {
   readonly size: number;
-  readonly pool: Piscina;
+  readonly pool: WorkerPool;
   readonly table: SlotTable;
   readonly #exchanges = new Map<number, Exchange>();
   readonly #sessions = new Map<number, TransportSessionConfig>();
@@ -153,8 +151,6 @@ export class Engine {
   readonly #writer = new BinaryWriter(16 * 1024);
   readonly #reader = new BinaryReader(Buffer.alloc(0));
   readonly #keepAlive: NodeJS.Timeout;
-  /** Piscina's workers by threadId, to ask whether one has stopped (see {@link #stopped}). */
-  readonly #workers = new Map<number, Worker>();
   #checkedAt = 0;
   #users = 0;
   #drainingSlot = 0;
@@ -195,24 +191,8 @@ export class Engine {
     this.#deathReasons = this.table.slots.map(() => null);
     // One worker starts now, the others when load asks for them (startWorkers): a script
     // making one request at a time never pays for loading the transport into more threads,
-    // and its first request does not share the cores with their start-up. Piscina grows
-    // a pool only for queued tasks, and tears down a worker above minThreads once idle
-    // unless idleTimeout is Infinity: our workers are idle by piscina's count all their life.
-    this.pool = new Piscina({
-      filename: WORKER_FILE,
-      minThreads: 1,
-      maxThreads: size,
-      idleTimeout: Infinity,
-      // The hosts wait with Atomics.waitAsync; piscina's own Atomics.wait would freeze them.
-      atomics: 'disabled',
-      workerData: this.table.init,
-    });
-    // Piscina announces its first workers in a microtask, which a synchronous first call
-    // never lets run: they are watched from here.
-    this.#watchWorkers();
-    this.pool.on('workerCreate', () => this.#watchWorkers());
-    // A worker's crash is handled per request below; piscina's own report would be noise.
-    this.pool.on('error', () => {});
+    // and its first request does not share the cores with their start-up.
+    this.pool = new WorkerPool({ file: transportWorkerFile(), workerData: this.table.init, maxThreads: size, onExit: (tid, code) => this.#workerExited(tid, code) });
     this.#keepAlive = setInterval(() => {}, 1 << 30);
     this.#keepAlive.unref();
   }
@@ -250,12 +230,12 @@ export class Engine {
       if (this.#alive(slot.index)) this.#sendControl(slot.index, FrameType.SHUTDOWN, 0, 0);
     }
     this.#ringBells();
-    // A worker still loading its module is not terminated: a worker stopped in the middle of
-    // piscina's require() of our ES module takes the whole process down ("FATAL ERROR:
-    // v8::Module::IsGraphAsync must be used on an instantiated module", seen in the test
-    // suite when a short-lived engine was released while its workers were starting). The
-    // pool goes once every worker has attached (its module is loaded) or stopped; while one
-    // is loading, the timer holds the process open, since exiting would stop it too.
+    // A worker still loading its module is not terminated: stopping a thread in the middle of
+    // loading an ES module has taken whole processes down ("FATAL ERROR: v8::Module::IsGraphAsync
+    // must be used on an instantiated module", seen when the module was loaded through
+    // require()). The pool goes once every worker has attached (its module is loaded) or
+    // stopped; while one is loading, the timer holds the process open, since exiting would
+    // stop it too.
     const released = performance.now();
     const destroy = (): void => {
       if (this.#workersLoading() && performance.now() - released < WORKER_START_LIMIT_MS) {
@@ -269,18 +249,13 @@ export class Engine {
   }
 
   /**
-   * Starts the workers not yet running, up to {@link size}; returns at once (each claims a
-   * slot as it comes up, which a blocked caller sees in shared memory). Piscina spawns a
-   * thread only for a task that finds every thread busy: as many one-shot `stats` tasks as
-   * the pool may have threads make it start the missing ones.
+   * Starts the workers not yet running, up to {@link size}, and keeps that many from now on;
+   * returns at once (each claims a slot as it comes up, which a blocked caller sees in
+   * shared memory).
    */
   startWorkers(): void {
     this.#grown = true;
-    if (this.#destroyed || this.pool.threads.length >= this.size) return;
-    for (let i = 0; i < this.size; i++) void this.pool.run({ op: 'stats' }).catch(() => {});
-    // Their threads exist now; piscina announces them only once they have loaded, which a
-    // blocked caller would not hear: watched from here, as at the start.
-    this.#watchWorkers();
+    if (!this.#destroyed) this.pool.grow();
   }
 
   /** Whether some worker of the pool has neither attached to a slot nor stopped. */
@@ -297,7 +272,7 @@ export class Engine {
 
   /**
    * Waits, without blocking the event loop, until a worker can take requests: while the
-   * pool starts, or while piscina replaces a dead worker (which needs this loop to turn).
+   * pool starts, or while the pool replaces a dead worker (which needs this loop to turn).
    */
   async whenLive(): Promise<void> {
     const started = performance.now();
@@ -730,32 +705,22 @@ export class Engine {
     this.table.free(slot);
   }
 
-  /** Hooks the exit of every worker piscina runs, to catch deaths no exit hook reported. */
-  #watchWorkers(): void {
-    for (const worker of this.pool.threads) {
-      const tid = worker.threadId;
-      if (this.#workers.has(tid)) continue;
-      this.#workers.set(tid, worker);
-      worker.once('exit', (code) => {
-        this.#workers.delete(tid);
-        if (this.#destroyed) return;
-        // Piscina replaces only up to minThreads (one); once load has asked for more, so do we.
-        if (this.#grown) this.startWorkers();
-        for (const slot of this.table.slots) {
-          const state = this.table.state(slot.index);
-          if (this.table.threadId(slot.index) === tid && (state === SlotState.ALIVE || state === SlotState.CLAIMED)) {
-            this.#deathReasons[slot.index] ??= `transport worker ${tid} exited with code ${code}`;
-            this.table.markDead(slot.index);
-          }
-        }
-        this.drain();
-      });
+  /** A worker's thread ended: its slot is marked dead, to catch deaths no exit hook reported. */
+  #workerExited(tid: number, code: number): void {
+    if (this.#destroyed) return;
+    for (const slot of this.table.slots) {
+      const state = this.table.state(slot.index);
+      if (this.table.threadId(slot.index) === tid && (state === SlotState.ALIVE || state === SlotState.CLAIMED)) {
+        this.#deathReasons[slot.index] ??= `transport worker ${tid} exited with code ${code}`;
+        this.table.markDead(slot.index);
+      }
     }
+    this.drain();
   }
 
   /** Whether the worker serving `slot` has stopped (see {@link hasStopped}). */
   #stopped(slot: number): boolean {
-    const worker = this.#workers.get(this.table.threadId(slot));
+    const worker = this.pool.find(this.table.threadId(slot));
     return worker !== undefined && hasStopped(worker);
   }
 
@@ -804,9 +769,10 @@ export class Engine {
       // is shared memory, so waiting needs no event loop; only a replacement of a dead
       // worker needs one, hence the limit, and a synchronous caller whose every worker has
       // stopped is told at once.
-      if (sync && this.#workers.size > 0 && [...this.#workers.values()].every(hasStopped)) {
+      const threads = this.pool.threads;
+      if (sync && threads.length > 0 && threads.every(hasStopped)) {
         throw new ConnectionError(
-          `Every transport worker (${this.#workers.size}) has died; their replacements start when the event loop turns, which a synchronous caller cannot wait for`,
+          `Every transport worker (${threads.length}) has died; their replacements start when the event loop turns, which a synchronous caller cannot wait for`,
         );
       }
       if (performance.now() - started > WORKER_START_LIMIT_MS) {

@@ -1,6 +1,6 @@
 /**
  * Load generation on the transport workers: the main thread splits the plan between them,
- * sends each its share as a piscina task, and merges the HDR histograms they report every
+ * sends each its share as a one-shot task of the worker pool, and merges the HDR histograms they report every
  * interval. The requests never touch the main thread, so it is not the bottleneck.
  *
  * @example
@@ -140,7 +140,7 @@ export async function generateLoad(o: LoadOptions): Promise<LoadResult> {
       port1.on('message', absorb);
       ports.push(port1);
       const task: LoadTask = { op: 'load', plan, port: port2 as unknown as LoadTask['port'] };
-      tasks.push(engine.pool.run(task, { transferList: [port2] }) as Promise<LoadReport>);
+      tasks.push(engine.pool.run(task, [port2]) as Promise<LoadReport>);
     }
     let elapsed = 0;
     const stop = (): void => ports.forEach((p) => p.postMessage('stop'));

@@ -54,7 +54,7 @@ export class ProcessorThread {
 
   #start(): Worker {
     const worker = new Worker(PROCESSOR_FILE);
-    // The transport worker's life is piscina's to decide; this thread never holds it open.
+    // The transport worker's life is its pool's to decide; this thread never holds it open.
     worker.unref();
     worker.on('message', (reply: ProcessorReply) => {
       // A reply posted just as the thread was stopped belongs to a call already settled.

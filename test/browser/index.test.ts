@@ -28,9 +28,9 @@ describe('the browser bundle', () => {
     expect(code).not.toMatch(/\brequire\(|from\s*["'](node:|[a-z@])/);
   });
 
-  it('leaves out what only Node runs: the engine, piscina, undici, tough-cookie, chardet', () => {
+  it('leaves out what only Node runs: the engine, undici, tough-cookie, chardet', () => {
     const inputs = Object.keys((built.metafile as { inputs: Record<string, unknown> }).inputs);
-    for (const left of ['src/engine/engine.ts', 'src/session/adapter.ts', 'src/cookies.ts', 'src/transport/', 'piscina', 'undici', 'tough-cookie', 'chardet/lib']) {
+    for (const left of ['src/engine/engine.ts', 'src/session/adapter.ts', 'src/cookies.ts', 'src/transport/', 'src/engine/worker-pool.ts', 'undici', 'tough-cookie', 'chardet/lib']) {
       expect(inputs.filter((i) => i.includes(left))).toEqual([]);
     }
     expect(inputs).toContain('src/browser/adapter.ts');

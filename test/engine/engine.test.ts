@@ -28,7 +28,7 @@ describe('worker death', () => {
         (e: unknown) => e,
       );
       await new Promise((r) => setTimeout(r, 100));
-      // The worker may exit before piscina hears the task's result: that rejection is expected.
+      // The worker may exit before its answer to the task arrives: that rejection is expected.
       await engine.pool.run({ op: 'exit', code: 7, delayMs: 10 }).catch(() => {});
       const err = await outcome;
       expect(err).toBeInstanceOf(ConnectionError);
@@ -72,8 +72,8 @@ describe('worker death under a blocked sync call', () => {
     for (const w of engine.pool.threads) if (which === 'all' || w.threadId === which) void w.terminate();
   };
   const exit: Kill = (engine, which) => {
-    // Piscina hands each idle worker one task (the rest would wait for the event loop):
-    // every worker, or only the targeted one, exits with code 7.
+    // Tasks sent at once go to separate workers: every worker, or only the targeted one,
+    // exits with code 7.
     const threadId = which === 'all' ? undefined : which;
     for (let i = 0; i < engine.size; i++) void engine.pool.run({ op: 'exit', code: 7, threadId }).catch(() => {});
   };
@@ -91,13 +91,12 @@ describe('worker death under a blocked sync call', () => {
     await engine.whenLive();
     for (let i = 0; i < 50 && engine.diagnostics().workers.filter((w) => w.state === 'alive').length < 2; i++) await new Promise((r) => setTimeout(r, 20));
     expect(engine.diagnostics().workers.filter((w) => w.state === 'alive')).toHaveLength(2);
-    // Piscina hands the `exit` tasks only to workers it has heard are ready, which a worker
-    // started after the pool tells it a moment after claiming its slot: both answer first.
+    // Both answer a task first, so the `exit` tasks below reach a worker that runs them.
     const answered = new Set<number>();
     const ask = async () => {
       for (const r of await Promise.all([0, 1].map(() => engine.pool.run({ op: 'stats' })))) answered.add((r as { threadId: number }).threadId);
     };
-    await until(() => answered.size === 2, () => `both workers answering piscina's tasks: ${[...answered].join(', ')}`, 10_000, ask);
+    await until(() => answered.size === 2, () => `both workers answering the pool's tasks: ${[...answered].join(', ')}`, 10_000, ask);
     for (let i = 0; i < 2; i++) expect(s.get(`${server.url}/status/200`).statusCode).toBe(200);
     return { s, engine };
   }
@@ -160,7 +159,7 @@ describe('worker death under a blocked sync call', () => {
         expect(ms).toBeLessThan(10_000);
         // The call failed as soon as its own worker died; the other may take a moment longer
         // (an exit runs on that worker's own loop). Waited for without turning this loop,
-        // which would let piscina replace them.
+        // which would let the pool replace them.
         const nap = new Int32Array(new SharedArrayBuffer(4));
         for (let i = 0; i < 500 && engine.diagnostics().workers.some((w) => w.state === 'alive'); i++) Atomics.wait(nap, 0, 0, 20);
         expect(engine.diagnostics().workers.filter((w) => w.state === 'alive')).toEqual([]);
@@ -174,7 +173,7 @@ describe('worker death under a blocked sync call', () => {
         });
         expect(next).toBeInstanceOf(ConnectionError);
         expect((next as Error).message).toMatch(/Every transport worker \(2\) has died; their replacements start when the event loop turns/);
-        // Piscina replaces the workers once the loop turns.
+        // The pool replaces the workers once the loop turns.
         await engine.whenLive();
         expect(s.get(`${server.url}/status/201`).statusCode).toBe(201);
       } finally {
@@ -423,7 +422,7 @@ describe('workers start as load asks for them', () => {
       expect([...perSlot.keys()].sort(), 'slots carrying the burst').toEqual(alive(engine).map((w) => w.slot).sort());
       for (const n of perSlot.values()) expect(n).toBeGreaterThanOrEqual(16);
 
-      // Once load has asked for every worker, a dead one is replaced (piscina alone keeps one).
+      // Once load has asked for every worker, a dead one is replaced (until then the pool keeps one).
       const victim = engine.pool.threads[0]!;
       const victimId = victim.threadId;
       await victim.terminate();

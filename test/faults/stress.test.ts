@@ -127,7 +127,7 @@ describe('the engine under stress', () => {
         if (how === 'terminate()') {
           await engine.pool.threads.find((t) => t.threadId === victim)!.terminate();
         } else {
-          // Piscina picks the thread that runs the task; whichever it is becomes the victim.
+          // The pool picks the thread that runs the task; whichever it is becomes the victim.
           void engine.pool.run({ op: 'exit', code: 9 }).catch(() => {});
         }
         await until(20_000, 'the engine noticing the death', () => !alive().some((w) => w.threadId === victim) || !alive().some((w) => w.threadId === survivor), notes);

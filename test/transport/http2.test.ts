@@ -78,7 +78,7 @@ describe('HTTP/2', () => {
     await s.gather(await s.get(`${secureUrl}/before`));
     const engine = Engine.acquire(2);
     try {
-      // Both, so the origin's home is surely among them; piscina starts replacements.
+      // Both, so the origin's home is surely among them; the pool starts replacements.
       await Promise.all(engine.pool.threads.map((t) => t.terminate()));
       const r = await s.get(`${secureUrl}/after`);
       await s.gather(r);
