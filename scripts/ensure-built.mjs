@@ -13,6 +13,6 @@ if (!existsSync(`${root}/node_modules/.package-lock.json`)) {
 }
 if (process.argv.includes('--force') || !existsSync(`${root}/dist/src/index.js`)) {
   run('npx tsc -p tsconfig.json');
-  run('node scripts/build-worker.mjs');
+  run('node scripts/build-bundles.mjs');
   run('node scripts/build-browser.mjs');
 }

@@ -4,20 +4,18 @@
  * modules are parsed, so that later runs skip compiling them; starts the transport worker of
  * a request while the command's modules load; then runs the command.
  *
- * A request command also keeps undici's HTTP parser (llhttp, WebAssembly) on V8's baseline
- * compiler. Its first response sets off an optimising compile of the parser in the
- * background, and a stopping worker waits for it: 80-200 ms between the output and the exit
- * on the project's 2-core VM, for a process that parses one response. The flag is
- * process-wide, which the executable may decide for its own process and the library never
- * does; crawl and load run long enough to profit from the optimised parser and keep it.
+ * Both come from the bundle `npm run build` makes of them (dist/src/bundle/, one engine
+ * shared by the two entries) while it is fresh: on Node 20, loading the command line's
+ * modules one by one was the longest part of `nodequests URL`.
  */
 import module from 'node:module';
-import { setFlagsFromString } from 'node:v8';
+import { isFresh } from '../fresh-bundle.js';
 import { startsTransport } from './prestart.js';
 
 (module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
+const bundled = isFresh(new URL('../bundle/cli.js', import.meta.url));
 if (startsTransport(process.argv.slice(2))) {
-  setFlagsFromString('--liftoff-only');
-  (await import('../engine/engine.js')).Engine.acquire(1);
+  const engine = bundled ? '../bundle/engine.js' : '../engine/engine.js';
+  ((await import(engine)) as typeof import('../engine/engine.js')).Engine.acquire(1);
 }
-await import('./main.js');
+await import(bundled ? '../bundle/cli.js' : './main.js');

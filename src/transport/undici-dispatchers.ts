@@ -10,11 +10,14 @@
  * ProxyAgent calls on its own pools (`connect` opens the CONNECT tunnel): done here as there.
  */
 import { createRequire } from 'node:module';
+import { primeLlhttp } from './llhttp-tiering.js';
 import type { Client as UndiciClient, Pool as UndiciPool, ProxyAgent as UndiciProxyAgent } from 'undici';
 
 const require = createRequire(import.meta.url);
 
 Object.assign(require('undici/lib/dispatcher/dispatcher.js').prototype, require('undici/lib/api/index.js'));
+
+primeLlhttp();
 
 export const Pool: typeof UndiciPool = require('undici/lib/dispatcher/pool.js');
 export type Pool = UndiciPool;

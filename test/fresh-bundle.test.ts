@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isFresh } from '../../dist/src/engine/worker-file.js';
+import { isFresh } from '../dist/src/fresh-bundle.js';
 
-describe('the transport worker file', () => {
+describe('a bundle is loaded only while fresh', () => {
   let dir: string;
   const url = (p: string) => pathToFileURL(join(dir, p));
   const at = (p: string, seconds: number) => utimesSync(join(dir, p), seconds, seconds);
@@ -25,19 +25,19 @@ describe('the transport worker file', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('takes the bundle when no input is newer, as after a build or in an installed package (one date for all)', () => {
-    expect(isFresh(url('bundle/transport.js'), url('bundle/inputs.json'))).toBe(true);
+    expect(isFresh(url('bundle/transport.js'))).toBe(true);
     at('src/a.js', 2000);
-    expect(isFresh(url('bundle/transport.js'), url('bundle/inputs.json'))).toBe(true);
+    expect(isFresh(url('bundle/transport.js'))).toBe(true);
   });
 
   it('refuses a bundle older than one of its inputs (a compile without the bundle step), with an input gone, or none', () => {
     at('src/b.js', 3000);
-    expect(isFresh(url('bundle/transport.js'), url('bundle/inputs.json'))).toBe(false);
+    expect(isFresh(url('bundle/transport.js'))).toBe(false);
     at('src/b.js', 1000);
     rmSync(join(dir, 'src/a.js'));
-    expect(isFresh(url('bundle/transport.js'), url('bundle/inputs.json'))).toBe(false);
+    expect(isFresh(url('bundle/transport.js'))).toBe(false);
     rmSync(join(dir, 'bundle'), { recursive: true });
-    expect(isFresh(url('bundle/transport.js'), url('bundle/inputs.json'))).toBe(false);
+    expect(isFresh(url('bundle/transport.js'))).toBe(false);
   });
 
 });
