@@ -20,7 +20,8 @@ import { Response } from './response/response.js';
 import { AsyncResponse } from './response/async-response.js';
 import { BaseResponse } from './response/base-response.js';
 import { Headers } from './headers.js';
-import * as errors from './errors.js';
+import { ServerSentEvent } from './extensions/extension.js';
+import * as publicErrors from './public-errors.js';
 import { VERSION } from './version.js';
 
 export {
@@ -29,7 +30,7 @@ export {
 } from './api.js';
 export type { MapItem } from './session/async-session.js';
 export { Session, AsyncSession, CookieJar, HTTPBasicAuth, HTTPDigestAuth, BearerTokenAuth, codes, reasonPhrase };
-export { Response, AsyncResponse, BaseResponse, Headers, VERSION };
+export { Response, AsyncResponse, BaseResponse, Headers, ServerSentEvent, VERSION };
 export type { SessionOptions, RequestOptions, TimeoutInit, AuthInit, MaxBodySizeInit, MaxPayloadInit, CredentialsInit, MapOptions } from './session/options.js';
 export type { HooksInit, Progress, EarlyResponse } from './session/hooks.js';
 export type { RetryInit } from './session/retry.js';
@@ -38,28 +39,13 @@ export type { AuthBase } from './auth.js';
 export type { ParamsInit } from './request/url.js';
 export type { HeadersInit } from './headers.js';
 export type { ConnInfo } from './response/base-response.js';
-export {
-  ServerSentEvent,
-  type SyncExtension, type AsyncExtension, type SyncWebSocket, type AsyncWebSocket,
-  type SyncServerSentEvents, type AsyncServerSentEvents, type NextPayloadOptions, type WebSocketPayload, type ExtensionUrl,
+export type {
+  SyncExtension, AsyncExtension, SyncWebSocket, AsyncWebSocket,
+  SyncServerSentEvents, AsyncServerSentEvents, NextPayloadOptions, WebSocketPayload, ExtensionUrl,
 } from './extensions/extension.js';
 export type { PreparedRequest } from './request/prepared-request.js';
 export type { ErrorContext } from './errors.js';
-export {
-  RequestException, ConnectionError, SSLError, ProxyError, Timeout, ConnectTimeout, ReadTimeout,
-  TooManyRedirects, HTTPError, JSONDecodeError, InvalidURL, MissingSchema, InvalidSchema, InvalidHeader,
-  ChunkedEncodingError, ContentDecodingError, BodyTooLarge, StreamConsumedError, RetryError,
-  MultiplexingError, InvalidOption, InvalidMethod, RequestAborted, SessionClosedError, BrowserUnsupported,
-  ProcessorError, ProcessorTimeout,
-} from './errors.js';
-
-const {
-  RequestException, ConnectionError, SSLError, ProxyError, Timeout, ConnectTimeout, ReadTimeout,
-  TooManyRedirects, HTTPError, JSONDecodeError, InvalidURL, MissingSchema, InvalidSchema, InvalidHeader,
-  ChunkedEncodingError, ContentDecodingError, BodyTooLarge, StreamConsumedError, RetryError,
-  MultiplexingError, InvalidOption, InvalidMethod, RequestAborted, SessionClosedError, BrowserUnsupported,
-  ProcessorError, ProcessorTimeout,
-} = errors;
+export * from './public-errors.js';
 
 /**
  * The whole API as one object, for the `requests.Session()` habit: `nq.get(url)`,
@@ -68,11 +54,7 @@ const {
 const nq = {
   ...api, delete: api.del,
   Session, AsyncSession, CookieJar, HTTPBasicAuth, HTTPDigestAuth, BearerTokenAuth, codes, reasonPhrase,
-  Response, AsyncResponse, BaseResponse, Headers, VERSION,
-  RequestException, ConnectionError, SSLError, ProxyError, Timeout, ConnectTimeout, ReadTimeout,
-  TooManyRedirects, HTTPError, JSONDecodeError, InvalidURL, MissingSchema, InvalidSchema, InvalidHeader,
-  ChunkedEncodingError, ContentDecodingError, BodyTooLarge, StreamConsumedError, RetryError,
-  MultiplexingError, InvalidOption, InvalidMethod, RequestAborted, SessionClosedError, BrowserUnsupported,
-  ProcessorError, ProcessorTimeout,
+  Response, AsyncResponse, BaseResponse, Headers, ServerSentEvent, VERSION,
+  ...publicErrors,
 };
 export default nq;
