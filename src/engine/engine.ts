@@ -30,6 +30,7 @@ import {
   encodeRequestHead,
 } from '../channel/frames.js';
 import { SlotState, SlotTable, type SlotDescription, type SlotTableInit } from '../channel/slots.js';
+import { IdTable } from '../channel/id-table.js';
 import { ConnectionError, InvalidOption, SessionClosedError, errorFromCode, type RequestException } from '../errors.js';
 import type { PreparedRequest, StreamedBody } from '../request/prepared-request.js';
 import type { ExtensionKind } from '../request/prepare.js';
@@ -139,7 +140,7 @@ export class Engine {
   readonly size: number;
   readonly pool: Piscina;
   readonly table: SlotTable;
-  readonly #exchanges = new Map<number, Exchange>();
+  readonly #exchanges = new IdTable<Exchange>();
   readonly #sessions = new Map<number, TransportSessionConfig>();
   readonly #homes: Homes;
   /** A slot whose worker can take frames: attached, and not seen stopped. */
@@ -147,7 +148,8 @@ export class Engine {
   /** Which sessions each slot has been told about. */
   readonly #opened: Array<Set<number>>;
   readonly #deathReasons: Array<string | null>;
-  readonly #dirtySlots = new Set<number>();
+  /** Slots written to since their bell last rang (a flag per slot, not a Set: see channel/id-table.ts). */
+  readonly #dirtySlots: Uint8Array;
   /** Slots whose worker was seen stopped before its `exit` event came (see #failStoppedWorkers). */
   readonly #stoppedSlots = new Set<number>();
   readonly #writer = new BinaryWriter(16 * 1024);
@@ -192,6 +194,7 @@ export class Engine {
     this.table = SlotTable.allocate(size * 2, TO_WORKER_BYTES, TO_MAIN_BYTES);
     this.#homes = new Homes(size * 2);
     this.#opened = this.table.slots.map(() => new Set());
+    this.#dirtySlots = new Uint8Array(this.table.slots.length);
     this.#deathReasons = this.table.slots.map(() => null);
     // One worker starts now, the others when load asks for them (startWorkers): a script
     // making one request at a time never pays for loading the transport into more threads,
@@ -229,7 +232,7 @@ export class Engine {
   closeSession(id: number): void {
     if (!this.#sessions.delete(id)) return;
     this.#homes.forgetSession(id);
-    for (const ex of [...this.#exchanges.values()]) {
+    for (const ex of this.#exchanges.values()) {
       if (ex.sessionId === id) this.#fail(ex, new SessionClosedError('The session was closed with this request in flight', { request: ex.request }), true);
     }
     for (const slot of this.table.slots) {
@@ -341,7 +344,7 @@ export class Engine {
     const now = performance.now();
     return {
       sessions: this.#sessions.size,
-      inFlight: [...this.#exchanges.values()].map((ex) => ({
+      inFlight: this.#exchanges.values().map((ex) => ({
         id: ex.id,
         slot: ex.slot,
         request: `${ex.request.method} ${ex.request.url}`,
@@ -428,14 +431,14 @@ export class Engine {
 
   /** Stops an exchange the caller no longer wants; any later frames for it are dropped. */
   cancel(ex: Exchange, reason?: RequestException): void {
-    if (!this.#exchanges.has(ex.id)) return;
+    if (this.#exchanges.get(ex.id) === undefined) return;
     this.#fail(ex, reason ?? new ConnectionError('Request cancelled', { request: ex.request }), true);
     this.#ringBells();
   }
 
   /** Tells the worker a windowed consumer has taken `bytes`. */
   credit(ex: Exchange, bytes: number, flags = 0): void {
-    if (!this.#exchanges.has(ex.id) || bytes <= 0) return;
+    if (this.#exchanges.get(ex.id) === undefined || bytes <= 0) return;
     this.#sendFrame(ex.slot, FrameType.CREDIT, flags, ex.id, bytes, undefined, 0, 0);
     this.#scheduleBells();
   }
@@ -483,7 +486,7 @@ export class Engine {
 
   /** Sends a WebSocket control frame (WS_PING, WS_CLOSE) to the exchange's worker. */
   control(ex: Exchange, type: number, aux: number, payload: Uint8Array | undefined): void {
-    if (!this.#exchanges.has(ex.id)) return;
+    if (this.#exchanges.get(ex.id) === undefined) return;
     this.#sendFrame(ex.slot, type, 0, ex.id, aux, payload, 0, payload?.length ?? 0);
     this.#ringBells();
   }
@@ -712,7 +715,7 @@ export class Engine {
 
   #failStalled(): void {
     const now = performance.now();
-    for (const ex of [...this.#exchanges.values()]) {
+    for (const ex of this.#exchanges.values()) {
       if (ex.stallLimit > 0 && now - ex.lastActivity > ex.stallLimit) {
         const tid = this.table.threadId(ex.slot);
         this.#fail(ex, new ConnectionError(`Transport worker ${tid} sent nothing for ${Math.round(now - ex.lastActivity)} ms; it is presumed dead`, { request: ex.request }), true);
@@ -726,7 +729,7 @@ export class Engine {
     this.#stoppedSlots.delete(slot);
     this.#opened[slot]!.clear();
     this.#deathReasons[slot] = null;
-    this.#dirtySlots.delete(slot);
+    this.#dirtySlots[slot] = 0;
     this.table.free(slot);
   }
 
@@ -760,7 +763,7 @@ export class Engine {
   }
 
   #failSlot(slot: number, reason: string): void {
-    for (const ex of [...this.#exchanges.values()]) {
+    for (const ex of this.#exchanges.values()) {
       if (ex.slot === slot) {
         this.#fail(ex, new ConnectionError(`Connection lost: ${reason} while this request was in flight`, { request: ex.request }), false);
       }
@@ -849,7 +852,7 @@ export class Engine {
         Atomics.wait(cells, index, seen, SYNC_SLICE_MS);
       }
     }
-    this.#dirtySlots.add(slot);
+    this.#dirtySlots[slot] = 1;
   }
 
   #scheduleBells(): void {
@@ -864,8 +867,12 @@ export class Engine {
   }
 
   #ringBells(): void {
-    for (const slot of this.#dirtySlots) this.table.slots[slot]!.workerBell.ring();
-    this.#dirtySlots.clear();
+    const dirty = this.#dirtySlots;
+    for (let slot = 0; slot < dirty.length; slot++) {
+      if (dirty[slot] === 0) continue;
+      dirty[slot] = 0;
+      this.table.slots[slot]!.workerBell.ring();
+    }
   }
 
   // ---- uploads -----------------------------------------------------------------------
