@@ -68,6 +68,38 @@ describe('IdTable', () => {
     expect(t.get(1)).toBeUndefined();
   });
 
+  it('agrees with a Map over random sets and deletes, colliding ids, growth and shrinking included', () => {
+    const t = new IdTable<{ id: number }>();
+    const m = new Map<number, { id: number }>();
+    let seed = 42;
+    const random = (n: number): number => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed % n;
+    };
+    // Ids from a window that moves (as stream ids do) and some far apart that share low bits.
+    for (let step = 0; step < 60_000; step++) {
+      const phase = Math.floor(step / 15_000); // small, spike to thousands, back down, small
+      const span = phase === 1 ? 6000 : 64;
+      const id = random(4) === 0 ? random(8) * 1024 + 4_000_000_000 : step + random(span);
+      if (random(3) === 0 || (phase === 2 && random(2) === 0)) {
+        expect(t.delete(id)).toBe(m.delete(id));
+      } else {
+        const v = { id: step };
+        t.set(id, v);
+        m.set(id, v);
+      }
+      if (step % 97 === 0) {
+        expect(t.size).toBe(m.size);
+        for (const [k, v] of m) expect(t.get(k)).toBe(v);
+        expect(t.get(id + 0.5)).toBeUndefined();
+      }
+    }
+    expect(t.values()).toEqual([...m.entries()].sort((a, b) => a[0] - b[0]).map(([, v]) => v));
+    for (const k of [...m.keys()]) expect(t.delete(k)).toBe(true);
+    expect(t.size).toBe(0);
+    expect(t.values()).toEqual([]);
+  });
+
   it('under churn, lets removed entries die young: a Map there promoted megabytes a scavenge', () => {
     // With a Map in its place this measured ~5 MB a scavenge (every batch of entries kept
     // alive by the chain of retired hash tables); the table promotes tens of kilobytes.
