@@ -501,13 +501,18 @@ export class Engine {
   waitUntil(done: () => boolean, wakeAt?: () => number): void {
     this.#ringBells();
     const bell = this.table.mainBell;
+    // Only a caller that began its wait with few requests in flight spins: a gather of many
+    // that is down to its last ones would otherwise spin for those at the end of every
+    // batch (measured: an eighth of the main thread's time under a gather of 64), where one
+    // wake-up a batch costs little.
+    const spinUs = this.#exchanges.size <= SPIN_MAX_IN_FLIGHT ? SYNC_SPIN_US : 0;
     for (;;) {
       const seen = bell.sample();
       this.drain();
       if (done()) return;
       this.#ringBells();
       const t0 = performance.now();
-      if (!bell.spin(seen, this.#spinBudget(SYNC_SPIN_US))) {
+      if (!bell.spin(seen, this.#spinBudget(spinUs))) {
         const slice = wakeAt ? Math.max(0, Math.min(SYNC_SLICE_MS, wakeAt() - t0)) : SYNC_SLICE_MS;
         bell.wait(seen, slice);
         blockedMs += performance.now() - t0;
