@@ -54,7 +54,7 @@ export const FrameType = {
   RESPONSE_HEAD: 16,
   /** Payload: decoded body bytes. */
   RESPONSE_BODY: 17,
-  /** The body is complete. Payload: trailers as a header block (often empty). */
+  /** The body is complete. Payload: trailers as a header block, or none when there were none. */
   RESPONSE_END: 18,
   /** The stream failed. Payload: str16 error code, str32 message (utf8). Ends the stream. */
   RESPONSE_ERROR: 19,
@@ -191,10 +191,24 @@ export interface RequestHead {
 /** What {@link encodeRequestHead} reads: the header fields are only read. */
 export type RequestHeadInit = Omit<RequestHead, 'headers'> & { headers: readonly string[] };
 
+// The header block encoded last, with the frozen fields it was encoded from: a session's
+// requests mostly carry the very same fields (headers.ts keeps them per version), and a copy
+// of their bytes costs less than encoding every name and value again.
+let lastFields: readonly string[] | null = null;
+let lastBlock: Buffer = Buffer.alloc(0);
+
 export function encodeRequestHead(w: BinaryWriter, h: RequestHeadInit): void {
   w.f64(h.connectTimeout).f64(h.readTimeout).f64(h.totalTimeout).f64(h.bodyLength).f64(h.maxBodySize).u32(h.flags);
   w.str16(h.method, 'latin1').str32(h.url, 'utf8');
-  encodeHeaderBlock(w, h.headers);
+  if (h.headers === lastFields) w.raw(lastBlock);
+  else {
+    const at = w.pos;
+    encodeHeaderBlock(w, h.headers);
+    if (Object.isFrozen(h.headers)) {
+      lastFields = h.headers;
+      lastBlock = Buffer.from(w.buf.subarray(at, w.pos));
+    }
+  }
   w.str32(h.tls, 'utf8').str32(h.proxy, 'utf8').str32(h.processor, 'utf8').f64(h.processorTimeout).f64(h.maxPayload);
 }
 
