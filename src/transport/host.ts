@@ -204,7 +204,8 @@ export class TransportHost {
       origin,
       path,
       method: head.method,
-      headers: head.headers,
+      // Only read (undici copies the fields into its request); frozen, as requests share them.
+      headers: head.headers as string[],
       body: body as Buffer | null,
       // The handler keeps the read timeout itself (exchange-handler.ts).
       headersTimeout: 0,
