@@ -56,6 +56,12 @@ const SYNC_SLICE_MS = 250;
  * its event loop while it spins, so it spins less.
  */
 const SPIN_MAX_IN_FLIGHT = 2;
+/**
+ * A sync wait that began with more than this in flight (a big `gather`) never spins, even
+ * once it is down to its last requests: the spin would cost each batch up to a reply's time
+ * of CPU, which a few requests repay in latency and many do not.
+ */
+const SPIN_MAX_BATCH = 8;
 const SYNC_SPIN_US = 1000;
 const ASYNC_SPIN_US = 250;
 /** The longest the async pump reads frames without letting the event loop take a turn. */
@@ -501,11 +507,10 @@ export class Engine {
   waitUntil(done: () => boolean, wakeAt?: () => number): void {
     this.#ringBells();
     const bell = this.table.mainBell;
-    // Only a caller that began its wait with few requests in flight spins: a gather of many
-    // that is down to its last ones would otherwise spin for those at the end of every
-    // batch (measured: an eighth of the main thread's time under a gather of 64), where one
-    // wake-up a batch costs little.
-    const spinUs = this.#exchanges.size <= SPIN_MAX_IN_FLIGHT ? SYNC_SPIN_US : 0;
+    // A gather of many that is down to its last ones would spin for those at the end of
+    // every batch (measured: an eighth of the main thread's time under a gather of 64),
+    // where one wake-up a batch costs little.
+    const spinUs = this.#exchanges.size <= SPIN_MAX_BATCH ? SYNC_SPIN_US : 0;
     for (;;) {
       const seen = bell.sample();
       this.drain();
