@@ -54,7 +54,7 @@ export const FrameType = {
   RESPONSE_HEAD: 16,
   /** Payload: decoded body bytes. */
   RESPONSE_BODY: 17,
-  /** The body is complete. Payload: trailers as a header block (often empty). */
+  /** The body is complete. Payload: trailers as a header block, or none when there were none. */
   RESPONSE_END: 18,
   /** The stream failed. Payload: str16 error code, str32 message (utf8). Ends the stream. */
   RESPONSE_ERROR: 19,
@@ -171,8 +171,8 @@ export interface RequestHead {
   flags: number;
   method: string;
   url: string;
-  /** Flat [name, value, name, value, …], the form undici takes. */
-  headers: string[];
+  /** Flat [name, value, name, value, …], the form undici takes; decoded, frozen and shared (see decodeRequestHead). */
+  headers: readonly string[];
   /** JSON of this request's TlsConfig, or '' for the session's. */
   tls: string;
   /** The proxy URL, or '' to go direct. */
@@ -191,11 +191,50 @@ export interface RequestHead {
 /** What {@link encodeRequestHead} reads: the header fields are only read. */
 export type RequestHeadInit = Omit<RequestHead, 'headers'> & { headers: readonly string[] };
 
+// The header block encoded last, with the frozen fields it was encoded from: a session's
+// requests mostly carry the very same fields (headers.ts keeps them per version), and a copy
+// of their bytes costs less than encoding every name and value again.
+let lastFields: readonly string[] | null = null;
+let lastBlock: Buffer = Buffer.alloc(0);
+
 export function encodeRequestHead(w: BinaryWriter, h: RequestHeadInit): void {
   w.f64(h.connectTimeout).f64(h.readTimeout).f64(h.totalTimeout).f64(h.bodyLength).f64(h.maxBodySize).u32(h.flags);
   w.str16(h.method, 'latin1').str32(h.url, 'utf8');
-  encodeHeaderBlock(w, h.headers);
+  if (h.headers === lastFields) w.raw(lastBlock);
+  else {
+    const at = w.pos;
+    encodeHeaderBlock(w, h.headers);
+    if (Object.isFrozen(h.headers)) {
+      lastFields = h.headers;
+      lastBlock = Buffer.from(w.buf.subarray(at, w.pos));
+    }
+  }
   w.str32(h.tls, 'utf8').str32(h.proxy, 'utf8').str32(h.processor, 'utf8').f64(h.processorTimeout).f64(h.maxPayload);
+}
+
+// The header block decoded last, as bytes and as fields: the requests of a session mostly
+// carry the very same block (see encodeRequestHead), and comparing its bytes costs less than
+// making a string of every name and value again. The fields are frozen: requests share them.
+let lastDecodedBlock: Buffer = Buffer.alloc(0);
+let lastDecodedFields: readonly string[] = Object.freeze([]);
+
+function decodeRequestHeaders(r: BinaryReader): readonly string[] {
+  const buf = r.buf;
+  const start = r.pos;
+  // The block's end, from its lengths: count, then (u16 name length, name, u32 value length, value)s.
+  let end = start + 4;
+  for (let n = buf.readUInt32LE(start); n > 0; n--) {
+    end += 2 + buf.readUInt16LE(end);
+    end += 4 + buf.readUInt32LE(end);
+  }
+  if (end - start === lastDecodedBlock.length && buf.compare(lastDecodedBlock, 0, lastDecodedBlock.length, start, end) === 0) {
+    r.pos = end;
+    return lastDecodedFields;
+  }
+  const fields = Object.freeze(decodeHeaderBlock(r));
+  lastDecodedBlock = Buffer.from(buf.subarray(start, end));
+  lastDecodedFields = fields;
+  return fields;
 }
 
 export function decodeRequestHead(r: BinaryReader): RequestHead {
@@ -208,7 +247,7 @@ export function decodeRequestHead(r: BinaryReader): RequestHead {
     flags: r.u32(),
     method: r.str16('latin1'),
     url: r.str32('utf8'),
-    headers: decodeHeaderBlock(r),
+    headers: decodeRequestHeaders(r),
     tls: r.str32('utf8'),
     proxy: r.str32('utf8'),
     processor: r.str32('utf8'),

@@ -28,6 +28,7 @@ import {
   encodeRequestHead,
 } from '../channel/frames.js';
 import { SlotState, SlotTable, type SlotDescription, type SlotTableInit } from '../channel/slots.js';
+import { IdTable } from '../channel/id-table.js';
 import { ConnectionError, InvalidOption, SessionClosedError, errorFromCode, type RequestException } from '../errors.js';
 import type { PreparedRequest, StreamedBody } from '../request/prepared-request.js';
 import type { ExtensionKind } from '../request/prepare.js';
@@ -55,6 +56,12 @@ const SYNC_SLICE_MS = 250;
  * its event loop while it spins, so it spins less.
  */
 const SPIN_MAX_IN_FLIGHT = 2;
+/**
+ * A sync wait that began with more than this in flight (a big `gather`) never spins, even
+ * once it is down to its last requests: the spin would cost each batch up to a reply's time
+ * of CPU, which a few requests repay in latency and many do not.
+ */
+const SPIN_MAX_BATCH = 8;
 const SYNC_SPIN_US = 1000;
 const ASYNC_SPIN_US = 250;
 /** The longest the async pump reads frames without letting the event loop take a turn. */
@@ -137,7 +144,7 @@ export class Engine {
   readonly size: number;
   readonly pool: WorkerPool;
   readonly table: SlotTable;
-  readonly #exchanges = new Map<number, Exchange>();
+  readonly #exchanges = new IdTable<Exchange>();
   readonly #sessions = new Map<number, TransportSessionConfig>();
   readonly #homes: Homes;
   /** A slot whose worker can take frames: attached, and not seen stopped. */
@@ -145,7 +152,8 @@ export class Engine {
   /** Which sessions each slot has been told about. */
   readonly #opened: Array<Set<number>>;
   readonly #deathReasons: Array<string | null>;
-  readonly #dirtySlots = new Set<number>();
+  /** Slots written to since their bell last rang (a flag per slot, not a Set: see channel/id-table.ts). */
+  readonly #dirtySlots: Uint8Array;
   /** Slots whose worker was seen stopped before its `exit` event came (see #failStoppedWorkers). */
   readonly #stoppedSlots = new Set<number>();
   readonly #writer = new BinaryWriter(16 * 1024);
@@ -156,8 +164,8 @@ export class Engine {
   #drainingSlot = 0;
   #drainedAt = 0;
   #statsReplies: { asked: Set<number>; replies: PoolStats[] } | null = null;
-  /** ConnectionInfo JSON by `slot:id`, the most recent MAX_CONNECTIONS. */
-  readonly #connections = new Map<string, string>();
+  /** ConnectionInfo JSON by {@link connectionKey}, the most recent MAX_CONNECTIONS. */
+  readonly #connections = new Map<number, string>();
   #seq = 0;
   #nextStream = 1;
   #roundRobin = 0;
@@ -188,6 +196,7 @@ export class Engine {
     this.table = SlotTable.allocate(size * 2, TO_WORKER_BYTES, TO_MAIN_BYTES);
     this.#homes = new Homes(size * 2);
     this.#opened = this.table.slots.map(() => new Set());
+    this.#dirtySlots = new Uint8Array(this.table.slots.length);
     this.#deathReasons = this.table.slots.map(() => null);
     // One worker starts now, the others when load asks for them (startWorkers): a script
     // making one request at a time never pays for loading the transport into more threads,
@@ -209,7 +218,7 @@ export class Engine {
   closeSession(id: number): void {
     if (!this.#sessions.delete(id)) return;
     this.#homes.forgetSession(id);
-    for (const ex of [...this.#exchanges.values()]) {
+    for (const ex of this.#exchanges.values()) {
       if (ex.sessionId === id) this.#fail(ex, new SessionClosedError('The session was closed with this request in flight', { request: ex.request }), true);
     }
     for (const slot of this.table.slots) {
@@ -316,7 +325,7 @@ export class Engine {
     const now = performance.now();
     return {
       sessions: this.#sessions.size,
-      inFlight: [...this.#exchanges.values()].map((ex) => ({
+      inFlight: this.#exchanges.values().map((ex) => ({
         id: ex.id,
         slot: ex.slot,
         request: `${ex.request.method} ${ex.request.url}`,
@@ -403,14 +412,14 @@ export class Engine {
 
   /** Stops an exchange the caller no longer wants; any later frames for it are dropped. */
   cancel(ex: Exchange, reason?: RequestException): void {
-    if (!this.#exchanges.has(ex.id)) return;
+    if (this.#exchanges.get(ex.id) === undefined) return;
     this.#fail(ex, reason ?? new ConnectionError('Request cancelled', { request: ex.request }), true);
     this.#ringBells();
   }
 
   /** Tells the worker a windowed consumer has taken `bytes`. */
   credit(ex: Exchange, bytes: number, flags = 0): void {
-    if (!this.#exchanges.has(ex.id) || bytes <= 0) return;
+    if (this.#exchanges.get(ex.id) === undefined || bytes <= 0) return;
     this.#sendFrame(ex.slot, FrameType.CREDIT, flags, ex.id, bytes, undefined, 0, 0);
     this.#scheduleBells();
   }
@@ -458,7 +467,7 @@ export class Engine {
 
   /** Sends a WebSocket control frame (WS_PING, WS_CLOSE) to the exchange's worker. */
   control(ex: Exchange, type: number, aux: number, payload: Uint8Array | undefined): void {
-    if (!this.#exchanges.has(ex.id)) return;
+    if (this.#exchanges.get(ex.id) === undefined) return;
     this.#sendFrame(ex.slot, type, 0, ex.id, aux, payload, 0, payload?.length ?? 0);
     this.#ringBells();
   }
@@ -473,13 +482,17 @@ export class Engine {
   waitUntil(done: () => boolean, wakeAt?: () => number): void {
     this.#ringBells();
     const bell = this.table.mainBell;
+    // A gather of many that is down to its last ones would spin for those at the end of
+    // every batch (measured: an eighth of the main thread's time under a gather of 64),
+    // where one wake-up a batch costs little.
+    const spinUs = this.#exchanges.size <= SPIN_MAX_BATCH ? SYNC_SPIN_US : 0;
     for (;;) {
       const seen = bell.sample();
       this.drain();
       if (done()) return;
       this.#ringBells();
       const t0 = performance.now();
-      if (!bell.spin(seen, this.#spinBudget(SYNC_SPIN_US))) {
+      if (!bell.spin(seen, this.#spinBudget(spinUs))) {
         const slice = wakeAt ? Math.max(0, Math.min(SYNC_SLICE_MS, wakeAt() - t0)) : SYNC_SLICE_MS;
         bell.wait(seen, slice);
         blockedMs += performance.now() - t0;
@@ -573,7 +586,7 @@ export class Engine {
     if (type === FrameType.CONNECTION) {
       // Kept while recent: a response names its connection only by id.
       if (this.#connections.size >= MAX_CONNECTIONS) this.#connections.delete(this.#connections.keys().next().value!);
-      this.#connections.set(`${this.#drainingSlot}:${stream}`, bytes.toString('utf8', start, start + length));
+      this.#connections.set(connectionKey(this.#drainingSlot, stream), bytes.toString('utf8', start, start + length));
       return;
     }
     if (type === FrameType.POOL_STATS) {
@@ -599,7 +612,7 @@ export class Engine {
           requestSent: fixed.requestSent,
           firstByte: fixed.firstByte,
           bodyLength: fixed.bodyLength,
-          connection: aux === 0 ? null : (this.#connections.get(`${this.#drainingSlot}:${aux}`) ?? null),
+          connection: aux === 0 ? null : (this.#connections.get(connectionKey(this.#drainingSlot, aux)) ?? null),
         };
         if (type === FrameType.RESPONSE_INFO) {
           ex.informational.push(head);
@@ -687,7 +700,7 @@ export class Engine {
 
   #failStalled(): void {
     const now = performance.now();
-    for (const ex of [...this.#exchanges.values()]) {
+    for (const ex of this.#exchanges.values()) {
       if (ex.stallLimit > 0 && now - ex.lastActivity > ex.stallLimit) {
         const tid = this.table.threadId(ex.slot);
         this.#fail(ex, new ConnectionError(`Transport worker ${tid} sent nothing for ${Math.round(now - ex.lastActivity)} ms; it is presumed dead`, { request: ex.request }), true);
@@ -701,7 +714,7 @@ export class Engine {
     this.#stoppedSlots.delete(slot);
     this.#opened[slot]!.clear();
     this.#deathReasons[slot] = null;
-    this.#dirtySlots.delete(slot);
+    this.#dirtySlots[slot] = 0;
     this.table.free(slot);
   }
 
@@ -725,7 +738,7 @@ export class Engine {
   }
 
   #failSlot(slot: number, reason: string): void {
-    for (const ex of [...this.#exchanges.values()]) {
+    for (const ex of this.#exchanges.values()) {
       if (ex.slot === slot) {
         this.#fail(ex, new ConnectionError(`Connection lost: ${reason} while this request was in flight`, { request: ex.request }), false);
       }
@@ -815,7 +828,7 @@ export class Engine {
         Atomics.wait(cells, index, seen, SYNC_SLICE_MS);
       }
     }
-    this.#dirtySlots.add(slot);
+    this.#dirtySlots[slot] = 1;
   }
 
   #scheduleBells(): void {
@@ -830,8 +843,12 @@ export class Engine {
   }
 
   #ringBells(): void {
-    for (const slot of this.#dirtySlots) this.table.slots[slot]!.workerBell.ring();
-    this.#dirtySlots.clear();
+    const dirty = this.#dirtySlots;
+    for (let slot = 0; slot < dirty.length; slot++) {
+      if (dirty[slot] === 0) continue;
+      dirty[slot] = 0;
+      this.table.slots[slot]!.workerBell.ring();
+    }
   }
 
   // ---- uploads -----------------------------------------------------------------------
@@ -886,6 +903,14 @@ export class Engine {
   #assertOpen(): void {
     if (this.#destroyed) throw new SessionClosedError('The engine has been shut down');
   }
+}
+
+/**
+ * A worker's connection id made unique across slots. A number, not a string: a string
+ * built per response head was hashed for each lookup, a few percent of the main thread.
+ */
+function connectionKey(slot: number, id: number): number {
+  return slot * 2 ** 32 + id;
 }
 
 /**

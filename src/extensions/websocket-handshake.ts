@@ -11,7 +11,7 @@ const HANDSHAKE_HEADERS = new Set(['connection', 'upgrade', 'host', 'keep-alive'
  * The request's headers (`flat`: names and values in turn) without those the handshake
  * makes itself or that would break it; the subprotocols apart.
  */
-export function handshakeHeaders(flat: string[]): { headers: Record<string, string>; protocols: string[] } {
+export function handshakeHeaders(flat: readonly string[]): { headers: Record<string, string>; protocols: string[] } {
   const headers: Record<string, string> = {};
   let protocols: string[] = [];
   for (let i = 0; i < flat.length; i += 2) {

@@ -100,15 +100,18 @@ function prepareTarget(target: string | URL, opts: NormalizedRequestOptions, ses
     ? (Object.fromEntries(Object.entries({ ...(session.params as Record<string, unknown>), ...(opts.params as Record<string, unknown>) }).filter(([, v]) => v !== null && v !== undefined)) as ParamsInit)
     : session.params;
   let url = prepareUrl(target, base, session.baseUrl);
-  if (!SERVED_SCHEMES.has(url.protocol)) {
-    throw new InvalidSchema(`Scheme ${JSON.stringify(url.protocol.slice(0, -1))} of ${JSON.stringify(url.href)} is not served by this version of nodequests yet (it speaks ${SERVED_SCHEMES_TEXT})`);
+  // Read once (each read builds a string) and, for the usual schemes, looked up nowhere.
+  const protocol = url.protocol;
+  const plain = protocol === 'http:' || protocol === 'https:';
+  if (!plain && !SERVED_SCHEMES.has(protocol)) {
+    throw new InvalidSchema(`Scheme ${JSON.stringify(protocol.slice(0, -1))} of ${JSON.stringify(url.href)} is not served by this version of nodequests yet (it speaks ${SERVED_SCHEMES_TEXT})`);
   }
-  const http = SSE_SCHEMES.get(url.protocol);
+  const http = plain ? undefined : SSE_SCHEMES.get(protocol);
   // The URL class cannot switch between special and other schemes in place: parsed again.
-  if (http !== undefined) url = prepareUrl(http + url.href.slice(url.protocol.length));
+  if (http !== undefined) url = prepareUrl(http + url.href.slice(protocol.length));
   const extra = merged ? '' : encodeParams(opts.params);
   if (extra) url.search = url.search.length > 1 ? `${url.search.slice(1)}&${extra}` : extra;
-  return { url, extension: http !== undefined ? 'sse' : WEBSOCKET_SCHEMES.has(url.protocol) ? 'websocket' : null };
+  return { url, extension: plain ? null : http !== undefined ? 'sse' : WEBSOCKET_SCHEMES.has(protocol) ? 'websocket' : null };
 }
 
 // Read once per session, not per request: a crawl would otherwise stat and read the file

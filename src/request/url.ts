@@ -224,10 +224,22 @@ function joinBase(base: string, relative: string): string {
 // talk to few origins. Bounded, for crawls.
 const checkedAuthorities = new Set<string>();
 const MAX_CHECKED = 4096;
+// The one checked last, compared in place: looking a fresh slice up in the set hashes it,
+// and most calls repeat the previous one's authority.
+let lastAuthority = '';
+
+/** Whether `text`'s authority (it ends at `end`) has been checked already. */
+function checkedAlready(text: string, end: number): boolean {
+  if (end === lastAuthority.length && text.startsWith(lastAuthority)) return true;
+  const authority = text.slice(0, end);
+  if (!checkedAuthorities.has(authority)) return false;
+  lastAuthority = authority;
+  return true;
+}
 
 function parseAbsolute(text: string): URL {
   const authorityEnd = knownAuthorityEnd(text);
-  const known = authorityEnd !== -1 && checkedAuthorities.has(text.slice(0, authorityEnd));
+  const known = authorityEnd !== -1 && checkedAlready(text, authorityEnd);
   const scheme = known ? '' : checkSchemeAndAuthority(text);
 
   let u: URL;
@@ -250,7 +262,8 @@ function parseAbsolute(text: string): URL {
     // rewritten above, so the text alone does not tell the URL.
     if (authorityEnd !== -1 && (scheme === 'http' || scheme === 'https')) {
       if (checkedAuthorities.size >= MAX_CHECKED) checkedAuthorities.clear();
-      checkedAuthorities.add(text.slice(0, authorityEnd));
+      lastAuthority = text.slice(0, authorityEnd);
+      checkedAuthorities.add(lastAuthority);
     }
   }
 

@@ -45,6 +45,7 @@ export abstract class BaseResponse {
   #state: ResponseState | null;
   #resolve: (() => void) | null;
   #encoding: string | null | undefined = undefined;
+  #pendingId = 0;
 
   /** @internal Made by sessions, not by users. */
   constructor(state: ResponseState | null, resolve: (() => void) | null = null) {
@@ -63,6 +64,15 @@ export abstract class BaseResponse {
     this.#resolve = () => {
       throw error;
     };
+  }
+
+  /** @internal Its entry among its session's unsettled lazy responses (session/pending-flows.ts); 0: none. */
+  get pendingId(): number {
+    return this.#pendingId;
+  }
+
+  set pendingId(id: number) {
+    this.#pendingId = id;
   }
 
   /** True while the response is a promise of one: its request is still in flight. */

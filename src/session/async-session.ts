@@ -65,7 +65,7 @@ export class AsyncSession extends BaseSession {
     const r: AnyResponse = new Kind(null, () => {
       throw new MultiplexingError(`This lazy response to ${method} ${String(url)} is not resolved yet: await session.gather() before reading it`);
     });
-    this.pending.set(r, runner);
+    this.pending.add(r, runner);
     return r;
   }
 
@@ -103,7 +103,7 @@ export class AsyncSession extends BaseSession {
    */
   async gather(...args: Array<AnyResponse | { maxFetch?: number }>): Promise<AnyResponse[]> {
     const { targets, maxFetch } = gatherArgs(args, (v): v is AnyResponse => v instanceof Response || v instanceof AsyncResponse);
-    const flights = pendingFlows(this.pending, targets ?? ([...this.pending.keys()] as AnyResponse[]));
+    const flights = pendingFlows(this.pending, targets ?? (this.pending.responses() as AnyResponse[]));
     const want = Math.min(maxFetch, flights.length);
     if (want > 0) {
       await new Promise<void>((resolve) => {

@@ -43,6 +43,7 @@ import {
   type Timeouts,
 } from './options.js';
 import { FlowRunner } from './runner.js';
+import { PendingFlows } from './pending-flows.js';
 import type { ExchangeDriver, TransportPort } from './transport-port.js';
 import { AltSvcCache } from './alt-svc.js';
 import { normalizeProxies, type ProxiesInit } from './proxies.js';
@@ -53,7 +54,7 @@ export abstract class BaseSession {
   /** @internal */
   protected readonly settings: NormalizedSessionOptions;
   /** @internal Lazy responses not yet resolved, for `gather()` without arguments. */
-  protected readonly pending = new Map<BaseResponse, FlowRunner>();
+  protected readonly pending = new PendingFlows();
   /** Alternative services origins have announced (Alt-Svc), by origin. */
   readonly altSvc = new AltSvcCache();
   readonly #adapter: TransportPort;

@@ -18,6 +18,7 @@ import { BaseSession, gatherArgs } from './base-session.js';
 import type { RequestOptions, SessionOptions } from './options.js';
 import type { Exchange } from '../engine/exchange.js';
 import type { FlowRunner } from './runner.js';
+import type { PendingFlows } from './pending-flows.js';
 
 export class Session extends BaseSession {
   constructor(options?: SessionOptions) {
@@ -35,7 +36,7 @@ export class Session extends BaseSession {
       this.pending.delete(r);
       r.settle(final.resolvedState);
     });
-    this.pending.set(r, runner);
+    this.pending.add(r, runner);
     return r;
   }
 
@@ -68,7 +69,7 @@ export class Session extends BaseSession {
    */
   gather(...args: Array<Response | { maxFetch?: number }>): Response[] {
     const { targets, maxFetch } = gatherArgs(args, (v): v is Response => v instanceof Response);
-    const flights = pendingFlows(this.pending, targets ?? ([...this.pending.keys()] as Response[]));
+    const flights = pendingFlows(this.pending, targets ?? (this.pending.responses() as Response[]));
     const want = Math.min(maxFetch, flights.length);
     const queue = new ReadyQueue(flights.map(([, runner]) => runner));
     if (queue.finished < want) this.driver.waitUntil(() => queue.advance() >= want, () => queue.wakeAt);
@@ -92,10 +93,10 @@ export class Session extends BaseSession {
 }
 
 /** @internal The (response, flow) pairs of the targets that are still pending. */
-export function pendingFlows<R extends BaseResponse>(pending: Map<BaseResponse, FlowRunner>, targets: R[]): Array<[R, FlowRunner]> {
+export function pendingFlows<R extends BaseResponse>(pending: PendingFlows, targets: R[]): Array<[R, FlowRunner]> {
   const out: Array<[R, FlowRunner]> = [];
   for (const r of targets) {
-    const runner = pending.get(r);
+    const runner = pending.runnerOf(r);
     if (runner) out.push([r, runner]);
   }
   return out;
@@ -105,7 +106,7 @@ export function pendingFlows<R extends BaseResponse>(pending: Map<BaseResponse, 
  * @internal Settles the first `want` finished flows in completion order and returns their responses;
  * a failed one stays lazy and throws its error when read.
  */
-export function settleInOrder<R extends BaseResponse>(pending: Map<BaseResponse, FlowRunner>, flights: Array<[R, FlowRunner]>, want: number): R[] {
+export function settleInOrder<R extends BaseResponse>(pending: PendingFlows, flights: Array<[R, FlowRunner]>, want: number): R[] {
   const done = flights.filter(([, f]) => f.done).sort((a, b) => a[1].seq - b[1].seq).slice(0, want);
   const settled: R[] = [];
   for (const [r, runner] of done) {

@@ -472,7 +472,8 @@ export class ExchangeHandler {
       return;
     }
     scratch.reset();
-    encodeHeaderBlock(scratch, trailers);
+    // No trailers (nearly always): no payload, and nothing for the main thread to copy.
+    if (trailers.length > 0) encodeHeaderBlock(scratch, trailers);
     this.#outbox.sendWritten(FrameType.RESPONSE_END, 0, this.stream, 0, scratch);
     this.#finish();
   }

@@ -8,6 +8,7 @@ import { BinaryReader, BinaryWriter } from '../channel/binary.js';
 import type { Bell } from '../channel/bell.js';
 import { BODY_NONE, BODY_UNKNOWN, FrameFlag, FrameType, RequestFlag, decodeRequestHead, encodeError, type RequestHead } from '../channel/frames.js';
 import type { Slot } from '../channel/slots.js';
+import { IdTable } from '../channel/id-table.js';
 import { TransportError } from './error-codes.js';
 import { Connections } from './connections.js';
 import type { OriginPool } from './origin-pool.js';
@@ -39,7 +40,7 @@ export class TransportHost {
   readonly #sessions = new Map<number, SessionTransport>();
   /** The sessions whose requests go to an app instead of the network. */
   readonly #apps = new Map<number, AppHost>();
-  readonly #streams = new Map<number, Stream>();
+  readonly #streams = new IdTable<Stream>();
   readonly #reader = new BinaryReader(Buffer.alloc(0));
   readonly #writer = new BinaryWriter(256);
   readonly #connections: Connections;
@@ -203,7 +204,8 @@ export class TransportHost {
       origin,
       path,
       method: head.method,
-      headers: head.headers,
+      // Only read (undici copies the fields into its request); frozen, as requests share them.
+      headers: head.headers as string[],
       body: body as Buffer | null,
       // The handler keeps the read timeout itself (exchange-handler.ts).
       headersTimeout: 0,

@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AsyncSession } from '../../dist/src/index.js';
+import { Homes } from '../../dist/src/engine/homes.js';
 
 // Which worker a request goes to, seen from the server: the socket each request came on.
 let server: http.Server;
@@ -51,5 +52,44 @@ describe('origin affinity', () => {
     for (const r of await Promise.all(burst)) expect(r.statusCode).toBe(200);
     expect(perWorker.length, 'workers with a pool for the origin').toBe(2);
     for (const n of perWorker) expect(n).toBeGreaterThanOrEqual(16);
+  });
+});
+
+describe('Homes', () => {
+  const alive = (): boolean => true;
+
+  it('gives each origin its own home, also one whose text begins with the last one', () => {
+    const homes = new Homes(4);
+    let next = 0;
+    const pick = (): number => next++;
+    const a = homes.homeOf(1, 'http://h:1/x', false, alive, pick);
+    expect(homes.homeOf(1, 'http://h:1/y?q', false, alive, pick)).toBe(a);
+    expect(homes.homeOf(1, 'http://h:1', false, alive, pick)).toBe(a);
+    const b = homes.homeOf(1, 'http://h:10/x', false, alive, pick);
+    expect(b).not.toBe(a);
+    expect(b.origin).toBe('http://h:10');
+    expect(homes.homeOf(1, 'http://h:1.example/x', false, alive, pick).origin).toBe('http://h:1.example');
+    expect(homes.homeOf(1, 'http://h:1/z', false, alive, pick)).toBe(a);
+    // Another session has homes of its own.
+    expect(homes.homeOf(2, 'http://h:1/x', false, alive, pick)).not.toBe(a);
+  });
+
+  it('forgets a session\'s homes, and a probing home whose request failed', () => {
+    const homes = new Homes(4);
+    let next = 0;
+    const pick = (): number => next++;
+    const a = homes.homeOf(1, 'http://h:1/x', false, alive, pick);
+    homes.forgetSession(1);
+    expect(homes.homeOf(1, 'http://h:1/x', false, alive, pick)).not.toBe(a);
+    const probing = homes.homeOf(1, 'https://h2/x', true, alive, pick);
+    probing.unsettled();
+    expect(homes.homeOf(1, 'https://h2/x', true, alive, pick)).not.toBe(probing);
+  });
+
+  it('moves a home whose worker died to a live one', () => {
+    const homes = new Homes(4);
+    const a = homes.homeOf(1, 'http://h:1/x', false, alive, () => 0);
+    expect(homes.homeOf(1, 'http://h:1/y', false, (slot) => slot !== 0, () => 3)).toBe(a);
+    expect(a.slot).toBe(3);
   });
 });
