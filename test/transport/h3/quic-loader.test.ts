@@ -1,8 +1,12 @@
 import { spawn } from 'node:child_process';
+import dgram from 'node:dgram';
 import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makePki } from '../../helpers/certs.js';
 import { startH3Server, type H3Server } from '../../helpers/h3-server.js';
+import { until } from '../../helpers/until.js';
+import { loadQuic, stopReceiving } from '../../../dist/src/transport/h3/quic-loader.js';
 
 const indexUrl = new URL('../../../dist/src/index.js', import.meta.url).href;
 const BLOCK = Buffer.alloc(64 * 1024, 1);
@@ -48,5 +52,40 @@ describe('the QUIC sockets of a transport worker', () => {
     const results = [];
     for (let i = 0; i < 10; i++) results.push(await script(code));
     expect(results).toEqual(results.map(() => ({ out: 'HTTP/3', code: 0, signal: null, fatal: null })));
+  });
+  // Last: it stops every QUIC socket this process starts from now on (the server's was started before).
+  it('stopReceiving: they read no more datagrams, started before it or after, and can still send', async () => {
+    const quic = await loadQuic();
+    const silent = { getChild: () => silent, debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+    const probe = dgram.createSocket('udp4');
+    await new Promise<void>((r) => probe.bind(0, '127.0.0.1', r));
+    const probePort = (probe.address() as AddressInfo).port;
+    const heard: string[] = [];
+    probe.on('message', (m: Buffer) => heard.push(m.toString()));
+    const open = async () => {
+      const socket = new quic.QUICSocket({ logger: silent as never });
+      await socket.start({ host: '127.0.0.1' });
+      let read = 0;
+      (socket as unknown as { socket: dgram.Socket }).socket.on('message', () => read++);
+      return { socket, read: () => read };
+    };
+    // Loopback delivers a datagram before send() calls back; a few turns later it has been read, if it is read.
+    const sendTo = async (port: number) => {
+      await new Promise((r) => probe.send('x', port, '127.0.0.1', r));
+      await new Promise((r) => setTimeout(r, 20));
+    };
+    const before = await open();
+    await sendTo(before.socket.port);
+    expect(before.read()).toBe(1);
+    stopReceiving();
+    const after = await open();
+    await sendTo(before.socket.port);
+    await sendTo(after.socket.port);
+    expect([before.read(), after.read()]).toEqual([1, 0]);
+    await before.socket.send(Buffer.from('still sends'), probePort, '127.0.0.1');
+    await until(() => heard.length > 0, () => 'the datagram sent after stopReceiving');
+    expect(heard).toEqual(['still sends']);
+    await Promise.all([before.socket.stop({ force: true }), after.socket.stop({ force: true })]);
+    probe.close();
   });
 });
