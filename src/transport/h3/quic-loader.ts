@@ -64,7 +64,7 @@ function trackSockets(quic: Quic): void {
   const start = proto.start;
   proto.start = async function (...args) {
     await start.apply(this, args);
-    // Bound and receiving: no datagram has been read yet, as none is before this turn ends.
+    // Receiving since this same turn of the event loop, so no datagram has been read yet.
     const socket = this.socket;
     if (!receiving) return recvStop(socket);
     sockets.add(socket);
@@ -73,8 +73,9 @@ function trackSockets(quic: Quic): void {
 }
 
 /**
- * What `close()` does first, without the close: Node has no public call for it. A Node
- * whose dgram module differs gets the close itself.
+ * What the socket's `close()` does first, without the close (Node has no public call for
+ * it), so that the connection's own close still goes out. A Node whose dgram module differs
+ * gets the close itself.
  */
 function recvStop(socket: Socket): void {
   const key = Object.getOwnPropertySymbols(socket).find((s) => s.description === 'state symbol');
