@@ -11,6 +11,7 @@ import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { FrameType } from '../src/channel/frames.js';
 import { SlotTable, type SlotTableInit } from '../src/channel/slots.js';
 import { TransportHost } from '../src/transport/host.js';
+import { stopReceiving } from '../src/transport/h3/quic-loader.js';
 import { installLeanBind } from '../src/transport/lean-bind.js';
 import type { TaskMessage, TaskReply, WorkerTask } from '../src/channel/worker-tasks.js';
 
@@ -26,11 +27,12 @@ function attach(): void {
     setTimeout(attach, 20);
     return;
   }
-  const h = new TransportHost(slot, table.mainBell, (counter, delta) => table.addCounter(slot.index, counter, delta));
+  const h = new TransportHost(slot, table.mainBell, (counter, delta) => table.addCounter(slot.index, counter, delta), () => table.markShut(slot.index));
   host = h;
   process.on('exit', (code) => {
     // Runs for process.exit() and uncaught exceptions; not for terminate(), which the main
-    // thread notices through the Worker's exit event instead.
+    // thread notices through the Worker's exit event instead. The thread stops next: see stopReceiving.
+    stopReceiving();
     h.outbox.sendFinal(FrameType.WORKER_EXIT, Buffer.from(`transport worker ${threadId} exited with code ${code}`));
     table.markDead(slot.index);
   });

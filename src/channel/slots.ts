@@ -14,7 +14,8 @@
 import { Bell } from './bell.js';
 import { Ring } from './ring.js';
 
-export const SlotState = { FREE: 0, CLAIMED: 1, ALIVE: 2, DEAD: 3 } as const;
+/** SHUT: the worker has handled SHUTDOWN, and its thread may be stopped. */
+export const SlotState = { FREE: 0, CLAIMED: 1, ALIVE: 2, DEAD: 3, SHUT: 4 } as const;
 
 const LINE = 16; // i32 cells per slot
 const STATE = 0;
@@ -35,7 +36,7 @@ export const WorkerCounter = {
   SESSIONS: 5,
 } as const;
 const COUNTER_NAMES = ['streams', 'queuedFrames', 'queuedBytes', 'pausedSockets', 'pausedDecoders', 'sessions'] as const;
-const STATE_NAMES = ['free', 'claimed', 'alive', 'dead'] as const;
+const STATE_NAMES = ['free', 'claimed', 'alive', 'dead', 'shut'] as const;
 
 /** One slot as {@link SlotTable.describe} sees it. */
 export type SlotDescription = {
@@ -144,6 +145,12 @@ export class SlotTable {
   /** Worker side, while exiting: tells the main thread this slot's worker is gone. */
   markDead(index: number): void {
     Atomics.store(this.#cells, index * LINE + STATE, SlotState.DEAD);
+    this.mainBell.ring();
+  }
+
+  /** Worker side, once it has handled SHUTDOWN: the main thread may stop it now. */
+  markShut(index: number): void {
+    Atomics.compareExchange(this.#cells, index * LINE + STATE, SlotState.ALIVE, SlotState.SHUT);
     this.mainBell.ring();
   }
 

@@ -73,6 +73,8 @@ const PUMP_SLICE_MS = 2;
 const GROW_IN_FLIGHT = AFFINITY;
 /** How long a sync caller waits for a live worker before giving up. */
 const WORKER_START_LIMIT_MS = 10_000;
+/** How long a worker gets to handle SHUTDOWN before it is stopped anyway. */
+const WORKER_STOP_LIMIT_MS = 2000;
 
 /** What a request needs from its session to cross the channel. */
 export interface SendOptions {
@@ -114,6 +116,8 @@ export interface EngineDiagnostics {
 }
 
 const engines = new Map<number, Engine>();
+/** Engines whose workers have not been terminated yet. */
+const running = new Set<Engine>();
 let nextSessionId = 1;
 let blockedMs = 0;
 
@@ -174,10 +178,20 @@ export class Engine {
   #destroyed = false;
   /** Load has asked for every worker (see {@link startWorkers}); a dead one is replaced. */
   #grown = false;
+  /** The workers (by thread id) sent SHUTDOWN. */
+  readonly #told = new Set<number>();
   /** Moving average of how long a wait for frames lasted, in us: replies due soon are spun for. */
   #replyUs = 0;
   /** Frames applied to exchanges so far: the pump tells whether a drain brought anything. */
   #applied = 0;
+
+  static {
+    // Node stops the threads still running once the process's exit handlers have run: the
+    // workers are told to shut down first, and waited for (see #stopBeforeExit).
+    process.on('exit', () => {
+      for (const engine of running) engine.#stopBeforeExit();
+    });
+  }
 
   /** The shared engine with `size` workers, started on first use. */
   static acquire(size?: number): Engine {
@@ -204,6 +218,7 @@ export class Engine {
     this.pool = new WorkerPool({ file: transportWorkerFile(), workerData: this.table.init, maxThreads: size, onExit: (tid, code) => this.#workerExited(tid, code) });
     this.#keepAlive = setInterval(() => {}, 1 << 30);
     this.#keepAlive.unref();
+    running.add(this);
   }
 
   /** Registers a session's transport settings; returns its id. */
@@ -234,11 +249,10 @@ export class Engine {
     if (engines.get(this.size) === this) engines.delete(this.size);
     clearInterval(this.#keepAlive);
     // Hosts leave their Atomics.waitAsync loops first: ending a thread with a wait pending
-    // is what the workers should not be put through.
-    for (const slot of this.table.slots) {
-      if (this.#alive(slot.index)) this.#sendControl(slot.index, FrameType.SHUTDOWN, 0, 0);
-    }
-    this.#ringBells();
+    // is what the workers should not be put through. And a worker is stopped only once it
+    // has handled SHUTDOWN: until then a QUIC socket of it may be receiving, and on Node 20
+    // stopping a thread then can abort the process (stopReceiving in quic-loader.ts).
+    this.#shutDownWorkers();
     // A worker still loading its module is not terminated: stopping a thread in the middle of
     // loading an ES module has taken whole processes down ("FATAL ERROR: v8::Module::IsGraphAsync
     // must be used on an instantiated module", seen when the module was loaded through
@@ -247,10 +261,13 @@ export class Engine {
     // stop it too.
     const released = performance.now();
     const destroy = (): void => {
-      if (this.#workersLoading() && performance.now() - released < WORKER_START_LIMIT_MS) {
+      this.#shutDownWorkers(); // those that attached since
+      const waited = performance.now() - released;
+      if ((this.#workersLoading() && waited < WORKER_START_LIMIT_MS) || (this.#workersStopping() && waited < WORKER_STOP_LIMIT_MS)) {
         setTimeout(destroy, 20);
         return;
       }
+      running.delete(this);
       void this.pool.destroy().catch(() => {});
     };
     const first = setTimeout(destroy, 50);
@@ -271,6 +288,34 @@ export class Engine {
   #workersLoading(): boolean {
     const attached = new Set(this.table.slots.filter((slot) => this.table.state(slot.index) !== SlotState.FREE).map((slot) => this.table.threadId(slot.index)));
     return this.pool.threads.some((worker) => !attached.has(worker.threadId) && !hasStopped(worker));
+  }
+
+  /** Sends SHUTDOWN to each live worker not sent one yet. */
+  #shutDownWorkers(): void {
+    for (const slot of this.table.slots) {
+      const thread = this.table.threadId(slot.index);
+      if (!this.#alive(slot.index) || this.#told.has(thread)) continue;
+      this.#told.add(thread);
+      this.#sendControl(slot.index, FrameType.SHUTDOWN, 0, 0);
+    }
+    this.#ringBells();
+  }
+
+  /** Whether some worker sent SHUTDOWN has neither handled it (SlotState.SHUT) nor stopped. */
+  #workersStopping(): boolean {
+    return this.table.slots.some((slot) => this.#alive(slot.index) && !this.#stopped(slot.index));
+  }
+
+  /** Blocks until every worker has handled SHUTDOWN, or {@link WORKER_STOP_LIMIT_MS}. */
+  #stopBeforeExit(): void {
+    const bell = this.table.mainBell;
+    const until = performance.now() + WORKER_STOP_LIMIT_MS;
+    for (;;) {
+      const seen = bell.sample();
+      this.#shutDownWorkers();
+      if (!this.#workersStopping() || performance.now() >= until) return;
+      bell.wait(seen, until - performance.now());
+    }
   }
 
   /** Whether some worker has attached and can take requests now. */

@@ -21,6 +21,7 @@ import { UploadSource } from './upload.js';
 import { TransportCode } from '../channel/error-codes.js';
 import { WebSocketHandler } from './websocket-handler.js';
 import { AppHost, APP_ROUTE } from './app-host.js';
+import { stopReceiving } from './h3/quic-loader.js';
 
 interface Stream {
   handler: ExchangeHandler | WebSocketHandler;
@@ -44,12 +45,15 @@ export class TransportHost {
   readonly #reader = new BinaryReader(Buffer.alloc(0));
   readonly #writer = new BinaryWriter(256);
   readonly #connections: Connections;
+  readonly #onShutdown: () => void;
   #stopped = false;
   /** The most requests this worker carried at once since it was last idle. */
   #busiest = 0;
 
-  constructor(slot: Slot, mainBell: Bell, count: CountFn) {
+  /** `onShutdown`: tells the main thread that this thread may be stopped now (engine.ts waits for it). */
+  constructor(slot: Slot, mainBell: Bell, count: CountFn, onShutdown: () => void) {
     this.#slot = slot;
+    this.#onShutdown = onShutdown;
     this.#bell = slot.workerBell;
     this.outbox = new Outbox(slot.toMain, mainBell, count, this.#linger);
     this.#connections = new Connections(this.outbox, (handler, socket) => {
@@ -150,6 +154,9 @@ export class TransportHost {
       }
       case FrameType.SHUTDOWN:
         this.#stopped = true;
+        // The thread is stopped next: no UDP socket of it may receive by then (see stopReceiving).
+        stopReceiving();
+        this.#onShutdown();
         break;
       case FrameType.STATS: {
         const stats = this.#sessions.get(aux)?.stats() ?? [];
