@@ -1,5 +1,5 @@
 // Makes a fresh clone runnable: installs dependencies when they are missing and
-// compiles TypeScript when the build is missing (or always, with --force).
+// builds (`npm run build`) when the build is missing (or always, with --force).
 import { existsSync } from 'node:fs';
 import { execSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +12,6 @@ if (!existsSync(`${root}/node_modules/.package-lock.json`)) {
   run('npm ci --no-audit --no-fund');
 }
 if (process.argv.includes('--force') || !existsSync(`${root}/dist/src/index.js`)) {
-  run('npx tsc -p tsconfig.json');
-  run('node scripts/build-bundles.mjs');
-  run('node scripts/build-browser.mjs');
+  // The one build recipe, package.json's: its steps are not repeated here.
+  run('npm run --silent build');
 }
